@@ -1,0 +1,48 @@
+# The course's entry points. The first two are the README's two commands.
+#   make lab        set up (if needed) and open the course in JupyterLab
+#   make test       set up (if needed) and run every test: ruff, unit/property/doctests, nbval
+#   make notebooks  re-execute every notebook in a fresh kernel and store its outputs
+#   make lock       re-resolve requirements.lock from pyproject.toml (maintainers)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: lab test lint notebooks lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version.split()[0]'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (Adam lessons)" >/dev/null
+	@touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/00-start-here.ipynb
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check lessonlib tests notebooks
+	$(BIN)/ruff format --check lessonlib tests notebooks
+
+notebooks: $(STAMP)
+	$(BIN)/python notebooks/_build.py $(NB)
+
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	cp requirements.lock requirements.lock.tmp   # the current pins are uv's preferences
+	$(BIN)/uv pip compile --universal --python-version 3.10 --no-header --extra course --extra test \
+		pyproject.toml -o requirements.lock.tmp
+	@# The CPU wheel of torch needs none of the CUDA packages that PyPI's Linux build names;
+	@# a GPU machine's pip pulls them in as torch's own dependencies.
+	grep -vE '^(nvidia-|cuda-|triton==)' requirements.lock.tmp > requirements.lock
+	rm requirements.lock.tmp
+
+clean:
+	rm -rf $(VENV) build *.egg-info

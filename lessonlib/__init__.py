@@ -1,0 +1,47 @@
+"""lessonlib: the math of the Adam lessons, once, on numpy arrays.
+
+One module per concept, in the order of the lessons:
+
+- :mod:`lessonlib.ema`      01  the exponential moving average and its bias correction
+- :mod:`lessonlib.rmsprop`  02  RMSprop (an EMA of squared gradients)
+- :mod:`lessonlib.adam`     03  Adam (both EMAs plus bias correction)
+- :mod:`lessonlib.adamw`    05  AdamW (decoupled weight decay)
+
+plus :mod:`lessonlib.sgd` (the baseline), :mod:`lessonlib.exact` (exact
+arithmetic for the worked example) and :mod:`lessonlib.optimizer` (the
+stateful shell). The optimizers follow ``torch.optim``: same argument names,
+defaults and semantics; parameters are numpy arrays updated in place.
+"""
+
+from lessonlib import course, exact
+from lessonlib.adam import Adam, AdamStep, adam_step, adam_trace
+from lessonlib.adamw import AdamW, adamw_step, decay
+from lessonlib.ema import EMA, bias_correction, debias, effective_window, ema_update
+from lessonlib.optimizer import Optimizer
+from lessonlib.rmsprop import RMSprop, RMSpropStep, rmsprop_step
+from lessonlib.sgd import SGD, sgd_step
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "EMA",
+    "course",
+    "exact",
+    "SGD",
+    "Adam",
+    "AdamStep",
+    "AdamW",
+    "Optimizer",
+    "RMSprop",
+    "RMSpropStep",
+    "adam_step",
+    "adam_trace",
+    "adamw_step",
+    "bias_correction",
+    "debias",
+    "decay",
+    "effective_window",
+    "ema_update",
+    "rmsprop_step",
+    "sgd_step",
+]

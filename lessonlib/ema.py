@@ -1,0 +1,97 @@
+r"""Lesson 01: the exponential moving average (EMA), the building block of RMSprop and Adam.
+
+The recursion, with the average started at zero:
+
+.. math::
+
+    a_0 = 0, \qquad a_t = \beta\, a_{t-1} + (1 - \beta)\, x_t
+
+Unrolled, :math:`a_t = (1-\beta)\sum_{i=1}^{t} \beta^{t-i} x_i`, whose weights sum
+to :math:`1 - \beta^t`, not to 1. Dividing by that sum removes the pull toward
+the zero start (the *bias correction*):
+
+.. math::
+
+    \hat a_t = \frac{a_t}{1 - \beta^t}
+
+Everything here works on Python floats, numpy arrays and ``fractions.Fraction``
+alike, so a notebook can run the same formula exactly.
+
+>>> avg = EMA(beta=0.9)
+>>> round(avg.update(0.5), 12), round(avg.corrected, 12)
+(0.05, 0.5)
+"""
+
+from __future__ import annotations
+
+from lessonlib._checks import check_beta, hyperparameter
+
+
+def ema_update(avg, x, beta):
+    r"""One step of the EMA: :math:`a_t = \beta a_{t-1} + (1-\beta) x_t`.
+
+    >>> ema_update(0.0, 0.5, 0.9)   # 0.05, up to float rounding: (1 - 0.9) is not exactly 0.1
+    0.04999999999999999
+    """
+    return beta * avg + (1 - beta) * x
+
+
+def bias_correction(beta, t):
+    r"""The sum of the EMA's weights after ``t`` steps: :math:`1 - \beta^t`.
+
+    >>> round(bias_correction(0.9, 1), 12), round(bias_correction(0.999, 2), 12)
+    (0.1, 0.001999)
+    """
+    return 1 - beta**t
+
+
+def debias(avg, beta, t):
+    r"""The bias-corrected average :math:`\hat a_t = a_t / (1 - \beta^t)` (needs ``t >= 1``)."""
+    return avg / bias_correction(beta, t)
+
+
+def effective_window(beta):
+    r"""The EMA's memory in steps, :math:`1/(1-\beta)`: 10 at 0.9, 1000 at 0.999.
+
+    >>> round(effective_window(0.9), 9), round(effective_window(0.999), 9)
+    (10.0, 1000.0)
+    """
+    return 1 / (1 - beta)
+
+
+class EMA:
+    r"""An exponential moving average of a stream of numbers or arrays.
+
+    ``update(x)`` returns the new raw average :math:`a_t`; ``value`` is the raw
+    average, ``corrected`` the bias-corrected :math:`\hat a_t`, ``t`` the
+    number of values seen.
+
+    >>> avg = EMA(beta=0.5)
+    >>> [avg.update(x) for x in (4.0, 4.0, 4.0)]
+    [2.0, 3.0, 3.5]
+    >>> avg.corrected  # the debiased EMA of a constant is that constant
+    4.0
+    """
+
+    beta = hyperparameter(check_beta)
+
+    def __init__(self, beta=0.9):
+        self.beta = beta
+        self.value = 0.0
+        self.t = 0
+
+    def update(self, x):
+        """Fold ``x`` into the average; return the new raw average."""
+        self.value = ema_update(self.value, x, self.beta)
+        self.t += 1
+        return self.value
+
+    @property
+    def corrected(self):
+        """The bias-corrected average; only defined once a value has been seen."""
+        if self.t == 0:
+            raise ValueError("EMA.corrected is undefined before the first update (t = 0)")
+        return debias(self.value, self.beta, self.t)
+
+    def __repr__(self) -> str:
+        return f"EMA(beta={self.beta}, t={self.t}, value={self.value!r})"

@@ -1,0 +1,68 @@
+"""Exercise checks: each tells the learner at once whether an answer is right, and if not, why.
+
+One module per lesson (``lessonlib.exercises.ema`` and so on) defines the checks
+for that notebook's exercises on top of :func:`check_value`. A check returns a
+:class:`Result`, which a notebook cell displays as one line of text:
+
+>>> check_value("m_1", 0.05, expected=0.05)
+✓ m_1 = 0.05 is right.
+>>> check_value("m_1", 0.5, expected=0.05, hint="m_1 is the raw average, before bias correction.")
+✗ m_1 = 0.5 is not right (relative error 9.0e+00). m_1 is the raw average, before bias correction.
+>>> check_value("m_1", ..., expected=0.05)
+… m_1: not answered yet. Replace the ... with your answer and run the cell again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of a check: ``ok`` is None while the exercise is unanswered."""
+
+    ok: bool | None
+    message: str
+
+    def __repr__(self) -> str:
+        return self.message
+
+    def __bool__(self) -> bool:
+        return bool(self.ok)
+
+
+def _fmt(x) -> str:
+    arr = np.asarray(x)
+    if arr.ndim == 0:
+        return f"{float(arr):.10g}"
+    return np.array2string(arr, precision=6)
+
+
+def unanswered(name: str) -> Result:
+    return Result(None, f"… {name}: not answered yet. Replace the ... with your answer and run the cell again.")
+
+
+def check_value(name: str, answer, expected, *, rtol: float = 1e-6, atol: float = 0.0, hint: str = "") -> Result:
+    """Compare a numeric answer (number or array) with the expected value.
+
+    ``hint`` is shown when the answer is wrong: it should say what the most
+    likely mistake is, not give the answer away.
+    """
+    if answer is ... or answer is None:
+        return unanswered(name)
+    try:
+        got = np.asarray(answer, dtype=np.float64)
+    except (TypeError, ValueError):
+        return Result(False, f"✗ {name}: expected a number, got {type(answer).__name__} {answer!r}.")
+    want = np.asarray(expected, dtype=np.float64)
+    if got.shape != want.shape:
+        return Result(False, f"✗ {name} has shape {got.shape}; expected shape {want.shape}.")
+    if not np.all(np.isfinite(got)):
+        return Result(False, f"✗ {name} = {_fmt(got)} is not finite. {hint}".rstrip())
+    scale = np.maximum(np.abs(want), np.finfo(np.float64).tiny)
+    err = float(np.max(np.abs(got - want) / scale))
+    if np.allclose(got, want, rtol=rtol, atol=atol):
+        return Result(True, f"✓ {name} = {_fmt(got)} is right.")
+    return Result(False, f"✗ {name} = {_fmt(got)} is not right (relative error {err:.1e}). {hint}".rstrip())

@@ -1,0 +1,29 @@
+"""Shared test settings: hypothesis without deadlines (the machine is shared and noisy),
+and a summary of the worst disagreement with torch.optim measured in this run."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "course",
+    deadline=None,
+    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", "60")),
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=bool(os.environ.get("CI")),
+)
+settings.load_profile("course")
+
+# (optimizer, dtype) -> worst relative deviation from torch.optim seen in this run
+TORCH_DEVIATIONS: dict[tuple[str, str], float] = defaultdict(float)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not TORCH_DEVIATIONS:
+        return
+    terminalreporter.section("largest deviation from torch.optim (max |theta - theta_torch| / max |theta|)")
+    for (name, dtype), dev in sorted(TORCH_DEVIATIONS.items()):
+        terminalreporter.write_line(f"{name:8s} {dtype:8s} {dev:.3e}")

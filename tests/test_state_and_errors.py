@@ -1,0 +1,222 @@
+"""Layer 4: checkpoints resume exactly; bad input is refused with a clear message and loses nothing."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+import lessonlib as ll
+
+OPTIMIZERS = [ll.SGD, ll.RMSprop, ll.Adam, ll.AdamW]
+
+
+def make(cls, seed=0, **hyper):
+    rng = np.random.default_rng(seed)
+    params = [rng.normal(size=(3, 2)), np.array(0.5), rng.normal(size=4).astype(np.float32)]
+    return params, cls(params, **hyper)
+
+
+def grads_for(params, rng):
+    return [rng.normal(size=p.shape).astype(p.dtype) for p in params]
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS)
+def test_state_dict_round_trip_resumes_bit_identically(cls):
+    rng = np.random.default_rng(1)
+    params, opt = make(cls)
+    for _ in range(50):
+        opt.step(grads_for(params, rng))
+    saved_params, saved = [p.copy() for p in params], opt.state_dict()
+    later = [grads_for(params, rng) for _ in range(50)]
+    for g in later:
+        opt.step(g)
+
+    resumed = [p.copy() for p in saved_params]
+    opt2 = cls(resumed)
+    opt2.load_state_dict(saved)
+    for g in later:
+        opt2.step(g)
+    for a, b in zip(params, resumed):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    assert opt2.hyperparameters == opt.hyperparameters
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS)
+def test_state_dict_is_a_deep_copy(cls):
+    params, opt = make(cls)
+    opt.step(grads_for(params, np.random.default_rng(2)))
+    saved = opt.state_dict()
+    before = copy.deepcopy(saved)
+    opt.step(grads_for(params, np.random.default_rng(3)))
+    for a, b in zip(saved["state"], before["state"]):
+        for key in a:
+            assert np.array_equal(a[key], b[key])
+    opt.load_state_dict(saved)
+    opt.step(grads_for(params, np.random.default_rng(3)))  # stepping must not write into `saved`
+    for a, b in zip(saved["state"], before["state"]):
+        for key in a:
+            assert np.array_equal(a[key], b[key])
+
+
+def test_hyperparameters_come_back_from_a_state_dict():
+    params, opt = make(ll.Adam, lr=0.05, betas=(0.5, 0.75))
+    saved = opt.state_dict()
+    _, opt2 = make(ll.Adam)
+    opt2.load_state_dict(saved)
+    assert (opt2.lr, opt2.betas) == (0.05, (0.5, 0.75))
+
+
+def test_defaults_are_torch_defaults():
+    p = [np.zeros(2)]
+    assert ll.Adam(p).hyperparameters == {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
+    assert ll.AdamW(p).hyperparameters == {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2}
+    assert ll.RMSprop(p).hyperparameters == {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0}
+    assert ll.SGD(p).hyperparameters == {"lr": 1e-3, "momentum": 0.0, "weight_decay": 0.0}
+
+
+# -- bad hyperparameters ---------------------------------------------------------------------
+
+BAD_HYPER = [
+    (ll.Adam, {"lr": -1e-3}, ValueError, r"Invalid lr: -0\.001 \(allowed: 0\.0 <= lr\)"),
+    (ll.Adam, {"eps": -1.0}, ValueError, "Invalid eps"),
+    (
+        ll.Adam,
+        {"betas": (1.0, 0.999)},
+        ValueError,
+        r"Invalid beta1 \(betas\[0\]\): 1\.0 \(allowed: 0\.0 <= .* < 1\.0\)",
+    ),
+    (ll.Adam, {"betas": (0.9, -0.1)}, ValueError, r"beta2 \(betas\[1\]\)"),
+    (ll.Adam, {"betas": 0.9}, TypeError, "betas must be a pair"),
+    (ll.Adam, {"weight_decay": -0.1}, ValueError, "Invalid weight_decay"),
+    (ll.Adam, {"lr": float("nan")}, ValueError, "lr.*finite"),
+    (ll.Adam, {"lr": "0.001"}, TypeError, "lr must be a real number, got str"),
+    (ll.AdamW, {"weight_decay": -1}, ValueError, "Invalid weight_decay"),
+    (ll.RMSprop, {"alpha": 1.5}, ValueError, r"Invalid alpha: 1\.5"),
+    (ll.SGD, {"lr": True}, TypeError, "lr must be a real number"),
+]
+
+
+@pytest.mark.parametrize("cls, hyper, exc, match", BAD_HYPER)
+def test_bad_hyperparameters_are_named(cls, hyper, exc, match):
+    with pytest.raises(exc, match=match):
+        cls([np.zeros(2)], **hyper)
+
+
+def test_setting_a_bad_lr_later_is_refused_and_keeps_the_old_one():
+    _, opt = make(ll.Adam, lr=0.01)
+    with pytest.raises(ValueError, match="Invalid lr"):
+        opt.lr = -1
+    assert opt.lr == 0.01
+
+
+# -- bad params ------------------------------------------------------------------------------
+
+BAD_PARAMS = [
+    (np.zeros(3), TypeError, "params must be a list of numpy arrays"),
+    ([], ValueError, "params is empty"),
+    ([[1.0, 2.0]], TypeError, r"params\[0\] must be a numpy array"),
+    ([np.zeros(2), np.arange(3)], TypeError, r"params\[1\] has dtype int64; allowed: float32 or float64"),
+    ([np.zeros(2, dtype=np.float16)], TypeError, r"params\[0\] has dtype float16"),
+    ([np.array(1.0)] * 2, ValueError, r"params\[1\] appears twice"),
+]
+
+
+@pytest.mark.parametrize("params, exc, match", BAD_PARAMS)
+@pytest.mark.parametrize("cls", OPTIMIZERS)
+def test_bad_params_are_named(cls, params, exc, match):
+    with pytest.raises(exc, match=match):
+        cls(params)
+
+
+def test_read_only_params_are_refused():
+    p = np.zeros(2)
+    p.flags.writeable = False
+    with pytest.raises(ValueError, match=r"params\[0\] is read-only"):
+        ll.Adam([p])
+
+
+# -- bad gradients: refused, and nothing changes ------------------------------------------------
+
+
+def bad_grads(params):
+    ok = [np.ones(p.shape, dtype=p.dtype) for p in params]
+    nan_last = ok[:2] + [np.array([1.0, np.nan, np.inf, 1.0], dtype=np.float32)]
+    return [
+        (ok[:2], ValueError, "grads has 2 entries but there are 3 params"),
+        (ok + ok[:1], ValueError, "grads has 4 entries"),
+        (ok[0], TypeError, "grads must be a list"),
+        ([ok[0], np.ones(3), ok[2]], ValueError, r"grads\[1\] has shape \(3,\) but params\[1\] has shape \(\)"),
+        ([ok[0].T, ok[1], ok[2]], ValueError, r"grads\[0\] has shape \(2, 3\)"),
+        (nan_last, ValueError, r"grads\[2\] has 2 non-finite value\(s\)"),
+        ([ok[0], np.array(np.inf), ok[2]], ValueError, r"grads\[1\] has 1 non-finite"),
+        ([ok[0], np.array(1e100), ok[2]], None, None),  # large but finite for a float64 param: taken
+        ([ok[0], ok[1], np.full(4, 1e300)], ValueError, r"grads\[2\] has 4 non-finite"),  # overflows float32
+        ([ok[0], np.array(True), ok[2]], TypeError, r"grads\[1\] has dtype bool"),
+        ([ok[0], np.array("a"), ok[2]], TypeError, r"grads\[1\] has dtype <U1"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(bad_grads([np.zeros((3, 2)), np.array(0.5), np.zeros(4, np.float32)]))))
+@pytest.mark.parametrize("cls", OPTIMIZERS)
+def test_rejected_step_changes_nothing(cls, case):
+    rng = np.random.default_rng(5)
+    params, opt = make(cls)
+    for _ in range(3):
+        opt.step(grads_for(params, rng))
+    grads, exc, match = bad_grads(params)[case]
+    if exc is None:
+        before = params[1].copy()
+        opt.step(grads)
+        assert params[1] != before and np.isfinite(params[1])
+        return
+    params_before, state_before = [p.copy() for p in params], copy.deepcopy(opt.state)
+    with pytest.raises(exc, match=match):
+        opt.step(grads)
+    for a, b in zip(params, params_before):
+        assert np.array_equal(a, b)
+    for s, s0 in zip(opt.state, state_before):
+        assert s.keys() == s0.keys()
+        for key in s:
+            assert np.array_equal(s[key], s0[key])
+
+
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda d: d["state"].pop(), "holds state for 2 params but this optimizer has 3"),
+        (lambda d: d["state"][0].pop("m"), r"state_dict\['state'\]\[0\] has keys"),
+        (lambda d: d["state"][1].__setitem__("v", np.zeros(3)), r"\['v'\] must be an array of shape \(\)"),
+        (lambda d: d["hyperparameters"].__setitem__("lr", -1.0), "Invalid lr"),
+        (lambda d: d["hyperparameters"].pop("eps"), "hyperparameters"),
+    ],
+)
+def test_bad_state_dict_is_refused_and_changes_nothing(mutate, match):
+    rng = np.random.default_rng(6)
+    params, opt = make(ll.Adam, lr=0.01)
+    opt.step(grads_for(params, rng))
+    bad = opt.state_dict()
+    mutate(bad)
+    state_before, hyper_before = copy.deepcopy(opt.state), opt.hyperparameters
+    with pytest.raises(ValueError, match=match):
+        opt.load_state_dict(bad)
+    assert opt.hyperparameters == hyper_before
+    for s, s0 in zip(opt.state, state_before):
+        for key in s:
+            assert np.array_equal(s[key], s0[key])
+
+
+def test_gradients_as_python_numbers_are_accepted_for_0d_params():
+    theta = np.array(1.0)
+    opt = ll.Adam([theta])
+    opt.step([0.5])
+    assert 0.998 < float(theta) < 0.9991
+
+
+def test_float32_stays_float32():
+    theta = np.ones(3, dtype=np.float32)
+    opt = ll.AdamW([theta], weight_decay=0.1)
+    opt.step([np.ones(3, dtype=np.float64)])
+    assert theta.dtype == np.float32
+    assert all(v.dtype == np.float32 for k, v in opt.state[0].items() if k != "t")
