@@ -23,6 +23,19 @@ from lessonlib.sgd import SGD, sgd_step
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    """Import a submodule on first use, so that ``ll.plotting`` works without importing matplotlib up front."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"lessonlib.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"lessonlib.{name}":
+            raise
+        raise AttributeError(f"module 'lessonlib' has no attribute {name!r}") from None
+
+
 __all__ = [
     "EMA",
     "course",

@@ -1,7 +1,7 @@
 """Build the course's notebooks: navigation, index, and stored outputs.
 
     python notebooks/_build.py                 # navigation + index, then execute every notebook
-    python notebooks/_build.py 03-adam.ipynb   # ... only these notebooks (navigation is always refreshed)
+    python notebooks/_build.py 03-adam.ipynb   # execute and rewrite only these notebooks
     python notebooks/_build.py --nav-only      # navigation + index, no execution
     python notebooks/_build.py --check         # exit 1 if navigation or index is out of date
 
@@ -130,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
             if nbformat.writes(nb) != before:
                 stale.append(path.name)
             continue
-        if not args.nav_only and path.name in wanted:
+        if path.name not in wanted:
+            continue  # named notebooks only: leave the others' files alone
+        if not args.nav_only:
             print(f"executing {path.name} ...", flush=True)
             execute(nb, path)
             normalise(nb)
