@@ -1,0 +1,228 @@
+r"""Lesson 04: the lesson's worked example, four Adam steps on one parameter, as a table.
+
+The example: :math:`\theta_0 = 1`, gradients :math:`g_{1..4} = 0.5, 0.3, 0.8, 0.6`,
+:math:`\alpha = 0.001`, :math:`\beta_1 = 0.9`, :math:`\beta_2 = 0.999`,
+:math:`\epsilon = 10^{-8}`. Each row of the table is one
+:class:`lessonlib.AdamStep`, made by :func:`lessonlib.adam_trace` (the library's
+own step, not a second copy of it):
+
+.. math::
+
+    m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t, \quad
+    v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2, \quad
+    \hat m_t = \frac{m_t}{1-\beta_1^t}, \quad
+    \hat v_t = \frac{v_t}{1-\beta_2^t}, \quad
+    \theta_t = \theta_{t-1} - \alpha \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+The same table comes in three number systems: ``"float64"``, ``"float32"``, and
+``"exact"`` (fractions, with the one square root taken to 60 digits by
+:func:`lessonlib.exact.sqrt`).
+
+>>> steps = table("exact")
+>>> steps[1].v, steps[1].bc2          # the lesson prints 0.0003398 and 0.002
+(Fraction(1359, 4000000), Fraction(1999, 1000000))
+>>> print(format_table(table("float64"), digits=6))
+t    g        m           v  1-β1^t    1-β2^t         m̂         v̂       update         θ
+1  0.5     0.05     0.00025     0.1     0.001       0.5      0.25        0.001     0.999
+2  0.3    0.075  0.00033975    0.19  0.001999  0.394737   0.16996   0.00095749  0.998043
+3  0.8   0.1475  0.00097941   0.271  0.002997   0.54428  0.326797  0.000952103   0.99709
+4  0.6  0.19275  0.00133843  0.3439  0.003994  0.560483   0.33511  0.000968208  0.996122
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from decimal import Decimal, localcontext
+from fractions import Fraction
+
+import numpy as np
+
+from lessonlib.adam import AdamStep, adam_trace
+from lessonlib.exact import fraction
+from lessonlib.exact import sqrt as exact_sqrt
+
+THETA0 = 1.0
+GRADS = (0.5, 0.3, 0.8, 0.6)
+HYPER = {"lr": 0.001, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+KINDS = ("float64", "float32", "exact")
+
+#: The table's columns: ``AdamStep`` field names, and the headings they are printed under.
+COLUMNS = ("t", "g", "m", "v", "bc1", "bc2", "m_hat", "v_hat", "update", "theta")
+HEADINGS = {"bc1": "1-β1^t", "bc2": "1-β2^t", "m_hat": "m̂", "v_hat": "v̂", "theta": "θ"}
+
+#: The numbers the lesson text prints, exactly as printed, keyed by ``(t, name)``. ``beta2*v1`` is the
+#: product inside its v_2 line, ``sqrt(v_hat)`` the root in its step-2 update (which has no eps).
+LESSON = {
+    (1, "m"): "0.05",
+    (1, "v"): "0.00025",
+    (1, "bc1"): "0.1",
+    (1, "bc2"): "0.001",
+    (1, "m_hat"): "0.5",
+    (1, "v_hat"): "0.25",
+    (1, "update"): "0.001",
+    (1, "theta"): "0.999",
+    (2, "m"): "0.075",
+    (2, "beta2*v1"): "0.0002498",
+    (2, "v"): "0.0003398",
+    (2, "bc1"): "0.19",
+    (2, "bc2"): "0.002",
+    (2, "m_hat"): "0.395",
+    (2, "v_hat"): "0.170",
+    (2, "sqrt(v_hat)"): "0.412",
+    (2, "update"): "0.00096",
+    (2, "theta"): "0.998",
+}
+
+
+def hyper(kind: str = "float64", **overrides) -> dict:
+    """The example's hyperparameters as :func:`lessonlib.adam_step` takes them, for one number system.
+
+    ``"exact"`` turns each decimal into the fraction a person means by it and adds the exact ``sqrt``;
+    ``"float32"`` keeps Python floats (as ``torch.optim`` does: NumPy 2 then computes in float32).
+
+    >>> hyper("exact")["lr"]
+    Fraction(1, 1000)
+    """
+    _check_kind(kind)
+    h = {**HYPER, **overrides}
+    if kind == "exact":
+        h = {k: fraction(x) for k, x in h.items()}
+        h["sqrt"] = exact_sqrt
+    return h
+
+
+def table(kind: str = "float64", *, theta0=THETA0, grads=GRADS, **overrides) -> list[AdamStep]:
+    r"""The four steps of the worked example, one :class:`lessonlib.AdamStep` per step.
+
+    ``kind`` is ``"float64"``, ``"float32"`` (theta and the gradients as ``np.float32``) or ``"exact"``
+    (``fractions.Fraction`` throughout, square roots to 60 digits). ``overrides`` change a hyperparameter,
+    e.g. ``lr=3e-4``.
+
+    >>> [s.theta.dtype.name for s in table("float32")][-1]
+    'float32'
+    >>> float(table("exact")[0].update)     # not 0.001: eps sits under the fraction bar
+    0.0009999999800000003
+    """
+    _check_kind(kind)
+    if kind == "exact":
+        theta0, grads = fraction(theta0), [fraction(g) for g in grads]
+    else:
+        dtype = np.float64 if kind == "float64" else np.float32
+        theta0, grads = dtype(theta0), [dtype(g) for g in grads]
+    return adam_trace(theta0, grads, **hyper(kind, **overrides))
+
+
+def exact_value(x) -> Fraction:
+    """``x`` as an exact fraction: a float or numpy scalar by its binary value, a string as the decimal it spells.
+
+    >>> exact_value("0.1"), exact_value(np.float32(0.5))
+    (Fraction(1, 10), Fraction(1, 2))
+    """
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, (str, int)):
+        return Fraction(x)
+    return Fraction(float(x))
+
+
+def relative_error(got, want) -> float:
+    r"""The relative error :math:`|got - want| / |want|`, computed exactly, then rounded to a float.
+
+    >>> f"{relative_error('0.0003398', '0.00033975'):.3e}"
+    '1.472e-04'
+    """
+    got, want = exact_value(got), exact_value(want)
+    return float(abs(got - want) / abs(want))
+
+
+def relative_errors(steps, reference, names=COLUMNS[2:]) -> dict[str, list[float]]:
+    """For each name, the relative error of every step in ``steps`` against the same step in ``reference``.
+
+    >>> errs = relative_errors(table("float32"), table("exact"))
+    >>> sorted(errs) == sorted(COLUMNS[2:]), max(max(e) for e in errs.values()) < 1e-6
+    (True, True)
+    """
+    pairs = list(zip(steps, reference))
+    return {name: [relative_error(getattr(s, name), getattr(r, name)) for s, r in pairs] for name in names}
+
+
+def _decimal(x, digits: int) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = digits
+        if isinstance(x, Fraction):
+            return Decimal(x.numerator) / Decimal(x.denominator)
+        return +Decimal(float(x))  # unary plus rounds to the context's precision
+
+
+def format_number(x, digits: int = 10) -> str:
+    """A number (int, float, numpy scalar or Fraction) to ``digits`` significant digits, trailing zeros dropped.
+
+    >>> format_number(Fraction(1, 3), 5), format_number(np.float32(0.1), 12), format_number(2)
+    ('0.33333', '0.10000000149', '2')
+    """
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    text = format(_decimal(x, digits), f".{digits}g")
+    mantissa, e, exponent = text.partition("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return mantissa + e + exponent
+
+
+def rows(steps, digits: int = 10) -> list[list[str]]:
+    """The table as text cells: a heading row, then one row per step."""
+    head = [HEADINGS.get(c, c) for c in COLUMNS]
+    return [head] + [[format_number(getattr(s, c), digits) for c in COLUMNS] for s in steps]
+
+
+def format_table(steps, digits: int = 10) -> str:
+    """The table as aligned text, one step per line, every number to ``digits`` significant digits."""
+    cells = rows(steps, digits)
+    widths = [max(_width(r[j]) for r in cells) for j in range(len(COLUMNS))]
+    return "\n".join("  ".join(" " * (w - _width(c)) + c for c, w in zip(r, widths)).rstrip() for r in cells)
+
+
+def _width(text: str) -> int:
+    """Printed width: a combining accent (the hat of m̂) takes no column of its own."""
+    return sum(not unicodedata.combining(ch) for ch in text)
+
+
+def html_table(steps, digits: int = 10, caption: str = "") -> str:
+    """The table as an HTML ``<table>`` (what a notebook displays).
+
+    >>> html_table(table(), 3).count("<tr>")
+    5
+    """
+    head, *body = rows(steps, digits)
+    out = ["<table>"]
+    if caption:
+        out.append(f"<caption>{caption}</caption>")
+    out.append("<tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr>")
+    out += ["<tr>" + "".join(f'<td style="text-align:right">{c}</td>' for c in r) + "</tr>" for r in body]
+    out.append("</table>")
+    return "\n".join(out)
+
+
+class Table:
+    """A table that shows itself as HTML in a notebook and as aligned text elsewhere.
+
+    >>> Table(table("exact")[:1], digits=4, caption="step 1, exact, 4 digits")
+    step 1, exact, 4 digits
+    t    g     m        v  1-β1^t  1-β2^t    m̂     v̂  update      θ
+    1  0.5  0.05  0.00025     0.1   0.001  0.5  0.25   0.001  0.999
+    """
+
+    def __init__(self, steps, digits: int = 10, caption: str = ""):
+        self.steps, self.digits, self.caption = list(steps), digits, caption
+
+    def __repr__(self) -> str:
+        text = format_table(self.steps, self.digits)
+        return f"{self.caption}\n{text}" if self.caption else text
+
+    def _repr_html_(self) -> str:
+        return html_table(self.steps, self.digits, self.caption)
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")

@@ -1,0 +1,199 @@
+"""The worked example's table (lessonlib.worked_example) against the independent derivation in
+tests/test_worked_example.py, and the step-3 exercise checks of notebook 04."""
+
+from __future__ import annotations
+
+import unicodedata
+from fractions import Fraction as F
+
+import numpy as np
+import pytest
+
+import lessonlib as ll
+from lessonlib import worked_example as we
+from lessonlib.exercises import worked_example as ex
+from tests.test_worked_example import BETA1, BETA2, EXACT, GRADS, LR, THETA0
+
+QUANTITIES = ["m", "v", "m_hat", "v_hat", "update", "theta"]
+
+
+def test_inputs_are_the_lessons():
+    assert [ll.exact.fraction(g) for g in we.GRADS] == GRADS
+    assert ll.exact.fraction(we.THETA0) == THETA0
+    assert we.hyper("exact")["lr"] == LR
+    assert (we.hyper("exact")["beta1"], we.hyper("exact")["beta2"]) == (BETA1, BETA2)
+
+
+def test_exact_table_equals_the_unrolled_derivation():
+    steps = we.table("exact")
+    assert len(steps) == len(EXACT) == 4
+    for t, (step, row) in enumerate(zip(steps, EXACT), start=1):
+        assert step.t == t and step.g == GRADS[t - 1]
+        assert step.bc1 == 1 - BETA1**t and step.bc2 == 1 - BETA2**t
+        assert (step.m, step.v, step.m_hat, step.v_hat) == (row["m"], row["v"], row["m_hat"], row["v_hat"])
+        # the two derivations take the square root of the same v_hat to 60 digits
+        assert abs(step.update - row["update"]) < F(1, 10**55)
+        assert abs(step.theta - row["theta"]) < F(1, 10**55)
+
+
+@pytest.mark.parametrize("kind, rel", [("float64", 1e-13), ("float32", 1e-6)])
+def test_float_tables_are_close_to_exact(kind, rel):
+    steps = we.table(kind)
+    dtype = np.float64 if kind == "float64" else np.float32
+    for step, row in zip(steps, EXACT):
+        assert step.theta.dtype == step.m.dtype == step.update.dtype == dtype
+        for key in QUANTITIES:
+            assert float(getattr(step, key)) == pytest.approx(float(row[key]), rel=rel, abs=0)
+
+
+def test_float32_is_really_float32():
+    # float32 must be measurably worse than float64 on theta, else the table silently upcast
+    e32 = we.relative_error(we.table("float32")[-1].theta, EXACT[-1]["theta"])
+    e64 = we.relative_error(we.table("float64")[-1].theta, EXACT[-1]["theta"])
+    assert 1e-10 < e32 < 1e-6 and e64 < 1e-15
+
+
+def test_relative_errors_are_exact_and_named():
+    errs = we.relative_errors(we.table("exact"), we.table("exact"))
+    assert set(errs) == {"m", "v", "bc1", "bc2", "m_hat", "v_hat", "update", "theta"}
+    assert all(e == [0.0] * 4 for e in errs.values())
+    assert we.relative_error("0.002", "0.001999") == pytest.approx(1 / 1999, rel=1e-15)
+    assert we.relative_error(F(1, 3), "0.25") == pytest.approx(1 / 3, rel=1e-15)
+
+
+def test_lesson_numbers_are_what_the_lesson_prints():
+    # step 1 as printed is exact except the update and theta, which eps moves by 2e-11
+    exact = we.table("exact")
+    for key in ("m", "v", "bc1", "bc2", "m_hat", "v_hat"):
+        assert F(we.LESSON[1, key]) == getattr(exact[0], key)
+    assert F(we.LESSON[1, "update"]) != exact[0].update
+    assert F(we.LESSON[2, "bc2"]) == F("0.002") != exact[1].bc2
+    assert F(we.LESSON[2, "v"]) - exact[1].v == F("0.00000005")
+
+
+def test_text_table_shows_every_step():
+    text = we.format_table(we.table("exact"), digits=12)
+    lines = text.splitlines()
+    assert len(lines) == 5
+    assert lines[0].split() == ["t", "g", "m", "v", "1-β1^t", "1-β2^t", "m̂", "v̂", "update", "θ"]
+    assert lines[2].split()[:6] == ["2", "0.3", "0.075", "0.00033975", "0.19", "0.001999"]
+    assert lines[1].split()[-2:] == ["0.00099999998", "0.99900000002"]
+    # right-aligned columns: every line has the same printed width (the hats are combining accents)
+    assert len({sum(not unicodedata.combining(ch) for ch in line) for line in lines}) == 1
+
+
+def test_html_table():
+    html = we.Table(we.table("float64"), digits=6, caption="float64")._repr_html_()
+    assert html.count("<tr>") == 5 and "<caption>float64</caption>" in html and "0.00033975" in html
+
+
+def test_format_number():
+    assert we.format_number(F(1, 3), 4) == "0.3333"
+    assert we.format_number(0.1, 20) == "0.10000000000000000555"
+    assert we.format_number(np.float32(0.5)) == "0.5"
+    assert we.format_number(3) == "3"
+    assert we.format_number(F(1, 10**11)) == "1e-11"
+
+
+def test_bad_kind():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        we.table("float16")
+
+
+# --- the exercise checks: step 3 by hand -------------------------------------------------------------
+
+STEP3 = EXACT[2]
+CHECKS = {
+    "m": ex.check_m3,
+    "v": ex.check_v3,
+    "m_hat": ex.check_m_hat3,
+    "v_hat": ex.check_v_hat3,
+    "update": ex.check_update3,
+    "theta": ex.check_theta3,
+}
+
+
+@pytest.mark.parametrize("key", QUANTITIES)
+def test_check_accepts_the_exact_answer(key):
+    result = CHECKS[key](float(STEP3[key]))
+    assert result.ok is True and result.message.startswith("✓")
+
+
+@pytest.mark.parametrize("key", QUANTITIES)
+def test_check_unanswered(key):
+    result = CHECKS[key](...)
+    assert result.ok is None and "not answered yet" in result.message
+
+
+GENERAL_HINTS = {
+    "m": "m_3 = β1·m_2 + (1 - β1)·g_3",
+    "v": "v_3 = β2·v_2 + (1 - β2)·g_3²",
+    "m_hat": "m̂_3 = m_3 / (1 - β1^3)",
+    "v_hat": "v̂_3 = v_3 / (1 - β2^3)",
+    "update": "update_3 = α·m̂_3 / (√v̂_3 + ε)",
+    "theta": "θ_3 = θ_2 - update_3",
+}
+
+
+@pytest.mark.parametrize("key", QUANTITIES)
+def test_check_rejects_a_wrong_answer_with_the_general_hint(key):
+    result = CHECKS[key](float(STEP3[key]) * 1.01)
+    assert result.ok is False and "relative error 1.0e-02" in result.message
+    assert GENERAL_HINTS[key] in result.message
+
+
+# Wrong answers written as a learner would compute them, with the numbers and hint each must produce.
+S2, G3 = EXACT[1], 0.8
+m2, v2, theta2 = float(S2["m"]), float(S2["v"]), float(S2["theta"])
+m3, v3 = float(STEP3["m"]), float(STEP3["v"])
+m_hat3, v_hat3, update3 = float(STEP3["m_hat"]), float(STEP3["v_hat"]), float(STEP3["update"])
+SLIPS = [
+    ("m", 0.9 * float(S2["m_hat"]) + 0.1 * G3, "started from m̂_2"),
+    ("m", 0.9 * 0.395 + 0.1 * G3, "lesson's m̂_2 = 0.395"),
+    ("m", 0.1 * m2 + 0.9 * G3, "weights are swapped"),
+    ("m", m3 / 0.271, "That is m̂_3"),
+    ("v", 0.999 * 0.0003398 + 0.001 * G3**2, "the lesson's rounded v_2 = 0.0003398"),
+    ("v", 0.999 * v2 + 0.001 * G3, "use g_3² = 0.64"),
+    ("v", v3 / 0.002997001, "That is v̂_3"),
+    ("m_hat", m3, "forgot the bias correction"),
+    ("m_hat", m3 / 0.1, "divided by 1 - β1 = 0.1"),
+    ("m_hat", m3 / 0.19, "step 2's correction"),
+    ("v_hat", v3, "forgot the bias correction"),
+    ("v_hat", v3 / 0.003, "rounded 1 - β2^3 = 0.002997001 to 0.003"),
+    ("v_hat", (0.999 * 0.0003398 + 0.001 * G3**2) / 0.002997001, "lesson's rounded v_2"),
+    ("v_hat", v3 / 0.001, "divided by 1 - β2 = 0.001"),
+    ("update", 0.001 * m_hat3 / v_hat3, "forgot the square root"),
+    ("update", 0.001 * m3 / np.sqrt(v3), "used m_3 and v_3"),
+    ("update", 0.0003 * m_hat3 / np.sqrt(v_hat3), "lr = 3e-4"),
+    ("update", -update3, "minus sign"),
+    ("theta", 0.998 - update3, "lesson's θ_2 = 0.998"),
+    ("theta", 0.99804 - update3, "0.999 - 0.00096 = 0.99804"),
+    ("theta", theta2 + update3, "Adam subtracts the update"),
+]
+
+
+@pytest.mark.parametrize("key, answer, hint", SLIPS)
+def test_check_names_the_slip(key, answer, hint):
+    result = CHECKS[key](answer)
+    assert result.ok is False
+    assert hint in result.message
+
+
+def test_slips_are_far_from_the_right_answers_and_from_each_other():
+    # each known slip must be told apart from the right answer and from the other slips of the same check
+    for key in QUANTITIES:
+        values = [float(STEP3[key])] + [a for k, a, _ in SLIPS if k == key]
+        for i, a in enumerate(values):
+            for b in values[i + 1 :]:
+                assert abs(a - b) > 1e-6 * abs(b)
+
+
+def test_theta3_needs_the_update_to_many_digits():
+    # theta3 is checked to 1e-9: an update carried to 3 digits does not pass
+    assert not ex.check_theta3(theta2 - round(update3, 6))
+    assert ex.check_theta3(theta2 - update3)
+
+
+def test_check_rejects_text():
+    result = ex.check_m3("0.1475 please")
+    assert result.ok is False and "expected a number" in result.message
