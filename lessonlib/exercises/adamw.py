@@ -1,0 +1,60 @@
+"""Checks for notebook 05 (AdamW: L2 regularisation against decoupled weight decay).
+
+>>> check_shrink_factor(1 - 3e-4 * 0.1)
+✓ shrink factor per step = 0.99997 is right.
+>>> check_torch_weight_decay(...)
+… torch weight_decay: not answered yet. Replace the ... with your answer and run the cell again.
+"""
+
+from __future__ import annotations
+
+import math
+
+from lessonlib.exercises import Result, check_value
+
+# Exercise 1: torch.optim.AdamW(lr=3e-4, weight_decay=0.1); the factor that multiplies theta each step, gradient aside
+SHRINK_LR, SHRINK_WD = 3e-4, 0.1
+# Exercise 2: the paper's lambda' (per step, at eta_t = 1) and the base rate alpha
+PAPER_WD, PAPER_ALPHA = 5e-5, 1e-3
+# Exercise 3: two parameters' gradient RMS under Adam + L2
+RMS_BIG, RMS_SMALL = 4.0, 0.02
+
+
+def _near(answer, value) -> bool:
+    try:
+        return math.isclose(float(answer), value, rel_tol=1e-6)
+    except (TypeError, ValueError):
+        return False
+
+
+def check_shrink_factor(answer) -> Result:
+    """Exercise 1: ``torch.optim.AdamW(lr=3e-4, weight_decay=0.1)`` multiplies theta by what, each step?"""
+    hint = "The decay multiplies theta by 1 - lr * weight_decay before the Adam step."
+    if _near(answer, 1 - SHRINK_WD):
+        hint = "That is 1 - weight_decay: PyTorch scales the decay by the learning rate."
+    elif _near(answer, SHRINK_LR * SHRINK_WD):
+        hint = "That is the fraction removed per step; the question asks for the factor that is kept."
+    return check_value("shrink factor per step", answer, expected=1 - SHRINK_LR * SHRINK_WD, rtol=1e-9, hint=hint)
+
+
+def check_torch_weight_decay(answer) -> Result:
+    """Exercise 2: the ``weight_decay`` of ``torch.optim.AdamW(lr=1e-3)`` that equals the paper's lambda' = 5e-5."""
+    hint = "PyTorch removes lr * weight_decay per step, the paper eta_t * lambda'; set them equal at eta_t = 1."
+    if _near(answer, PAPER_WD * PAPER_ALPHA):
+        hint = "You multiplied by alpha; PyTorch multiplies weight_decay by lr, so divide lambda' by it instead."
+    elif _near(answer, PAPER_WD):
+        hint = "The same number is not the same decay: PyTorch multiplies its weight_decay by lr."
+    return check_value("torch weight_decay", answer, expected=PAPER_WD / PAPER_ALPHA, rtol=1e-9, hint=hint)
+
+
+def check_l2_decay_ratio(answer) -> Result:
+    """Exercise 3: under Adam + L2, how many times faster is the RMS-0.02 parameter decayed than the RMS-4 one?"""
+    ratio = RMS_BIG / RMS_SMALL
+    hint = "Under L2 the decay is divided by sqrt(v_hat), the gradient's RMS."
+    if _near(answer, ratio**2):
+        hint = "v_hat is the mean square; the division is by its square root, the RMS."
+    elif _near(answer, 1 / ratio):
+        hint = "Upside down: the parameter with the *smaller* gradients is decayed faster."
+    elif _near(answer, 1.0):
+        hint = "That would be AdamW, whose decay ignores the gradients; this is Adam + L2."
+    return check_value("decay ratio under L2", answer, expected=ratio, rtol=1e-6, hint=hint)

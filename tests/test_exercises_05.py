@@ -1,0 +1,54 @@
+"""The exercise checks of notebook 05: a right answer, the likely wrong ones (with their hints), and `...`."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lessonlib as ll
+from lessonlib.exercises import adamw as ex
+
+
+def test_shrink_factor():
+    # the right answer, measured: one AdamW step with a zero gradient
+    theta = np.array(1.0)
+    ll.AdamW([theta], lr=3e-4, weight_decay=0.1).step([0.0])
+    assert ex.check_shrink_factor(float(theta)).ok is True
+    assert ex.check_shrink_factor(0.99997).ok is True
+    wrong = ex.check_shrink_factor(0.9)
+    assert wrong.ok is False and "scales the decay by the learning rate" in wrong.message
+    wrong = ex.check_shrink_factor(3e-5)
+    assert wrong.ok is False and "factor that is kept" in wrong.message
+    wrong = ex.check_shrink_factor(0.9997)
+    assert wrong.ok is False and "1 - lr * weight_decay" in wrong.message
+    assert ex.check_shrink_factor(...).ok is None
+    assert "not answered yet" in ex.check_shrink_factor(...).message
+
+
+def test_torch_weight_decay():
+    right = ll.weight_decay.torch_weight_decay(5e-5, 1e-3)
+    assert ex.check_torch_weight_decay(right).ok is True
+    assert ex.check_torch_weight_decay(0.05).ok is True
+    wrong = ex.check_torch_weight_decay(5e-8)
+    assert wrong.ok is False and "divide lambda' by it" in wrong.message
+    wrong = ex.check_torch_weight_decay(5e-5)
+    assert wrong.ok is False and "not the same decay" in wrong.message
+    wrong = ex.check_torch_weight_decay(0.5)
+    assert wrong.ok is False and "set them equal" in wrong.message
+    assert ex.check_torch_weight_decay(...).ok is None
+
+
+def test_l2_decay_ratio():
+    rates = ll.weight_decay.decay_rates(1e-3, 0.01, v_hat=[4.0**2, 0.02**2], eps=0.0)
+    assert ex.check_l2_decay_ratio(rates.l2[1] / rates.l2[0]).ok is True
+    assert ex.check_l2_decay_ratio(200).ok is True
+    for answer, text in [(40000, "square root"), (1 / 200, "Upside down"), (1, "would be AdamW"), (20, "RMS")]:
+        wrong = ex.check_l2_decay_ratio(answer)
+        assert wrong.ok is False and text in wrong.message, answer
+    assert ex.check_l2_decay_ratio(...).ok is None
+
+
+@pytest.mark.parametrize("check", [ex.check_shrink_factor, ex.check_torch_weight_decay, ex.check_l2_decay_ratio])
+def test_text_answers_are_refused_politely(check):
+    result = check("zero point nine")
+    assert result.ok is False and "expected a number" in result.message
