@@ -29,6 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lessonlib._checks import check_betas, check_real, hyperparameter
+from lessonlib.efficient import Scratch, adam_inplace
 from lessonlib.ema import bias_correction, ema_update
 from lessonlib.optimizer import Optimizer
 
@@ -85,7 +86,13 @@ class Adam(Optimizer):
     ``state[i]`` holds ``t`` (steps taken), ``m`` and ``v`` (the two moments).
     ``weight_decay`` is the L2 penalty added to the gradient (see :class:`AdamW`
     for the decoupled kind).
+
+    ``step`` computes the update of :func:`adam_step` in place, in the paper's
+    efficient ordering (:mod:`lessonlib.efficient`): no array the size of the
+    parameters is allocated per step, and float32 stays float32.
     """
+
+    _decoupled = False  # AdamW: weight decay shrinks theta instead of entering g
 
     _hyper = ("lr", "betas", "eps", "weight_decay")
     lr = hyperparameter(check_real)
@@ -95,17 +102,26 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
+        self._scratch = Scratch()
         super().__init__(params)
 
     def _init_state(self, p):
         return {"t": 0, "m": np.zeros_like(p), "v": np.zeros_like(p)}
 
-    def _step_hyper(self):
-        beta1, beta2 = self.betas
-        return {"lr": self.lr, "beta1": beta1, "beta2": beta2, "eps": self.eps, "weight_decay": self.weight_decay}
-
     def _update(self, p, g, state):
         state["t"] += 1
-        s = adam_step(p, g, state["m"], state["v"], state["t"], **self._step_hyper())
-        state["m"][...], state["v"][...] = s.m, s.v
-        p[...] = s.theta
+        beta1, beta2 = self.betas
+        adam_inplace(
+            p,
+            g,
+            state["m"],
+            state["v"],
+            state["t"],
+            lr=self.lr,
+            beta1=beta1,
+            beta2=beta2,
+            eps=self.eps,
+            weight_decay=self.weight_decay,
+            decoupled=self._decoupled,
+            scratch=self._scratch,
+        )

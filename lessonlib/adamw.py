@@ -39,13 +39,12 @@ def adamw_step(theta, g, m, v, t, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, 
 
 
 class AdamW(Adam):
-    """AdamW on numpy arrays; defaults and semantics as ``torch.optim.AdamW`` (``weight_decay=1e-2``)."""
+    """AdamW on numpy arrays; defaults and semantics as ``torch.optim.AdamW`` (``weight_decay=1e-2``).
+
+    ``step`` computes the update of :func:`adamw_step` in place (see :class:`lessonlib.Adam`).
+    """
+
+    _decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
-
-    def _update(self, p, g, state):
-        state["t"] += 1
-        s = adamw_step(p, g, state["m"], state["v"], state["t"], **self._step_hyper())
-        state["m"][...], state["v"][...] = s.m, s.v
-        p[...] = s.theta

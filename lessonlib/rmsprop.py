@@ -27,6 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lessonlib._checks import check_beta, check_real, hyperparameter
+from lessonlib.efficient import Scratch, rmsprop_inplace
 from lessonlib.ema import ema_update
 from lessonlib.optimizer import Optimizer
 
@@ -54,6 +55,7 @@ class RMSprop(Optimizer):
     """RMSprop on numpy arrays; defaults and semantics as ``torch.optim.RMSprop``.
 
     ``state[i]`` holds ``t`` (steps taken) and ``v`` (the EMA of squared gradients).
+    ``step`` computes the update of :func:`rmsprop_step` in place (:mod:`lessonlib.efficient`).
     """
 
     _hyper = ("lr", "alpha", "eps", "weight_decay")
@@ -64,6 +66,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0):
         self.lr, self.alpha, self.eps, self.weight_decay = lr, alpha, eps, weight_decay
+        self._scratch = Scratch()
         super().__init__(params)
 
     def _init_state(self, p):
@@ -71,15 +74,13 @@ class RMSprop(Optimizer):
 
     def _update(self, p, g, state):
         state["t"] += 1
-        s = rmsprop_step(
+        rmsprop_inplace(
             p,
             g,
             state["v"],
-            state["t"],
             lr=self.lr,
             alpha=self.alpha,
             eps=self.eps,
             weight_decay=self.weight_decay,
+            scratch=self._scratch,
         )
-        state["v"][...] = s.v
-        p[...] = s.theta

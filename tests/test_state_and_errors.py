@@ -220,3 +220,14 @@ def test_float32_stays_float32():
     opt.step([np.ones(3, dtype=np.float64)])
     assert theta.dtype == np.float32
     assert all(v.dtype == np.float32 for k, v in opt.state[0].items() if k != "t")
+
+
+def test_finite_gradients_whose_sum_overflows_are_accepted():
+    # The finiteness check sums first; finite values that overflow the sum must still pass.
+    theta = np.zeros(4, dtype=np.float32)
+    opt = ll.Adam([theta])
+    with np.errstate(over="ignore"):  # g**2 overflows float32 here, as it does in torch
+        opt.step([np.full(4, 3e38, dtype=np.float32)])
+    assert opt.state[0]["t"] == 1 and np.all(np.isfinite(theta))
+    with pytest.raises(ValueError, match="1 non-finite"):
+        opt.step([np.array([3e38, -3e38, np.nan, 1.0], dtype=np.float32)])

@@ -1,0 +1,126 @@
+"""The in-place, chunked step (lessonlib.efficient) against the textbook form, and its memory use.
+
+Speed is measured by benchmarks/adam_step.py, never asserted here.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import lessonlib as ll
+from lessonlib.efficient import CHUNK, adam_inplace
+
+TOL = {np.float64: 1e-12, np.float32: 5e-6}
+# Sizes around the chunk boundary, a 0-d array, a matrix, and a view that is not contiguous.
+SHAPES = {"0-d": (), "one chunk": (CHUNK,), "chunks and a tail": (2 * CHUNK + 17,), "matrix": (40, 30)}
+
+
+def textbook_run(kind, theta0, grads, hyper):
+    """The reference: the pure textbook functions, one step after another."""
+    theta, m, v = theta0.copy(), np.zeros_like(theta0), np.zeros_like(theta0)
+    for t, g in enumerate(grads, start=1):
+        if kind == "rmsprop":
+            s = ll.rmsprop_step(theta, g, v, t, **hyper)
+        else:
+            step = ll.adamw_step if kind == "adamw" else ll.adam_step
+            s = step(theta, g, m, v, t, **hyper)
+            m = s.m
+        theta, v = s.theta, s.v
+    return theta
+
+
+KINDS = {
+    "adam": (ll.Adam, {"lr": 1e-2, "betas": (0.9, 0.999), "eps": 1e-8}),
+    "adam-l2": (ll.Adam, {"lr": 1e-2, "betas": (0.8, 0.99), "eps": 1e-3, "weight_decay": 0.3}),
+    "adamw": (ll.AdamW, {"lr": 1e-2, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.5}),
+    "rmsprop": (ll.RMSprop, {"lr": 1e-3, "alpha": 0.9, "eps": 1e-8, "weight_decay": 0.1}),
+}
+
+
+def step_hyper(kind, hyper):
+    h = dict(hyper)
+    if "betas" in h:
+        h["beta1"], h["beta2"] = h.pop("betas")
+    return h
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("shape", list(SHAPES))
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_in_place_step_equals_textbook_form(kind, shape, dtype):
+    cls, hyper = KINDS[kind]
+    rng = np.random.default_rng(len(kind) * 100 + list(SHAPES).index(shape))
+    steps = 200 if SHAPES[shape] and np.prod(SHAPES[shape]) > CHUNK else 1000
+    theta0 = np.asarray(rng.normal(size=SHAPES[shape]), dtype=dtype)
+    grads = [np.asarray(rng.normal(size=SHAPES[shape]), dtype=dtype) for _ in range(steps)]
+    theta = theta0.copy()
+    opt = cls([theta], **hyper)
+    for g in grads:
+        opt.step([g])
+    ref = textbook_run(kind.split("-")[0], theta0, grads, step_hyper(kind, hyper))
+    assert ref.dtype == theta.dtype == dtype
+    rel = float(np.max(np.abs(theta.astype(np.float64) - ref)) / np.max(np.abs(ref)))
+    assert rel <= TOL[dtype]
+
+
+@pytest.mark.parametrize("cls", [ll.Adam, ll.AdamW, ll.RMSprop])
+def test_non_contiguous_params_and_grads_are_updated_in_place(cls):
+    base = np.random.default_rng(0).normal(size=(6, 8))
+    view = base[:, ::2]  # every other column: not contiguous
+    twin = view.copy()
+    opt_view, opt_twin = cls([view]), cls([twin])
+    g = np.random.default_rng(1).normal(size=(4, 6)).T  # a transposed gradient
+    for _ in range(5):
+        opt_view.step([g])
+        opt_twin.step([np.ascontiguousarray(g)])
+    assert np.array_equal(base[:, ::2], twin)  # the update landed in the caller's array
+    assert np.array_equal(base[:, 1::2], np.random.default_rng(0).normal(size=(6, 8))[:, 1::2])
+
+
+def test_the_worked_example_through_the_efficient_form():
+    theta, m, v = np.array(1.0), np.array(0.0), np.array(0.0)
+    steps = ll.adam_trace(1.0, [0.5, 0.3, 0.8, 0.6])
+    for t, (g, ref) in enumerate(zip([0.5, 0.3, 0.8, 0.6], steps), start=1):
+        adam_inplace(theta, np.array(g), m, v, t)
+        assert float(m) == pytest.approx(ref.m, rel=1e-15)
+        assert float(v) == pytest.approx(ref.v, rel=1e-15)
+        assert float(theta) == pytest.approx(ref.theta, rel=1e-15)
+
+
+@pytest.mark.parametrize("cls", [ll.Adam, ll.AdamW, ll.RMSprop])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_a_step_allocates_at_most_one_chunk_sized_scratch(cls, dtype):
+    n = 10**6
+    rng = np.random.default_rng(0)
+    theta = rng.normal(size=n).astype(dtype)
+    grads = [rng.normal(size=n).astype(dtype) for _ in range(3)]
+    opt = cls([theta], weight_decay=0.1)
+    scratch_bytes = 2 * CHUNK * np.dtype(dtype).itemsize
+    tracemalloc.start()
+    try:
+        opt.step([grads[0]])  # the first step allocates the scratch
+        first = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        opt.step([grads[1]])
+        opt.step([grads[2]])
+        later = tracemalloc.get_traced_memory()[1] - tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert first <= scratch_bytes + 64 * 1024, f"first step peaked at {first} bytes"
+    assert later <= 64 * 1024, f"later steps allocated {later} bytes; the parameter alone is {n * theta.itemsize}"
+
+
+def test_the_textbook_form_does_allocate_full_size_temporaries():
+    """The measurement above can fail: the textbook form allocates arrays the size of theta."""
+    n = 10**6
+    theta, g = np.ones(n), np.ones(n)
+    tracemalloc.start()
+    try:
+        ll.adam_step(theta, g, np.zeros(n), np.zeros(n), 1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak >= 2 * n * theta.itemsize
