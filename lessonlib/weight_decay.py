@@ -218,6 +218,24 @@ def mse_grad(w, X, y) -> np.ndarray:
     return X.T @ (X @ w - y) / len(y)
 
 
+def ridge(X, y, lam) -> np.ndarray:
+    r"""The minimiser of the L2-regularised loss :math:`f(w) + \frac{\lambda}{2}\lVert w\rVert^2`, in closed form.
+
+    .. math::
+
+        w_\lambda = \bigl(\tfrac1n X^\top X + \lambda I\bigr)^{-1}\,\tfrac1n X^\top y
+
+    It is where Adam + L2 is headed whatever its path, because its update is zero only where
+    :math:`\nabla f(w) + \lambda w = 0`. AdamW has no such target of this form.
+
+    >>> X, y = np.array([[1.0], [2.0]]), np.array([1.0, 2.0])
+    >>> float(ridge(X, y, 0.0)[0]), float(ridge(X, y, 2.5)[0])
+    (1.0, 0.5)
+    """
+    n, d = X.shape
+    return np.linalg.solve(X.T @ X / n + lam * np.eye(d), X.T @ y / n)
+
+
 METHODS = ("adam+l2", "adamw")
 
 
@@ -230,6 +248,7 @@ class Experiment:
     weight_norm: dict  # method -> (len(lambdas), steps): ||w|| after each step
     train_loss: dict  # method -> (len(lambdas), steps)
     test_loss: dict  # method -> (len(lambdas), steps): the held-out loss after each step
+    weights: dict  # method -> (len(lambdas), n_features): w after the last step
     data: Regression
 
     def final(self, what: str, method: str) -> np.ndarray:
@@ -260,6 +279,7 @@ def run_experiment(
     norms = {k: np.empty(shape) for k in METHODS}
     train = {k: np.empty(shape) for k in METHODS}
     test = {k: np.empty(shape) for k in METHODS}
+    weights = {k: np.empty((len(lambdas), data.X_train.shape[1])) for k in METHODS}
     for method, cls in zip(METHODS, (Adam, AdamW)):
         for i, lam in enumerate(lambdas):
             w = np.zeros(data.X_train.shape[1])
@@ -270,4 +290,5 @@ def run_experiment(
                 norms[method][i, j] = np.linalg.norm(w)
                 train[method][i, j] = mse(w, data.X_train, data.y_train)
                 test[method][i, j] = mse(w, data.X_test, data.y_test)
-    return Experiment(tuple(lambdas), eta, norms, train, test, data)
+            weights[method][i] = w
+    return Experiment(tuple(lambdas), eta, norms, train, test, weights, data)

@@ -18,6 +18,7 @@ from lessonlib.weight_decay import (
     make_regression,
     mse,
     mse_grad,
+    ridge,
     run_experiment,
     torch_weight_decay,
 )
@@ -211,3 +212,29 @@ def test_experiment_losses_are_the_losses_of_its_weights():
         opt.step([mse_grad(w, e.data.X_train, e.data.y_train)])
     assert e.final("test_loss", "adam+l2")[0] == mse(w, e.data.X_test, e.data.y_test)
     assert e.final("weight_norm", "adam+l2")[0] == np.linalg.norm(w)
+
+
+def test_ridge_is_where_the_penalised_gradient_vanishes():
+    d = make_regression(3)
+    for lam in (0.01, 0.1, 1.0):
+        w = ridge(d.X_train, d.y_train, lam)
+        np.testing.assert_allclose(mse_grad(w, d.X_train, d.y_train) + lam * w, 0.0, atol=1e-10)
+
+
+@pytest.fixture(scope="module")
+def lesson_run():
+    return run_experiment()  # the notebook's run: lambdas 0, 0.01, 0.1, 1
+
+
+def test_adam_l2_heads_for_ridge_and_adamw_does_not(lesson_run):
+    d, i = lesson_run.data, lesson_run.lambdas.index(1.0)
+    target = ridge(d.X_train, d.y_train, 1.0)
+    rel = lambda w: np.linalg.norm(w - target) / np.linalg.norm(target)
+    assert rel(lesson_run.weights["adam+l2"][i]) < 1e-4
+    assert rel(lesson_run.weights["adamw"][i]) > 0.5
+
+
+def test_adamw_with_steady_gradients_keeps_weights_inside_one_over_lambda(lesson_run):
+    i = lesson_run.lambdas.index(1.0)
+    assert np.max(np.abs(lesson_run.weights["adamw"][i])) <= 1.0
+    assert np.max(np.abs(lesson_run.weights["adam+l2"][i])) > 1.0  # L2 has no such box
