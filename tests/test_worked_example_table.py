@@ -197,3 +197,16 @@ def test_theta3_needs_the_update_to_many_digits():
 def test_check_rejects_text():
     result = ex.check_m3("0.1475 please")
     assert result.ok is False and "expected a number" in result.message
+
+
+def test_a_learner_computing_step_3_in_floats_passes_every_check():
+    # the notebook hands the learner m_2, v_2, theta_2 as floats; plain float arithmetic must pass
+    lr, beta1, beta2, eps = 0.001, 0.9, 0.999, 1e-8
+    m3 = beta1 * m2 + (1 - beta1) * G3
+    v3 = beta2 * v2 + (1 - beta2) * G3**2
+    m_hat3 = m3 / (1 - beta1**3)
+    v_hat3 = v3 / (1 - beta2**3)
+    update3 = lr * m_hat3 / (v_hat3**0.5 + eps)
+    answers = {"m": m3, "v": v3, "m_hat": m_hat3, "v_hat": v_hat3, "update": update3, "theta": theta2 - update3}
+    for key, answer in answers.items():
+        assert CHECKS[key](answer).ok is True, key
