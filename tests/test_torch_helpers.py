@@ -1,0 +1,160 @@
+"""lessonlib.torch_helpers: parity runs, parameter groups, clipping, memory arithmetic and timing helpers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import lessonlib as ll
+from lessonlib import torch_helpers as th
+
+TOL = {np.float64: 1e-12, np.float32: 5e-6}
+
+
+# ----------------------------------------------------------------------------- parity
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize(
+    "ll_opt, torch_opt, hyper",
+    [(ll.Adam, torch.optim.Adam, {"lr": 1e-2}), (ll.AdamW, torch.optim.AdamW, {"lr": 1e-2, "weight_decay": 0.1})],
+    ids=["Adam", "AdamW"],
+)
+def test_parity_within_the_course_tolerance_for_every_implementation(ll_opt, torch_opt, hyper, dtype):
+    result = th.parity(ll_opt, torch_opt, dtype=dtype, steps=100, **hyper)
+    for impl in th.IMPLEMENTATIONS:
+        assert len(result.deviation[impl]) == 100
+        assert result.relative(impl) <= TOL[dtype], impl
+        assert result.relative_disagreement(impl) <= TOL[dtype], impl
+    assert result.disagreement["for-loop"].max() == 0.0  # the reference against itself
+    assert result.scale > 1.0  # normal(0, 1) starting points: the largest |theta| is above 1
+
+
+def test_parity_detects_a_different_learning_rate():
+    wrong = lambda params, lr, **kw: torch.optim.Adam(params, lr=1.01 * lr, **kw)
+    result = th.parity(ll.Adam, wrong, steps=20, lr=1e-2, implementations=("for-loop",))
+    assert result.relative("for-loop") > 1e-5
+
+
+def test_parity_without_the_for_loop_has_no_disagreement_and_unknown_names_are_refused():
+    result = th.parity(ll.Adam, torch.optim.Adam, steps=3, implementations=("fused",))
+    assert result.disagreement == {} and set(result.deviation) == {"fused"}
+    with pytest.raises(ValueError, match="unknown implementations"):
+        th.parity(ll.Adam, torch.optim.Adam, steps=3, implementations=("vectorised",))
+
+
+def test_implementations_select_what_they_say():
+    p = torch.zeros(3, requires_grad=True)
+    for impl, kwargs in th.IMPLEMENTATIONS.items():
+        group = torch.optim.Adam([p], **kwargs).param_groups[0]
+        assert bool(group["foreach"]) == (impl == "foreach") and bool(group["fused"]) == (impl == "fused")
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def test_param_groups_decay_matrices_only_and_torch_applies_it():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Embedding(5, 4), torch.nn.Linear(4, 4), torch.nn.LayerNorm(4), torch.nn.Conv1d(4, 2, 3)
+    )
+    model[2].bias.requires_grad_(False)  # frozen: in no group
+    groups = th.param_groups(model, weight_decay=0.5)
+    assert groups[0]["param_names"] == ["0.weight", "1.weight", "3.weight"]
+    assert groups[1]["param_names"] == ["1.bias", "2.weight", "3.bias"]
+    assert [g["weight_decay"] for g in groups] == [0.5, 0.0]
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    opt = torch.optim.AdamW(groups, lr=0.1)
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)
+    opt.step()  # zero gradients: only the decay moves anything
+    for name, p in model.named_parameters():
+        factor = 1 - 0.1 * 0.5 if name in groups[0]["param_names"] else 1.0
+        torch.testing.assert_close(p.detach(), before[name] * factor, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("scale", [0.01, 1.0, 30.0])
+def test_clip_coefficient_is_the_factor_clip_grad_norm_applies(scale):
+    torch.manual_seed(1)
+    params = [torch.zeros(3, 4, requires_grad=True), torch.zeros(5, requires_grad=True)]
+    for p in params:
+        p.grad = scale * torch.randn_like(p, dtype=torch.float64).float()
+    grads = [p.grad.clone() for p in params]
+    norm = torch.nn.utils.clip_grad_norm_(params, max_norm=1.0).item()
+    assert norm == pytest.approx(math.sqrt(sum(float((g.double() ** 2).sum()) for g in grads)), rel=1e-6)
+    c = th.clip_coefficient(norm, 1.0)
+    assert (c < 1.0) == (norm > 1.0)
+    for p, g in zip(params, grads):
+        torch.testing.assert_close(p.grad, g * c, rtol=1e-6, atol=0)
+
+
+def test_recovery_steps_solves_its_equation():
+    for ratio, beta2 in [(1e4, 0.999), (50.0, 0.99), (1e3, 0.9999)]:
+        k = th.recovery_steps(ratio, beta2)
+        assert beta2**k * (1 - beta2) * ratio**2 == pytest.approx(1.0, rel=1e-9)
+    assert th.recovery_steps(10.0, 0.999) == 0.0  # (1 - beta2) * 100 < 1: the spike never dominates v
+    with pytest.raises(ValueError, match="beta2"):
+        th.recovery_steps(1e4, 1.0)
+
+
+# ----------------------------------------------------------------------------- memory
+
+
+def test_bytes_per_parameter_adds_up_its_parts():
+    assert {s: th.bytes_per_parameter(s) for s in th.BYTES_PER_PARAMETER} == {
+        "float32": 16,
+        "autocast": 16,
+        "mixed": 16,
+    }
+    assert th.BYTES_PER_PARAMETER["mixed"]["master weights"] == 4
+    with pytest.raises(ValueError, match="unknown scheme"):
+        th.bytes_per_parameter("int8")
+
+
+@pytest.mark.parametrize("dtype, itemsize", [(torch.float32, 4), (torch.float64, 8), (torch.bfloat16, 2)])
+def test_adam_state_bytes_matches_a_real_optimizer(dtype, itemsize):
+    params = [torch.zeros(7, 3, dtype=dtype, requires_grad=True), torch.zeros(11, dtype=dtype, requires_grad=True)]
+    opt = torch.optim.Adam(params)
+    for p in params:
+        p.grad = torch.ones_like(p)
+    opt.step()
+    measured = sum(s["exp_avg"].nbytes + s["exp_avg_sq"].nbytes for s in opt.state.values())
+    assert measured == th.adam_state_bytes(32, itemsize=itemsize) == 2 * itemsize * 32
+
+
+def test_adam_step_traffic_reads_four_arrays_and_writes_three():
+    assert th.adam_step_traffic(1000) == 28_000
+    assert th.adam_step_traffic(1000, itemsize=8) == 56_000
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+def fake_clock(times):
+    it = iter(times)
+    return lambda: next(it)
+
+
+def test_median_seconds_takes_the_median_after_warmup():
+    calls = []
+    clock = fake_clock([0.0, 5.0, 10.0, 11.0, 20.0, 23.0])  # durations 5, 1, 3
+    assert th.median_seconds(lambda: calls.append(1), repeat=3, warmup=2, clock=clock) == 3.0
+    assert len(calls) == 5
+    with pytest.raises(ValueError, match="repeat"):
+        th.median_seconds(lambda: None, repeat=0)
+
+
+def test_stream_bandwidth_counts_three_passes_and_really_adds():
+    nbytes = 4096
+    clock = fake_clock([0.0, 0.5] * 12)  # every call takes 0.5 s
+    assert th.stream_bandwidth("cpu", nbytes=nbytes, repeat=10, clock=clock) == 3 * nbytes / 0.5
+
+
+def test_median_seconds_measures_real_time_on_the_cpu():
+    import time
+
+    assert 0.009 <= th.median_seconds(lambda: time.sleep(0.01), repeat=3, warmup=0) < 0.5
+    th.synchronize("cpu")  # a no-op on the CPU, but it must accept it
