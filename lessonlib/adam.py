@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lessonlib._checks import check_betas, check_real, hyperparameter
-from lessonlib.efficient import Scratch, adam_inplace
+from lessonlib.efficient import FlatState, Scratch, adam_group, adam_inplace
 from lessonlib.ema import bias_correction, ema_update
 from lessonlib.optimizer import Optimizer
 
@@ -105,8 +105,31 @@ class Adam(Optimizer):
         self._scratch = Scratch()
         super().__init__(params)
 
-    def _init_state(self, p):
-        return {"t": 0, "m": np.zeros_like(p), "v": np.zeros_like(p)}
+    def _init_states(self, params):
+        # m and v of all parameters of a dtype live in one flat buffer (views), so that many small
+        # parameters can be stepped in a few large operations (lessonlib.efficient).
+        self._flat = FlatState(params, ("m", "v"))
+        return [{"t": 0, **views} for views in self._flat.views]
+
+    def _apply(self, grads):
+        self._apply_in_groups(grads, self._flat, ("m", "v"), self._group_step)
+
+    def _group_step(self, params, grads, m, v, t):
+        beta1, beta2 = self.betas
+        adam_group(
+            params,
+            grads,
+            m,
+            v,
+            t,
+            scratch=self._scratch,
+            lr=self.lr,
+            beta1=beta1,
+            beta2=beta2,
+            eps=self.eps,
+            weight_decay=self.weight_decay,
+            decoupled=self._decoupled,
+        )
 
     def _update(self, p, g, state):
         state["t"] += 1

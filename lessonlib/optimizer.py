@@ -28,9 +28,12 @@ class Optimizer:
 
     def __init__(self, params):
         self.params = check_params(params)
-        self.state = [self._init_state(p) for p in self.params]
+        self.state = self._init_states(self.params)
 
     # -- what a subclass provides -------------------------------------------------
+    def _init_states(self, params: list[np.ndarray]) -> list[dict]:
+        return [self._init_state(p) for p in params]
+
     def _init_state(self, p: np.ndarray) -> dict:
         raise NotImplementedError
 
@@ -46,8 +49,42 @@ class Optimizer:
         no state has changed.
         """
         grads = check_grads(grads, self.params)
+        self._apply(grads)
+
+    def _apply(self, grads: list[np.ndarray]) -> None:
         for p, g, state in zip(self.params, grads, self.state):
             self._update(p, g, state)
+
+    def _apply_in_groups(self, grads, flat, names, group_step) -> None:
+        """Step along ``flat.plan`` (see :class:`lessonlib.efficient.FlatState`).
+
+        A group of small parameters goes through ``group_step(params, grads, *flat_slices, t)``
+        in one call, as long as its members share ``t`` and still hold their flat state views;
+        otherwise (a state replaced by hand, say) each member steps on its own.
+        """
+        for item in flat.plan:
+            if isinstance(item, int):
+                self._update(self.params[item], grads[item], self.state[item])
+                continue
+            members = item.members
+            t = self.state[members[0]]["t"] + 1
+            intact = all(
+                self.state[i]["t"] + 1 == t and all(self.state[i][n] is flat.views[i][n] for n in names)
+                for i in members
+            )
+            if not intact:
+                for i in members:
+                    self._update(self.params[i], grads[i], self.state[i])
+                continue
+            for i in members:
+                self.state[i]["t"] = t
+            buffers = flat.buffers[item.dtype]
+            group_step(
+                [self.params[i] for i in members],
+                [grads[i] for i in members],
+                *(buffers[n][item.lo : item.hi] for n in names),
+                t,
+            )
 
     @property
     def hyperparameters(self) -> dict:
@@ -86,13 +123,22 @@ class Optimizer:
                             f"state_dict['state'][{i}]['{key}'] must be an array of shape {value.shape} "
                             f"and dtype {value.dtype}"
                         )
+                elif isinstance(value, int) and (
+                    isinstance(new[key], bool) or not isinstance(new[key], int) or new[key] < 0
+                ):
+                    raise ValueError(f"state_dict['state'][{i}]['{key}'] must be an int >= 0, got {new[key]!r}")
         # Validate every hyperparameter on a scratch copy before touching self.
         scratch = copy.copy(self)
         for name, value in hyper.items():
             setattr(scratch, name, value)
         for name in self._hyper:
             setattr(self, name, getattr(scratch, name))
-        self.state = copy.deepcopy(list(states))
+        for old, new in zip(self.state, states):  # into the existing arrays: they may be views of one buffer
+            for key, value in new.items():
+                if isinstance(old[key], np.ndarray):
+                    np.copyto(old[key], value)
+                else:
+                    old[key] = copy.deepcopy(value)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())

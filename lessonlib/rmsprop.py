@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lessonlib._checks import check_beta, check_real, hyperparameter
-from lessonlib.efficient import Scratch, rmsprop_inplace
+from lessonlib.efficient import FlatState, Scratch, rmsprop_group, rmsprop_inplace
 from lessonlib.ema import ema_update
 from lessonlib.optimizer import Optimizer
 
@@ -69,8 +69,16 @@ class RMSprop(Optimizer):
         self._scratch = Scratch()
         super().__init__(params)
 
-    def _init_state(self, p):
-        return {"t": 0, "v": np.zeros_like(p)}
+    def _init_states(self, params):
+        self._flat = FlatState(params, ("v",))  # see Adam._init_states
+        return [{"t": 0, **views} for views in self._flat.views]
+
+    def _apply(self, grads):
+        self._apply_in_groups(grads, self._flat, ("v",), self._group_step)
+
+    def _group_step(self, params, grads, v, t):
+        hyper = {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "weight_decay": self.weight_decay}
+        rmsprop_group(params, grads, v, scratch=self._scratch, **hyper)
 
     def _update(self, p, g, state):
         state["t"] += 1

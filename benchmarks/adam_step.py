@@ -1,0 +1,197 @@
+"""Benchmark one optimizer step: lessonlib against torch.optim and the memory-bandwidth limit.
+
+    make bench                       # or: .venv/bin/python benchmarks/adam_step.py [--quick]
+
+Everything is measured in this one process, interleaved (each round times every
+implementation once, in turn) and summarised by medians, because the machine is
+shared and noisy: ratios measured side by side are what to read, not absolute
+times. torch runs on one thread, as numpy does.
+
+An Adam step reads theta, g, m, v and writes theta, m, v: 7 arrays of N
+elements. "share of bandwidth" is 7 N itemsize / time divided by the best
+memory bandwidth this script measures on the same machine (the fastest of a
+read-only sum, a copy and a triad, counting only the bytes a kernel must move).
+
+Writes benchmarks/results/adam_step.md (the table the README shows) and
+benchmarks/results/adam_step.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import lessonlib as ll
+
+RESULTS = Path(__file__).resolve().parent / "results"
+HYPER = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8}
+
+
+def textbook_stepper(params, grads):
+    """The textbook form, as lessons show it: new arrays for m, v, m_hat, v_hat and the update."""
+    state = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
+    t = [0]
+
+    def step():
+        t[0] += 1
+        for i, (p, g) in enumerate(zip(params, grads)):
+            m, v = state[i]
+            s = ll.adam_step(p, g, m, v, t[0], lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
+            p[...] = s.theta
+            state[i] = (s.m, s.v)
+
+    return step
+
+
+def lessonlib_stepper(cls, params, grads, **extra):
+    opt = cls(params, **HYPER, **extra)
+    return lambda: opt.step(grads)
+
+
+def torch_stepper(params, grads, cls=torch.optim.Adam, **kw):
+    tensors = [torch.from_numpy(p) for p in params]
+    for tp, g in zip(tensors, grads):
+        tp.grad = torch.from_numpy(g)
+    opt = cls(tensors, **HYPER, **kw)
+    return opt.step
+
+
+def implementations(shapes, dtype, rng):
+    """name -> zero-argument step function, each on its own copy of the same data."""
+
+    def fresh():
+        params = [rng.standard_normal(s).astype(dtype) for s in shapes]
+        grads = [rng.standard_normal(s).astype(dtype) for s in shapes]
+        return params, grads
+
+    return {
+        "lessonlib Adam": lessonlib_stepper(ll.Adam, *fresh()),
+        "lessonlib AdamW": lessonlib_stepper(ll.AdamW, *fresh(), weight_decay=1e-2),
+        "textbook (lessonlib.adam_step)": textbook_stepper(*fresh()),
+        "torch for-loop": torch_stepper(*fresh(), foreach=False),
+        "torch foreach": torch_stepper(*fresh(), foreach=True),
+        "torch fused": torch_stepper(*fresh(), fused=True),
+        "torch AdamW foreach": torch_stepper(*fresh(), cls=torch.optim.AdamW, foreach=True, weight_decay=1e-2),
+    }
+
+
+def bandwidth(dtype, n=2 * 10**7, rounds=7) -> float:
+    """Best measured bytes/second on this machine for simple streaming kernels (one thread)."""
+    a = np.ones(n, dtype)
+    b = np.ones(n, dtype)
+    c = np.empty(n, dtype)
+    ta, tb, tc = (torch.from_numpy(x) for x in (a, b, c))
+    size = n * a.itemsize
+    kernels = {
+        "sum (read 1)": (lambda: np.add.reduce(a), size),
+        "copy (read 1, write 1)": (lambda: np.copyto(c, a), 2 * size),
+        "triad (read 2, write 1)": (lambda: torch.add(ta, tb, alpha=0.5, out=tc), 3 * size),
+    }
+    best = {}
+    for name, (fn, nbytes) in kernels.items():
+        fn()
+        times = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        best[name] = nbytes / statistics.median(times)
+    return max(best.values())
+
+
+def measure(shapes, dtype, rounds, rng):
+    impls = implementations(shapes, dtype, rng)
+    for step in impls.values():  # warm up: first-touch pages, lazy state, scratch buffers
+        step()
+    times = {name: [] for name in impls}
+    for _ in range(rounds):
+        for name, step in impls.items():  # interleaved: every implementation once per round
+            t0 = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and no N = 1e7 (a smoke test)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    cases = [("1e5", [(10**5,)]), ("1e6", [(10**6,)]), ("1e7", [(10**7,)]), ("200 x 5000", [(5000,)] * 200)]
+    if args.quick:
+        cases = [c for c in cases if c[0] != "1e7"]
+    rows = []
+    for dtype in (np.float32, np.float64):
+        bw = bandwidth(dtype, rounds=3 if args.quick else 9)
+        for label, shapes in cases:
+            rounds = 3 if args.quick else (9 if label == "1e7" else 25)
+            med = measure(shapes, dtype, rounds, rng)
+            n = sum(int(np.prod(s)) for s in shapes)
+            moved = 7 * n * np.dtype(dtype).itemsize
+            ref = med["torch foreach"]
+            for name, t in med.items():
+                rows.append((np.dtype(dtype).name, label, name, t, t / ref, moved / t / bw))
+            print(f"{np.dtype(dtype).name} N={label}: done", flush=True)
+        print(f"{np.dtype(dtype).name}: measured bandwidth {bw / 1e9:.1f} GB/s", flush=True)
+        rows.append((np.dtype(dtype).name, "bandwidth", f"{bw / 1e9:.1f} GB/s", float("nan"), float("nan"), 1.0))
+    table = render(rows)
+    print(table)
+    RESULTS.mkdir(exist_ok=True)
+    header = (
+        f"<!-- written by benchmarks/adam_step.py on {time.strftime('%Y-%m-%d')}; "
+        f"{platform.machine()}, numpy {np.__version__}, torch {torch.__version__}, one thread -->\n"
+    )
+    (RESULTS / "adam_step.md").write_text(header + table + "\n")
+    figure(rows, RESULTS / "adam_step.png")
+    print(f"wrote {RESULTS / 'adam_step.md'} and {RESULTS / 'adam_step.png'}")
+
+
+def render(rows) -> str:
+    lines = [
+        "| dtype | N | implementation | time per step | x torch foreach | share of bandwidth |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for dtype, label, name, t, ratio, share in rows:
+        if label == "bandwidth":
+            lines.append(f"| {dtype} | | *measured bandwidth* | {name} | | |")
+            continue
+        ms = f"{t * 1e3:.3f} ms" if t < 1e-2 else f"{t * 1e3:.1f} ms"
+        lines.append(f"| {dtype} | {label} | {name} | {ms} | {ratio:.2f} | {share * 100:.0f}% |")
+    return "\n".join(lines)
+
+
+def figure(rows, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ll.course.setup()
+    names = [r[2] for r in rows if r[0] == "float32" and r[1] == "1e5"]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    for ax, dtype in zip(axes, ("float32", "float64")):
+        labels = [r[1] for r in rows if r[0] == dtype and r[2] == names[0]]
+        x = np.arange(len(labels))
+        width = 0.8 / len(names)
+        for i, name in enumerate(names):
+            ratios = [r[4] for r in rows if r[0] == dtype and r[2] == name]
+            ax.bar(x + i * width, ratios, width, label=name)
+        ax.axhline(1.0, color="black", lw=0.8)
+        ax.set_xticks(x + 0.4 - width / 2, [f"N = {lab}" for lab in labels])
+        ax.set_yscale("log")
+        ax.set_title(f"{dtype}: time per step relative to torch foreach (lower is faster)")
+    axes[0].set_ylabel("x torch.optim.Adam(foreach=True)")
+    axes[1].legend(fontsize=8, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+if __name__ == "__main__":
+    main()
