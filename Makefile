@@ -2,6 +2,7 @@
 #   make lab        set up (if needed) and open the course in JupyterLab
 #   make test       set up (if needed) and run every test: ruff, unit/property/doctests, nbval
 #   make notebooks  re-execute every notebook in a fresh kernel and store its outputs
+#   make bench      benchmark one optimizer step against torch.optim (not part of the tests)
 #   make lock       re-resolve requirements.lock from pyproject.toml (maintainers)
 
 PYTHON ?= python3
@@ -10,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: lab test lint notebooks lock clean
+.PHONY: lab test lint notebooks bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version.split()[0]'
@@ -31,11 +32,14 @@ test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check lessonlib tests notebooks
-	$(BIN)/ruff format --check lessonlib tests notebooks
+	$(BIN)/ruff check lessonlib tests notebooks benchmarks
+	$(BIN)/ruff format --check lessonlib tests notebooks benchmarks
 
 notebooks: $(STAMP)
 	$(BIN)/python notebooks/_build.py $(NB)
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/adam_step.py
 
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet uv
