@@ -12,8 +12,9 @@ notebooks' file names and titles, never typed.
 
 Execution runs each notebook top to bottom in a fresh kernel (the environment's
 ``python3``), stores the outputs in place, and strips what varies from run to
-run (widget state, timings), so that re-running on an unchanged tree rewrites
-identical bytes.
+run (widget state, and the outputs of cells marked ``# NBVAL_IGNORE_OUTPUT``:
+timings, device names, widget views), so that re-running on an unchanged tree
+rewrites identical bytes.
 """
 
 from __future__ import annotations
@@ -82,6 +83,15 @@ def refresh_navigation(nb, nav: str, index: str | None) -> None:
     nb.cells = cells
 
 
+def varies(cell) -> bool:
+    """A cell whose output differs from run to run (timings, device names, widget views with random ids).
+
+    nbval does not compare these (``# NBVAL_IGNORE_OUTPUT`` on the first line); the build stores them
+    without output, so that re-running on an unchanged tree rewrites identical bytes.
+    """
+    return cell.cell_type == "code" and cell.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT")
+
+
 def normalise(nb) -> None:
     """Make the stored notebook the same bytes on every run."""
     nb.metadata.pop("widgets", None)
@@ -90,6 +100,8 @@ def normalise(nb) -> None:
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i:02d}"  # stable ids: nbformat would otherwise invent random ones
         cell.metadata.pop("execution", None)
+        if varies(cell):
+            cell.outputs = []
         for out in cell.get("outputs", []):
             out.get("metadata", {}).pop("execution", None)
 
