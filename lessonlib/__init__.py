@@ -7,10 +7,16 @@ One module per concept, in the order of the lessons:
 - :mod:`lessonlib.adam`     03  Adam (both EMAs plus bias correction)
 - :mod:`lessonlib.adamw`    05  AdamW (decoupled weight decay)
 
-plus :mod:`lessonlib.sgd` (the baseline), :mod:`lessonlib.exact` (exact
-arithmetic for the worked example) and :mod:`lessonlib.optimizer` (the
-stateful shell). The optimizers follow ``torch.optim``: same argument names,
-defaults and semantics; parameters are numpy arrays updated in place.
+and beside them: :mod:`lessonlib.sgd` (the baseline), :mod:`lessonlib.optimizer`
+(the stateful shell), :mod:`lessonlib.efficient` (the in-place step the
+classes run), :mod:`lessonlib.exact` and :mod:`lessonlib.worked_example` (the
+lesson's example to the last digit), :mod:`lessonlib.weight_decay` and
+:mod:`lessonlib.schedules` (lesson 05), :mod:`lessonlib.torch_helpers`
+(lesson 06), the figures, widgets and test functions the notebooks share, and
+:mod:`lessonlib.exercises` (the checks behind every exercise).
+
+The optimizers follow ``torch.optim``: same argument names, defaults and
+semantics; parameters are numpy arrays updated in place.
 """
 
 from lessonlib import course, exact
