@@ -1,0 +1,147 @@
+r"""Test functions for the lessons: a loss :math:`f(\theta)` and its gradient :math:`g = \nabla f(\theta)` in 2-D.
+
+Three objectives, each an :class:`Objective` with ``value(theta)`` and ``grad(theta, rng=None)``:
+
+- :func:`quadratic`: the ill-conditioned bowl :math:`f(\theta) = \tfrac12 (a\,\theta_1^2 + b\,\theta_2^2)`,
+  steep in one direction and flat in the other (condition number :math:`b/a`);
+- :func:`rosenbrock`: the curved valley :math:`f(\theta) = (1 - \theta_1)^2 + 100\,(\theta_2 - \theta_1^2)^2`;
+- :func:`noisy`: any objective whose gradient comes with zero-mean Gaussian noise,
+  :math:`g = \nabla f(\theta) + \sigma\,\xi,\ \xi \sim \mathcal N(0, I)`, as a mini-batch gradient does.
+
+>>> import numpy as np
+>>> bowl = quadratic()
+>>> float(bowl.value(np.array([1.0, 1.0]))), bowl.grad(np.array([1.0, 1.0]))
+(10.5, array([ 1., 20.]))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A 2-D loss with its gradient, its minimiser, a start point and a box to draw it in.
+
+    ``value(theta)`` is :math:`f(\\theta)`; ``grad(theta, rng)`` is the gradient the
+    optimizer sees (noisy objectives draw their noise from ``rng``). Both accept
+    an array whose *first* axis holds :math:`(\\theta_1, \\theta_2)`, so ``value``
+    also evaluates a whole grid at once for contour plots.
+    """
+
+    name: str
+    formula: str  # the loss in LaTeX, for figure titles
+    f: object = field(repr=False)
+    df: object = field(repr=False)
+    minimum: tuple[float, float]
+    start: tuple[float, float]
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+    noise: float = 0.0
+    log_levels: bool = False  # draw contours on a log scale (for very steep valleys)
+
+    def value(self, theta):
+        """The loss :math:`f(\\theta)` (noise-free: the quantity we want to make small)."""
+        return self.f(np.asarray(theta, dtype=np.float64))
+
+    def grad(self, theta, rng: np.random.Generator | None = None):
+        """The gradient the optimizer is given; with ``noise > 0`` it needs ``rng``."""
+        g = self.df(np.asarray(theta, dtype=np.float64))
+        if self.noise:
+            if rng is None:
+                raise ValueError(f"{self.name} has noisy gradients: pass rng (a np.random.Generator)")
+            g = g + self.noise * rng.standard_normal(g.shape)
+        return g
+
+
+def quadratic(a: float = 1.0, b: float = 20.0) -> Objective:
+    r"""The ill-conditioned bowl :math:`f(\theta) = \tfrac12 (a\,\theta_1^2 + b\,\theta_2^2)`.
+
+    Its gradient is :math:`g = (a\,\theta_1,\ b\,\theta_2)`, its minimum 0 at the
+    origin. Gradient descent with learning rate :math:`\alpha` multiplies
+    :math:`\theta_i` by :math:`1 - \alpha\,c_i` each step (:math:`c = a` or :math:`b`): it
+    is stable only for :math:`\alpha < 2/b`, and then crawls along
+    :math:`\theta_1` at the rate :math:`1 - \alpha a`.
+
+    >>> import numpy as np
+    >>> q = quadratic(a=1.0, b=20.0)
+    >>> float(q.value(np.array([2.0, 0.5]))), q.grad(np.array([2.0, 0.5]))
+    (4.5, array([ 2., 10.]))
+    """
+    return Objective(
+        name="quadratic",
+        formula=rf"$f(\theta)=\frac{{1}}{{2}}({a:g}\,\theta_1^2+{b:g}\,\theta_2^2)$",
+        f=lambda th: 0.5 * (a * th[0] ** 2 + b * th[1] ** 2),
+        df=lambda th: np.array([a * th[0], b * th[1]]),
+        minimum=(0.0, 0.0),
+        start=(-4.0, 1.0),
+        xlim=(-4.5, 1.5),
+        ylim=(-1.5, 1.5),
+    )
+
+
+def rosenbrock(a: float = 1.0, b: float = 100.0) -> Objective:
+    r"""Rosenbrock's valley :math:`f(\theta) = (a - \theta_1)^2 + b\,(\theta_2 - \theta_1^2)^2`.
+
+    Gradient: :math:`g_1 = -2(a - \theta_1) - 4b\,\theta_1(\theta_2 - \theta_1^2)`,
+    :math:`g_2 = 2b\,(\theta_2 - \theta_1^2)`; minimum 0 at :math:`(a, a^2)`, at the
+    end of a long, narrow, curved valley.
+
+    >>> import numpy as np
+    >>> r = rosenbrock()
+    >>> float(r.value(np.array([1.0, 1.0]))), np.abs(r.grad(np.array([1.0, 1.0])))
+    (0.0, array([0., 0.]))
+    >>> r.grad(np.array([0.0, 0.0]))
+    array([-2.,  0.])
+    """
+    return Objective(
+        name="Rosenbrock",
+        formula=rf"$f(\theta)=({a:g}-\theta_1)^2+{b:g}\,(\theta_2-\theta_1^2)^2$",
+        f=lambda th: (a - th[0]) ** 2 + b * (th[1] - th[0] ** 2) ** 2,
+        df=lambda th: np.array([-2 * (a - th[0]) - 4 * b * th[0] * (th[1] - th[0] ** 2), 2 * b * (th[1] - th[0] ** 2)]),
+        minimum=(a, a * a),
+        start=(-1.5, 2.0),
+        xlim=(-2.0, 2.0),
+        ylim=(-1.0, 3.0),
+        log_levels=True,
+    )
+
+
+def noisy(base: Objective | None = None, sigma: float = 2.0) -> Objective:
+    r"""``base`` (default: an isotropic bowl) with gradients :math:`g = \nabla f(\theta) + \sigma\,\xi`.
+
+    The noise :math:`\xi \sim \mathcal N(0, I)` has mean zero, so on average the
+    gradient is right, but any single one may point the wrong way, as a
+    mini-batch gradient does. ``value`` stays the noise-free loss.
+
+    >>> import numpy as np
+    >>> obj = noisy(sigma=0.5)
+    >>> grads = np.array([obj.grad(np.array([1.0, -2.0]), np.random.default_rng(s)) for s in range(2000)])
+    >>> np.round(grads.mean(axis=0), 1), np.round(grads.std(axis=0), 1)   # mean: the true gradient
+    (array([ 1., -2.]), array([0.5, 0.5]))
+    """
+    if sigma < 0:
+        raise ValueError(f"Invalid sigma: {sigma} (allowed: 0 <= sigma)")
+    if base is None:  # an isotropic bowl: every direction alike, so only the noise is hard
+        base = dataclasses.replace(
+            quadratic(a=1.0, b=1.0), name="bowl", start=(-3.0, 2.0), xlim=(-3.5, 1.5), ylim=(-1.5, 2.5)
+        )
+    return dataclasses.replace(
+        base, name=f"noisy {base.name}", formula=base.formula + rf", noise $\sigma={sigma:g}$", noise=float(sigma)
+    )
+
+
+def by_name(name: str) -> Objective:
+    """The course's three objectives by name: ``"quadratic"``, ``"Rosenbrock"``, ``"noisy"``.
+
+    >>> by_name("Rosenbrock").minimum
+    (1.0, 1.0)
+    """
+    makers = {"quadratic": quadratic, "rosenbrock": rosenbrock, "noisy": noisy}
+    try:
+        return makers[name.lower()]()
+    except KeyError:
+        raise ValueError(f"unknown objective {name!r}; choose one of {sorted(makers)}") from None

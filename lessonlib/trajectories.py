@@ -1,0 +1,117 @@
+r"""Run a lessonlib optimizer on a 2-D objective and record where it went.
+
+:func:`run` starts at :math:`\theta_0`, and for :math:`t = 1, \dots, n` computes
+:math:`g_t = \nabla f(\theta_{t-1})` (noisy if the objective is) and calls
+``opt.step([g_t])``. It returns the path :math:`\theta_0, \dots, \theta_n` and the
+losses :math:`f(\theta_0), \dots, f(\theta_n)`.
+
+>>> import lessonlib as ll
+>>> from lessonlib.objectives import quadratic
+>>> tr = run(ll.SGD, quadratic(), steps=3, lr=0.1)
+>>> tr.path.round(4).tolist()
+[[-4.0, 1.0], [-3.6, -1.0], [-3.24, 1.0], [-2.916, -1.0]]
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from lessonlib.adam import Adam
+from lessonlib.objectives import Objective
+from lessonlib.rmsprop import RMSprop
+from lessonlib.sgd import SGD
+
+#: The optimizers the lessons compare, by display name: (class, fixed keyword arguments).
+OPTIMIZERS = {
+    "SGD": (SGD, {}),
+    "momentum": (SGD, {"momentum": 0.9}),
+    "RMSprop": (RMSprop, {}),
+    "Adam": (Adam, {}),
+}
+
+
+class Trajectory(NamedTuple):
+    """Where an optimizer went: ``path`` has shape ``(k + 1, 2)``, ``losses`` shape ``(k + 1,)``.
+
+    ``k`` is the number of steps taken: ``steps``, or fewer if the run diverged
+    (``diverged`` is then True and the path stops at the last finite point).
+    """
+
+    path: np.ndarray
+    losses: np.ndarray
+    diverged: bool
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.losses[-1])
+
+
+def make(optimizer, params, **hyper):
+    """An optimizer over ``params``: ``optimizer`` is a class (``ll.Adam``) or a name from :data:`OPTIMIZERS`.
+
+    With a name, the fixed arguments of :data:`OPTIMIZERS` come first and ``hyper``
+    overrides them; arguments the optimizer does not take (``betas`` for SGD,
+    say) are an error, as in ``torch.optim``.
+
+    >>> import numpy as np
+    >>> make("momentum", [np.zeros(2)], lr=0.1)
+    SGD([(2,)], lr=0.1, momentum=0.9, weight_decay=0.0)
+    """
+    if isinstance(optimizer, str):
+        if optimizer not in OPTIMIZERS:
+            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {list(OPTIMIZERS)}")
+        cls, fixed = OPTIMIZERS[optimizer]
+        return cls(params, **{**fixed, **hyper})
+    return optimizer(params, **hyper)
+
+
+def run(optimizer, objective: Objective, *, steps: int = 100, start=None, seed: int = 0, **hyper) -> Trajectory:
+    """Run ``optimizer`` (class or name, see :func:`make`) with ``hyper`` on ``objective`` for ``steps`` steps.
+
+    ``start`` defaults to ``objective.start``; ``seed`` seeds the gradient noise of a
+    noisy objective, so two runs with the same seed see the same noise. A run whose
+    iterate or gradient stops being finite ends there with ``diverged=True``.
+
+    >>> import lessonlib as ll
+    >>> from lessonlib.objectives import quadratic
+    >>> tr = run("Adam", quadratic(), steps=200, lr=0.1)
+    >>> tr.path.shape, tr.diverged, tr.final_loss < 1e-3
+    ((201, 2), False, True)
+    """
+    if not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"Invalid steps: {steps!r} (allowed: an int >= 0)")
+    theta = np.array(objective.start if start is None else start, dtype=np.float64)
+    if theta.shape != (2,):
+        raise ValueError(f"start must be a point (theta_1, theta_2), got shape {theta.shape}")
+    opt = make(optimizer, [theta], **hyper)
+    rng = np.random.default_rng(seed)
+    path, losses, diverged = [theta.copy()], [float(objective.value(theta))], False
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(steps):
+            g = objective.grad(theta, rng)
+            if not np.all(np.isfinite(g)):
+                diverged = True
+                break
+            opt.step([g])
+            loss = float(objective.value(theta))
+            if not (np.all(np.isfinite(theta)) and np.isfinite(loss)):
+                diverged = True
+                break
+            path.append(theta.copy())
+            losses.append(loss)
+    return Trajectory(np.array(path), np.array(losses), diverged)
+
+
+def compare(runs: dict, objective: Objective, *, steps: int = 100, seed: int = 0) -> dict[str, Trajectory]:
+    """Several runs on one objective: ``runs`` maps a label to ``(optimizer, hyper)``.
+
+    Every run gets the same ``seed``, so on a noisy objective they face the same noise.
+
+    >>> from lessonlib.objectives import quadratic
+    >>> out = compare({"SGD": ("SGD", {"lr": 0.05}), "Adam": ("Adam", {"lr": 0.1})}, quadratic(), steps=50)
+    >>> sorted(out), out["SGD"].path.shape
+    (['Adam', 'SGD'], (51, 2))
+    """
+    return {label: run(opt, objective, steps=steps, seed=seed, **hyper) for label, (opt, hyper) in runs.items()}

@@ -1,0 +1,36 @@
+"""The exercise checks of notebooks 01-03: a right answer passes, a wrong one gets its hint, ... is unanswered."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+
+from lessonlib.exercises import ema  # noqa: E402
+
+UNANSWERED = "not answered yet"
+
+CASES = [
+    # (check, right answer, wrong answer, words the hint must contain)
+    (ema.check_raw_average, 3.6, 10.0, "1 - beta**t"),
+    (ema.check_window, 50, 1 / 0.98, "1 / (1 - beta)"),
+    (ema.check_half_correction_step, 693, 692, "round up"),
+]
+
+
+@pytest.mark.parametrize("check, right, wrong, hint", CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_check(check, right, wrong, hint):
+    ok = check(right)
+    assert ok.ok is True and ok.message.startswith("✓")
+    bad = check(wrong)
+    assert bad.ok is False and bad.message.startswith("✗") and hint in bad.message
+    assert check(...).ok is None and UNANSWERED in check(...).message
+
+
+def test_ema_answers_are_the_math():
+    # a_2 = (1 - beta^2) * 10 for a constant 10; the window is 1 / (1 - beta); 0.999**693 <= 0.5 < 0.999**692
+    assert ema.check_raw_average((1 - 0.8**2) * 10)
+    assert not ema.check_raw_average(0.2 * 10)  # a_1, not a_2
+    assert 0.999**693 <= 0.5 < 0.999**692
