@@ -77,7 +77,7 @@ def quadratic(a: float = 1.0, b: float = 20.0) -> Objective:
         f=lambda th: 0.5 * (a * th[0] ** 2 + b * th[1] ** 2),
         df=lambda th: np.array([a * th[0], b * th[1]]),
         minimum=(0.0, 0.0),
-        start=(-4.0, 1.0),
+        start=(-4.0, 1.25),
         xlim=(-4.5, 1.5),
         ylim=(-1.5, 1.5),
     )

@@ -7,8 +7,8 @@ losses :math:`f(\theta_0), \dots, f(\theta_n)`.
 
 >>> import lessonlib as ll
 >>> from lessonlib.objectives import quadratic
->>> tr = run(ll.SGD, quadratic(), steps=3, lr=0.1)
->>> tr.path.round(4).tolist()
+>>> tr = run(ll.SGD, quadratic(), steps=3, lr=0.1, start=(-4.0, 1.0))
+>>> tr.path.round(4).tolist()    # theta_1 shrinks by 1 - 0.1, theta_2 flips: 1 - 0.1 * 20 = -1
 [[-4.0, 1.0], [-3.6, -1.0], [-3.24, 1.0], [-2.916, -1.0]]
 """
 

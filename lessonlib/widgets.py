@@ -99,7 +99,7 @@ def optimizer_demo(
     >>> matplotlib.use("Agg")
     >>> fig, text = optimizer_demo("Adam", "quadratic", lr=0.1, steps=200)
     >>> text.split(" -> ")[0]
-    "Adam {'lr': 0.1, 'betas': (0.9, 0.999)} on quadratic: loss 18"
+    "Adam {'lr': 0.1, 'betas': (0.9, 0.999)} on quadratic: loss 23.6"
     >>> plt.close(fig)
     """
     obj = by_name(objective)

@@ -8,7 +8,8 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 
-from lessonlib.exercises import ema  # noqa: E402
+import lessonlib as ll  # noqa: E402
+from lessonlib.exercises import ema, rmsprop  # noqa: E402
 
 UNANSWERED = "not answered yet"
 
@@ -17,6 +18,9 @@ CASES = [
     (ema.check_raw_average, 3.6, 10.0, "1 - beta**t"),
     (ema.check_window, 50, 1 / 0.98, "1 / (1 - beta)"),
     (ema.check_half_correction_step, 693, 692, "round up"),
+    (rmsprop.check_first_step, 0.1, 0.01, "no bias correction"),
+    (rmsprop.check_eps_share, 1 / 1.1, 10.0, "ten times smaller than eps"),
+    (rmsprop.check_decay_for_first_step, 0.75, 0.5, "lr / sqrt(1 - alpha)"),
 ]
 
 
@@ -34,3 +38,15 @@ def test_ema_answers_are_the_math():
     assert ema.check_raw_average((1 - 0.8**2) * 10)
     assert not ema.check_raw_average(0.2 * 10)  # a_1, not a_2
     assert 0.999**693 <= 0.5 < 0.999**692
+
+
+def test_rmsprop_answers_are_the_math():
+    # first step = lr * g / sqrt((1 - alpha) g^2) = lr / sqrt(1 - alpha), whatever g
+    for g in (3.0, -0.2, 1e4):
+        step = ll.rmsprop_step(0.0, g, 0.0, 1, lr=0.01, alpha=0.99, eps=0.0).update
+        assert abs(step) == pytest.approx(0.1, rel=1e-12)
+        assert rmsprop.check_first_step(abs(step))
+    # g = 1e-8: sqrt(v_1) = 1e-9, so step / lr = 1e-8 / (1e-9 + 1e-8) = 1 / 1.1
+    assert rmsprop.check_eps_share(1e-8 / (1e-9 + 1e-8))
+    # alpha = 0.75 gives lr / sqrt(0.25) = 2 lr
+    assert ll.rmsprop_step(0.0, 5.0, 0.0, 1, lr=0.01, alpha=0.75, eps=0.0).update == pytest.approx(0.02)

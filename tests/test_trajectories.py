@@ -46,7 +46,7 @@ def test_run_accepts_a_class_and_a_start():
 
 def test_first_sgd_steps_on_the_quadratic():
     # theta_1 shrinks by 1 - lr a, theta_2 by 1 - lr b.
-    tr = trajectories.run("SGD", objectives.quadratic(a=1.0, b=20.0), steps=2, lr=0.09)
+    tr = trajectories.run("SGD", objectives.quadratic(a=1.0, b=20.0), steps=2, lr=0.09, start=(-4.0, 1.0))
     assert np.allclose(tr.path, [[-4.0, 1.0], [-4.0 * 0.91, 1.0 * -0.8], [-4.0 * 0.91**2, 0.64]])
 
 
