@@ -57,6 +57,11 @@ class Objective:
         return g
 
 
+def _coef(c: float) -> str:
+    """A coefficient for a LaTeX formula: nothing for 1, else the number and a thin space."""
+    return "" if c == 1 else f"{c:g}\\,"
+
+
 def quadratic(a: float = 1.0, b: float = 20.0) -> Objective:
     r"""The ill-conditioned bowl :math:`f(\theta) = \tfrac12 (a\,\theta_1^2 + b\,\theta_2^2)`.
 
@@ -73,7 +78,7 @@ def quadratic(a: float = 1.0, b: float = 20.0) -> Objective:
     """
     return Objective(
         name="quadratic",
-        formula=rf"$f(\theta)=\frac{{1}}{{2}}({a:g}\,\theta_1^2+{b:g}\,\theta_2^2)$",
+        formula=rf"$f(\theta)=\frac{{1}}{{2}}({_coef(a)}\theta_1^2+{_coef(b)}\theta_2^2)$",
         f=lambda th: 0.5 * (a * th[0] ** 2 + b * th[1] ** 2),
         df=lambda th: np.array([a * th[0], b * th[1]]),
         minimum=(0.0, 0.0),

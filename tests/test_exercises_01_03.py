@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 import lessonlib as ll  # noqa: E402
-from lessonlib.exercises import ema, rmsprop  # noqa: E402
+from lessonlib.exercises import adam, ema, rmsprop  # noqa: E402
 
 UNANSWERED = "not answered yet"
 
@@ -21,6 +21,9 @@ CASES = [
     (rmsprop.check_first_step, 0.1, 0.01, "no bias correction"),
     (rmsprop.check_eps_share, 1 / 1.1, 10.0, "ten times smaller than eps"),
     (rmsprop.check_decay_for_first_step, 0.75, 0.5, "lr / sqrt(1 - alpha)"),
+    (adam.check_only_m_corrected, 10.0, 1.0, "1 / sqrt(1 - beta2)"),
+    (adam.check_constant_gradient_distance, 0.1, -0.1, "mind the direction"),
+    (adam.check_paper_bound, 2.0, 3.16, "(1 - beta1) / sqrt(1 - beta2)"),
 ]
 
 
@@ -50,3 +53,15 @@ def test_rmsprop_answers_are_the_math():
     assert rmsprop.check_eps_share(1e-8 / (1e-9 + 1e-8))
     # alpha = 0.75 gives lr / sqrt(0.25) = 2 lr
     assert ll.rmsprop_step(0.0, 5.0, 0.0, 1, lr=0.01, alpha=0.75, eps=0.0).update == pytest.approx(0.02)
+
+
+def test_adam_answers_are_the_math():
+    # only m corrected at t = 1: m_hat_1 / sqrt(v_1) = g / (sqrt(1 - beta2) |g|) = 1 / sqrt(0.01) = 10
+    s = ll.adam_step(0.0, -3.0, 0.0, 0.0, 1, lr=1.0, beta1=0.9, beta2=0.99, eps=0.0)
+    assert abs(s.m_hat / s.v**0.5) == pytest.approx(10.0, rel=1e-12)
+    # a constant gradient gives steps of lr (up to eps): ten steps of 0.01 against a gradient of -2
+    theta = ll.adam_trace(0.0, [-2.0] * 10, lr=0.01)[-1].theta
+    assert theta == pytest.approx(0.1, rel=1e-8) and theta < 0.1
+    assert adam.check_constant_gradient_distance(theta)
+    # the paper's bound for (0.8, 0.99): 0.2 / 0.1
+    assert adam.check_paper_bound(0.2 / 0.1)
