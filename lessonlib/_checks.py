@@ -45,8 +45,15 @@ def check_betas(betas) -> tuple[float, float]:
     return check_beta("beta1 (betas[0])", betas[0]), check_beta("beta2 (betas[1])", betas[1])
 
 
+def root(a: np.ndarray) -> np.ndarray:
+    """The array that owns ``a``'s memory (``a`` itself if it owns it)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
 def check_params(params) -> list[np.ndarray]:
-    """A non-empty list of distinct, writeable float32/float64 numpy arrays."""
+    """A non-empty list of distinct, writeable float32/float64 numpy arrays that do not overlap."""
     if isinstance(params, np.ndarray) or not isinstance(params, (list, tuple)):
         raise TypeError(
             f"params must be a list of numpy arrays (wrap a single array as [theta]), got {type(params).__name__}"
@@ -67,6 +74,14 @@ def check_params(params) -> list[np.ndarray]:
         if id(p) in seen:
             raise ValueError(f"params[{i}] appears twice in params; each array may appear once")
         seen.add(id(p))
+    by_root: dict[int, list[int]] = {}
+    for i, p in enumerate(params):
+        by_root.setdefault(id(root(p)), []).append(i)
+    for members in by_root.values():  # views of one buffer are fine as long as they do not overlap
+        for k, i in enumerate(members):
+            for j in members[k + 1 :]:
+                if np.shares_memory(params[i], params[j]):
+                    raise ValueError(f"params[{i}] and params[{j}] share memory; each element may be in one parameter")
     return list(params)
 
 
@@ -97,6 +112,7 @@ def check_grads(grads, params: list[np.ndarray]) -> list[np.ndarray]:
             "pass one gradient per parameter, in the same order"
         )
     checked = []
+    param_roots = {id(root(p)) for p in params}
     # One errstate for the whole loop (entering one costs microseconds, and models have many arrays):
     # a value too large for float32 becomes inf in the cast, and a sum may overflow; both are handled.
     with np.errstate(over="ignore", invalid="ignore"):
@@ -114,6 +130,10 @@ def check_grads(grads, params: list[np.ndarray]) -> list[np.ndarray]:
                     f"grads[{i}] has {bad} non-finite value(s) (nan, inf, or too large for {p.dtype}); "
                     "the step was rejected and nothing was changed"
                 )
+            if not p.flags.writeable:
+                raise ValueError(f"params[{i}] has become read-only; the optimizer updates it in place")
+            if id(root(arr)) in param_roots:
+                arr = arr.copy()  # a gradient that is (a view of) a parameter, as for f = theta**2 / 2
             checked.append(arr)
     return checked
 

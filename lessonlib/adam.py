@@ -54,6 +54,9 @@ def adam_step(theta, g, m, v, t, *, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, w
 
     Pure: returns an :class:`AdamStep` and modifies nothing. Works on floats,
     numpy arrays, and (with an exact ``sqrt``) on ``fractions.Fraction``.
+    Written as the math reads (``g * g``); the in-place step of the optimizer
+    classes multiplies in torch's order, ``(1 - beta2) * g * g``, which keeps
+    ``v`` finite for gradients whose square alone would overflow.
     """
     if weight_decay:
         g = g + weight_decay * theta
@@ -93,6 +96,7 @@ class Adam(Optimizer):
     """
 
     _decoupled = False  # AdamW: weight decay shrinks theta instead of entering g
+    _nonnegative = ("v",)
 
     _hyper = ("lr", "betas", "eps", "weight_decay")
     lr = hyperparameter(check_real)

@@ -19,7 +19,8 @@ Here every operation writes into an existing array (``out=`` or ``*=``), and the
 work is done in cache-sized chunks: a chunk of :math:`\theta, g, m, v` and the
 scratch stay in the CPU cache while all the operations run over it, so main
 memory is read and written about once per array per step instead of once per
-operation. The only extra memory is one scratch buffer of ``CHUNK`` elements.
+operation. The only extra memory is one scratch buffer of a few ``CHUNK`` rows,
+allocated once.
 
 >>> import numpy as np
 >>> from lessonlib.adam import adam_step
@@ -78,22 +79,38 @@ _DEFAULT_SCRATCH = Scratch()
 
 
 def _chunks(p, *others):
-    """Yield aligned 1-D chunks of ``p`` and ``others``; arrays that are not C-contiguous go whole."""
+    """Yield aligned pieces of ``p`` and ``others`` of at most ``CHUNK`` elements each (views, never copies)."""
     arrays = (p, *others)
-    if not all(a.flags.c_contiguous for a in arrays):
+    if all(a.flags.c_contiguous for a in arrays):
+        flat = [a.reshape(-1) for a in arrays]  # views, never copies, for C-contiguous arrays
+        for lo in range(0, flat[0].size, CHUNK):
+            yield tuple(a[lo : lo + CHUNK] for a in flat)
+    else:
+        yield from _blocks(arrays)
+
+
+def _blocks(arrays):
+    """Pieces along the leading axes, for layouts that cannot be flattened without a copy (a transposed
+    or strided parameter): every piece is a view of at most ``CHUNK`` elements."""
+    shape = arrays[0].shape
+    if arrays[0].size <= CHUNK:
         yield arrays
         return
-    flat = [a.reshape(-1) for a in arrays]  # views, never copies, for C-contiguous arrays
-    n = flat[0].size
-    for lo in range(0, n, CHUNK):
-        yield tuple(a[lo : lo + CHUNK] for a in flat)
+    inner = int(np.prod(shape[1:], dtype=np.int64))
+    if inner <= CHUNK:
+        rows = CHUNK // inner
+        for lo in range(0, shape[0], rows):
+            yield tuple(a[lo : lo + rows] for a in arrays)
+    else:
+        for i in range(shape[0]):
+            yield from _blocks(tuple(a[i] for a in arrays))
 
 
 def _scratch_for(chunk: np.ndarray, scratch: Scratch) -> tuple[np.ndarray, np.ndarray]:
-    if chunk.ndim == 1 and chunk.size <= scratch.chunk:
-        buf = scratch.get(chunk.dtype)
-        return buf[0, : chunk.size], buf[1, : chunk.size]
-    return np.empty_like(chunk), np.empty_like(chunk)  # only for arrays that are not C-contiguous
+    """Two scratch views shaped like ``chunk`` (at most ``CHUNK`` elements), from the reused buffer."""
+    buf = scratch.get(chunk.dtype)
+    n = chunk.size
+    return buf[0, :n].reshape(chunk.shape), buf[1, :n].reshape(chunk.shape)
 
 
 def _adam_kernel(p, g, m, v, s, s2, *, step_size, eps_hat, beta1, beta2, shrink, l2) -> None:
@@ -107,9 +124,9 @@ def _adam_kernel(p, g, m, v, s, s2, *, step_size, eps_hat, beta1, beta2, shrink,
     m *= beta1  # m = beta1 m + (1 - beta1) g
     np.multiply(g, 1 - beta1, out=s)
     m += s
-    v *= beta2  # v = beta2 v + (1 - beta2) g^2
-    np.multiply(g, g, out=s)
-    s *= 1 - beta2
+    v *= beta2  # v = beta2 v + (1 - beta2) g^2, multiplied in torch's order: (1 - beta2) g, then g
+    np.multiply(g, 1 - beta2, out=s)
+    s *= g
     v += s
     np.sqrt(v, out=s)  # theta -= alpha_t m / (sqrt(v) + eps_hat)
     s += eps_hat
@@ -124,8 +141,8 @@ def _rmsprop_kernel(p, g, v, s, s2, *, lr, alpha, eps, weight_decay) -> None:
         s2 += g
         g = s2
     v *= alpha
-    np.multiply(g, g, out=s)
-    s *= 1 - alpha
+    np.multiply(g, 1 - alpha, out=s)  # (1 - alpha) g g, in torch's order (see _adam_kernel)
+    s *= g
     v += s
     np.sqrt(v, out=s)
     s += eps

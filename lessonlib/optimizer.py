@@ -11,6 +11,7 @@ way ``torch.optim.Optimizer`` does: parameters are updated *in place*,
 from __future__ import annotations
 
 import copy
+import numbers
 
 import numpy as np
 
@@ -25,9 +26,10 @@ class Optimizer:
     """
 
     _hyper: tuple[str, ...] = ()
+    _nonnegative: tuple[str, ...] = ()  # state arrays that are averages of squares
 
     def __init__(self, params):
-        self.params = check_params(params)
+        self.params = tuple(check_params(params))
         self.state = self._init_states(self.params)
 
     # -- what a subclass provides -------------------------------------------------
@@ -49,7 +51,9 @@ class Optimizer:
         no state has changed.
         """
         grads = check_grads(grads, self.params)
-        self._apply(grads)
+        # Nothing below may raise half-way: overflow gives inf and underflow 0, silently, as in torch.
+        with np.errstate(all="ignore"):
+            self._apply(grads)
 
     def _apply(self, grads: list[np.ndarray]) -> None:
         for p, g, state in zip(self.params, grads, self.state):
@@ -123,8 +127,11 @@ class Optimizer:
                             f"state_dict['state'][{i}]['{key}'] must be an array of shape {value.shape} "
                             f"and dtype {value.dtype}"
                         )
+                    if not np.isfinite(arr).all() or (key in self._nonnegative and (arr < 0).any()):
+                        allowed = "finite and >= 0" if key in self._nonnegative else "finite"
+                        raise ValueError(f"state_dict['state'][{i}]['{key}'] must be {allowed}")
                 elif isinstance(value, int) and (
-                    isinstance(new[key], bool) or not isinstance(new[key], int) or new[key] < 0
+                    isinstance(new[key], bool) or not isinstance(new[key], numbers.Integral) or new[key] < 0
                 ):
                     raise ValueError(f"state_dict['state'][{i}]['{key}'] must be an int >= 0, got {new[key]!r}")
         # Validate every hyperparameter on a scratch copy before touching self.
@@ -138,7 +145,7 @@ class Optimizer:
                 if isinstance(old[key], np.ndarray):
                     np.copyto(old[key], value)
                 else:
-                    old[key] = copy.deepcopy(value)
+                    old[key] = int(value)
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())

@@ -56,7 +56,11 @@ class RMSprop(Optimizer):
 
     ``state[i]`` holds ``t`` (steps taken) and ``v`` (the EMA of squared gradients).
     ``step`` computes the update of :func:`rmsprop_step` in place (:mod:`lessonlib.efficient`).
+    One deliberate difference: ``alpha`` must be below 1, like every decay rate in the lessons;
+    torch also accepts ``alpha >= 1``, which freezes ``v`` at zero or makes it grow without bound.
     """
+
+    _nonnegative = ("v",)
 
     _hyper = ("lr", "alpha", "eps", "weight_decay")
     lr = hyperparameter(check_real)

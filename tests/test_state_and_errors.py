@@ -231,3 +231,86 @@ def test_finite_gradients_whose_sum_overflows_are_accepted():
     assert opt.state[0]["t"] == 1 and np.all(np.isfinite(theta))
     with pytest.raises(ValueError, match="1 non-finite"):
         opt.step([np.array([3e38, -3e38, np.nan, 1.0], dtype=np.float32)])
+
+
+# -- inputs that pass every check must not fail half-way or alias -----------------------------------
+
+
+@pytest.mark.parametrize("size", [(), (5,), (3 * 2**16 + 1,)])
+@pytest.mark.parametrize("cls", OPTIMIZERS)
+def test_a_gradient_that_is_the_parameter_itself(cls, size):
+    """f = theta**2 / 2 has gradient theta: opt.step([theta]) must read g before theta changes."""
+    torch = pytest.importorskip("torch")
+    torch_cls = {ll.SGD: torch.optim.SGD, ll.RMSprop: torch.optim.RMSprop}.get(cls, getattr(torch.optim, cls.__name__))
+    hyper = {"lr": 0.1, "momentum": 0.9} if cls is ll.SGD else {"lr": 0.1}
+    theta = np.asarray(np.random.default_rng(0).normal(size=size))
+    reference = torch.tensor(theta.copy(), requires_grad=True)
+    opt, ref_opt = cls([theta], **hyper), torch_cls([reference], **hyper)
+    for _ in range(5):
+        opt.step([theta])
+        reference.grad = reference.detach().clone()
+        ref_opt.step()
+    np.testing.assert_allclose(theta, reference.detach().numpy(), rtol=1e-12, atol=1e-15)
+
+
+def test_swapped_gradients_of_a_product_are_read_before_either_parameter_moves():
+    x, y = np.full(3, 2.0), np.full(3, 3.0)
+    x2, y2 = x.copy(), y.copy()
+    opt, ref = ll.Adam([x, y]), ll.Adam([x2, y2])
+    opt.step([y, x])  # f = sum(x * y): df/dx = y, df/dy = x
+    ref.step([np.full(3, 3.0), np.full(3, 2.0)])
+    assert np.array_equal(x, x2) and np.array_equal(y, y2)
+
+
+def test_overlapping_params_are_refused():
+    base = np.zeros(6)
+    with pytest.raises(ValueError, match=r"params\[0\] and params\[1\] share memory"):
+        ll.Adam([base[:4], base[2:]])
+    ll.Adam([base[:3], base[3:]])  # views of one buffer that do not overlap are fine
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS)
+def test_a_param_made_read_only_later_is_refused_and_nothing_changes(cls):
+    params, opt = make(cls)
+    rng = np.random.default_rng(3)
+    opt.step(grads_for(params, rng))
+    params[2].flags.writeable = False
+    before, state_before = [p.copy() for p in params], copy.deepcopy(opt.state)
+    with pytest.raises(ValueError, match=r"params\[2\] has become read-only"):
+        opt.step(grads_for(params, rng))
+    assert all(np.array_equal(a, b) for a, b in zip(params, before))
+    assert all(np.array_equal(s[k], s0[k]) for s, s0 in zip(opt.state, state_before) for k in s)
+
+
+def test_floating_point_errors_raised_by_numpy_settings_cannot_interrupt_a_step():
+    params, opt = make(ll.Adam)
+    old = np.seterr(all="raise")
+    try:
+        opt.step([np.full((3, 2), 1e-170), np.array(1e-170), np.full(4, 1e20, dtype=np.float32)])
+    finally:
+        np.seterr(**old)
+    assert all(s["t"] == 1 for s in opt.state)
+    assert all(np.all(np.isfinite(p)) for p in params)
+
+
+def test_params_cannot_be_swapped_under_the_optimizer():
+    params, opt = make(ll.Adam)
+    with pytest.raises((TypeError, AttributeError)):
+        opt.params.append(np.zeros(2))
+
+
+def test_state_dict_t_may_be_a_numpy_integer_and_bad_moments_are_refused():
+    params, opt = make(ll.Adam)
+    opt.step([np.ones_like(p) for p in params])
+    saved = opt.state_dict()
+    saved["state"][0]["t"] = np.int64(1)  # what an np.savez round trip gives back
+    opt.load_state_dict(saved)
+    assert opt.state[0]["t"] == 1 and type(opt.state[0]["t"]) is int
+    for key, value, match in [
+        ("v", -1.0, r"\['v'\] must be finite and >= 0"),
+        ("m", np.nan, r"\['m'\] must be finite"),
+    ]:
+        bad = opt.state_dict()
+        bad["state"][0][key][...] = value
+        with pytest.raises(ValueError, match=match):
+            opt.load_state_dict(bad)

@@ -12,11 +12,14 @@ import pytest
 import torch
 
 import lessonlib as ll
+from lessonlib.efficient import CHUNK
 from tests.conftest import TORCH_DEVIATIONS
 
 STEPS = 1000
 TOL = {np.float64: 1e-12, np.float32: 5e-6}
 SHAPES = {"0-d": [()], "vector": [(17,)], "matrix": [(6, 5)], "several": [(), (3,), (4, 2), (2, 3, 2)]}
+# Large enough to be stepped on its own, in chunks, rather than gathered with other small arrays.
+LARGE = {"chunked": [(2 * CHUNK + 17,)], "chunked, transposed": [(300, 500)]}
 
 # name -> (lessonlib class, torch class, hyperparameters, gradient scale)
 CASES = {
@@ -33,14 +36,16 @@ CASES = {
 }
 
 
-def run_both(ll_cls, torch_cls, hyper, scale, shapes, dtype, seed):
+def run_both(ll_cls, torch_cls, hyper, scale, shapes, dtype, seed, steps=STEPS, transpose=False):
     rng = np.random.default_rng(seed)
     init = [np.asarray(rng.normal(size=s)) for s in shapes]
-    ours = [x.astype(dtype) for x in init]
+    if transpose:  # Fortran-ordered parameters, as a transposed weight matrix is
+        init = [np.asfortranarray(x) for x in init]
+    ours = [x.astype(dtype, order="K") for x in init]
     theirs = [torch.tensor(x.astype(dtype)) for x in init]
     opt_ours, opt_theirs = ll_cls(ours, **hyper), torch_cls(theirs, **hyper)
     worst, top = 0.0, 0.0
-    for _ in range(STEPS):
+    for _ in range(steps):
         grads = [np.asarray(scale * rng.normal(size=s), dtype=dtype) for s in shapes]
         opt_ours.step(grads)
         for p, g in zip(theirs, grads):
@@ -69,3 +74,29 @@ def test_deviation_measure_detects_a_real_difference():
     # The comparison is not vacuous: a 1% different learning rate is caught.
     dev = run_both(ll.Adam, lambda p, **h: torch.optim.Adam(p, lr=1.01e-3), {}, 1.0, [(5,)], np.float64, 0)
     assert dev > 1e-6
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("shape_name", list(LARGE))
+@pytest.mark.parametrize("case", ["adam-default", "adam-l2", "adamw-large-wd", "rmsprop-l2"])
+def test_large_parameters_agree_with_torch(case, shape_name, dtype):
+    ll_cls, torch_cls, hyper, scale = CASES[case]
+    seed = 500 + list(CASES).index(case)
+    dev = run_both(ll_cls, torch_cls, hyper, scale, LARGE[shape_name], dtype, seed, steps=60,
+                   transpose="transposed" in shape_name)  # fmt: skip
+    key = (ll_cls.__name__, np.dtype(dtype).name)
+    TORCH_DEVIATIONS[key] = max(TORCH_DEVIATIONS[key], dev)
+    assert dev <= TOL[dtype], f"{case} {shape_name} {np.dtype(dtype).name}: deviation {dev:.3e}"
+
+
+@pytest.mark.parametrize("cls, torch_cls", [(ll.Adam, torch.optim.Adam), (ll.RMSprop, torch.optim.RMSprop)])
+def test_a_gradient_whose_square_overflows_float32_is_handled_as_torch_does(cls, torch_cls):
+    """(1 - beta2) g g in torch's order keeps v finite for g = 3e19, where g * g alone is inf."""
+    ours, theirs = np.zeros(2, dtype=np.float32), torch.zeros(2)
+    a, b = cls([ours]), torch_cls([theirs])
+    for g in [np.array([3e19, 1.0], dtype=np.float32)] + [np.ones(2, dtype=np.float32)] * 20:
+        a.step([g])
+        theirs.grad = torch.from_numpy(g)
+        b.step()
+    assert np.all(np.isfinite(a.state[0]["v"]))
+    np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-5)
