@@ -44,11 +44,14 @@ bench: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet uv
 	cp requirements.lock requirements.lock.tmp   # the current pins are uv's preferences
-	$(BIN)/uv pip compile --universal --python-version 3.10 --no-header --extra course --extra test \
+	$(BIN)/uv pip compile --universal --python-version 3.10 --no-header --no-annotate --extra course --extra test \
 		pyproject.toml -o requirements.lock.tmp
-	@# The CPU wheel of torch needs none of the CUDA packages that PyPI's Linux build names;
-	@# a GPU machine's pip pulls them in as torch's own dependencies.
-	grep -vE '^(nvidia-|cuda-|triton==)' requirements.lock.tmp > requirements.lock
+	@# PyPI's Linux build of torch is the CUDA one and names CUDA packages (several GB). They are left out:
+	@# where a CPU wheel of torch 2.13.0 is on pip's path (this course's machines and CI), nothing needs them,
+	@# and elsewhere pip installs the ones that torch build asks for.
+	{ echo "# Pinned by 'make lock' (uv pip compile --universal) for Python 3.10+, minus the CUDA packages"; \
+	  echo "# that only PyPI's GPU build of torch needs (see the Makefile)."; \
+	  grep -vE '^(nvidia-|cuda-|triton==)' requirements.lock.tmp; } > requirements.lock
 	rm requirements.lock.tmp
 
 clean:
