@@ -9,7 +9,6 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-PYTEST_ARGS ?=
 
 .PHONY: lab test lint notebooks bench lock clean
 
@@ -27,6 +26,10 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/00-start-here.ipynb
+
+# One worker per core; --dist loadfile keeps each notebook in one worker (nbval runs its cells in one
+# kernel, in order).
+PYTEST_ARGS ?= -n auto --dist loadfile
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -13,7 +13,6 @@ import torch
 
 import lessonlib as ll
 from lessonlib.efficient import CHUNK
-from tests.conftest import TORCH_DEVIATIONS
 
 STEPS = 1000
 TOL = {np.float64: 1e-12, np.float32: 5e-6}
@@ -61,12 +60,11 @@ def run_both(ll_cls, torch_cls, hyper, scale, shapes, dtype, seed, steps=STEPS, 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("shape_name", list(SHAPES))
 @pytest.mark.parametrize("case", list(CASES))
-def test_agrees_with_torch(case, shape_name, dtype):
+def test_agrees_with_torch(case, shape_name, dtype, record_property):
     ll_cls, torch_cls, hyper, scale = CASES[case]
     seed = 10 * list(CASES).index(case) + list(SHAPES).index(shape_name)
     dev = run_both(ll_cls, torch_cls, hyper, scale, SHAPES[shape_name], dtype, seed)
-    key = (ll_cls.__name__, np.dtype(dtype).name)
-    TORCH_DEVIATIONS[key] = max(TORCH_DEVIATIONS[key], dev)
+    record_property("torch_deviation", (ll_cls.__name__, np.dtype(dtype).name, dev))
     assert dev <= TOL[dtype], f"{case} {shape_name} {np.dtype(dtype).name}: deviation {dev:.3e}"
 
 
@@ -79,13 +77,12 @@ def test_deviation_measure_detects_a_real_difference():
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("shape_name", list(LARGE))
 @pytest.mark.parametrize("case", ["adam-default", "adam-l2", "adamw-large-wd", "rmsprop-l2"])
-def test_large_parameters_agree_with_torch(case, shape_name, dtype):
+def test_large_parameters_agree_with_torch(case, shape_name, dtype, record_property):
     ll_cls, torch_cls, hyper, scale = CASES[case]
     seed = 500 + list(CASES).index(case)
     dev = run_both(ll_cls, torch_cls, hyper, scale, LARGE[shape_name], dtype, seed, steps=60,
                    transpose="transposed" in shape_name)  # fmt: skip
-    key = (ll_cls.__name__, np.dtype(dtype).name)
-    TORCH_DEVIATIONS[key] = max(TORCH_DEVIATIONS[key], dev)
+    record_property("torch_deviation", (ll_cls.__name__, np.dtype(dtype).name, dev))
     assert dev <= TOL[dtype], f"{case} {shape_name} {np.dtype(dtype).name}: deviation {dev:.3e}"
 
 
