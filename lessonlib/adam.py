@@ -118,37 +118,20 @@ class Adam(Optimizer):
     def _apply(self, grads):
         self._apply_in_groups(grads, self._flat, ("m", "v"), self._group_step)
 
-    def _group_step(self, params, grads, m, v, t):
+    def _kernel_hyper(self) -> dict:
         beta1, beta2 = self.betas
-        adam_group(
-            params,
-            grads,
-            m,
-            v,
-            t,
-            scratch=self._scratch,
-            lr=self.lr,
-            beta1=beta1,
-            beta2=beta2,
-            eps=self.eps,
-            weight_decay=self.weight_decay,
-            decoupled=self._decoupled,
-        )
+        return {
+            "lr": self.lr,
+            "beta1": beta1,
+            "beta2": beta2,
+            "eps": self.eps,
+            "weight_decay": self.weight_decay,
+            "decoupled": self._decoupled,
+        }
+
+    def _group_step(self, params, grads, m, v, t):
+        adam_group(params, grads, m, v, t, scratch=self._scratch, **self._kernel_hyper())
 
     def _update(self, p, g, state):
         state["t"] += 1
-        beta1, beta2 = self.betas
-        adam_inplace(
-            p,
-            g,
-            state["m"],
-            state["v"],
-            state["t"],
-            lr=self.lr,
-            beta1=beta1,
-            beta2=beta2,
-            eps=self.eps,
-            weight_decay=self.weight_decay,
-            decoupled=self._decoupled,
-            scratch=self._scratch,
-        )
+        adam_inplace(p, g, state["m"], state["v"], state["t"], scratch=self._scratch, **self._kernel_hyper())

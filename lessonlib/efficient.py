@@ -257,27 +257,25 @@ def scatter(flat: np.ndarray, arrays) -> None:
         lo += a.size
 
 
-def adam_group(params, grads, m, v, t, *, scratch=None, **hyper) -> None:
-    """One Adam/AdamW step for a group of small parameters whose ``m`` and ``v`` are the flat slices given."""
-    scratch = scratch or _DEFAULT_SCRATCH
-    n = m.size
-    buf = scratch.get(m.dtype)
+def _gathered(params, grads, like: np.ndarray, scratch):
+    """Gather a group's theta and g into the scratch; return them and two more scratch rows, shaped like ``like``."""
+    n = like.size
+    buf = (scratch or _DEFAULT_SCRATCH).get(like.dtype)
     s, s2, p_flat, g_flat = buf[0, :n], buf[1, :n], buf[2, :n], buf[3, :n]
     gather(params, p_flat)
     gather(grads, g_flat)
-    args = _adam_args(hyper["lr"], hyper["beta1"], hyper["beta2"], hyper["eps"], t, hyper["weight_decay"],
-                      hyper["decoupled"])  # fmt: skip
-    _adam_kernel(p_flat, g_flat, m, v, s, s2, **args)
+    return p_flat, g_flat, s, s2
+
+
+def adam_group(params, grads, m, v, t, *, lr, beta1, beta2, eps, weight_decay, decoupled, scratch=None) -> None:
+    """One Adam/AdamW step for a group of small parameters whose ``m`` and ``v`` are the flat slices given."""
+    p_flat, g_flat, s, s2 = _gathered(params, grads, m, scratch)
+    _adam_kernel(p_flat, g_flat, m, v, s, s2, **_adam_args(lr, beta1, beta2, eps, t, weight_decay, decoupled))
     scatter(p_flat, params)
 
 
 def rmsprop_group(params, grads, v, *, scratch=None, **hyper) -> None:
     """One RMSprop step for a group of small parameters whose ``v`` is the flat slice given."""
-    scratch = scratch or _DEFAULT_SCRATCH
-    n = v.size
-    buf = scratch.get(v.dtype)
-    s, s2, p_flat, g_flat = buf[0, :n], buf[1, :n], buf[2, :n], buf[3, :n]
-    gather(params, p_flat)
-    gather(grads, g_flat)
+    p_flat, g_flat, s, s2 = _gathered(params, grads, v, scratch)
     _rmsprop_kernel(p_flat, g_flat, v, s, s2, **hyper)
     scatter(p_flat, params)
