@@ -139,3 +139,48 @@ def comparison(objective: Objective, runs: dict, *, figsize=(10.0, 4.0)):
     losses(runs, ax=axes[1])
     fig.tight_layout()
     return fig, axes
+
+
+#: The course as a graph: (label, x, y) per box, and the arrows "what builds on what".
+COURSE_MAP = {
+    "sgd": ("gradient descent\n(what you know)", 0.0, 1.0),
+    "ema": ("01 EMA\nand its bias correction", 0.0, -0.4),
+    "momentum": ("momentum:\na running average of $g$", 1.8, 0.6),
+    "rmsprop": ("02 RMSprop:\nan EMA of $g^2$", 1.8, -0.8),
+    "adam": ("03 Adam =\nmomentum + RMSprop\n+ bias correction", 3.7, -0.1),
+    "example": ("04 the worked\nexample, exactly", 5.6, 0.6),
+    "adamw": ("05 AdamW:\ndecoupled decay", 5.6, -0.8),
+    "torch": ("06 PyTorch,\non a GPU", 7.3, -0.1),
+}
+COURSE_ARROWS = [
+    ("sgd", "momentum"),
+    ("ema", "momentum"),
+    ("ema", "rmsprop"),
+    ("momentum", "adam"),
+    ("rmsprop", "adam"),
+    ("adam", "example"),
+    ("adam", "adamw"),
+    ("example", "torch"),
+    ("adamw", "torch"),
+]
+
+
+def course_map(*, ax=None):
+    """The lessons as boxes, with an arrow from each idea to the ones built on it. Returns ``(fig, ax)``."""
+    fig, ax = _axes(ax, figsize=(10.0, 3.6))
+    style = {"boxstyle": "round,pad=0.4", "facecolor": "white", "edgecolor": "0.3"}
+    boxes = {}
+    for key, (label, x, y) in COURSE_MAP.items():
+        face = "#e8f0fa" if label[:2].isdigit() else "white"
+        boxes[key] = ax.text(x, y, label, ha="center", va="center", fontsize=10, bbox={**style, "facecolor": face})
+    for start, end in COURSE_ARROWS:
+        ax.annotate(
+            "",
+            xy=COURSE_MAP[end][1:],
+            xytext=COURSE_MAP[start][1:],
+            arrowprops={"arrowstyle": "->", "color": "0.35", "patchA": boxes[start], "patchB": boxes[end]},
+        )
+    ax.set_xlim(-0.9, 8.1)
+    ax.set_ylim(-1.4, 1.5)
+    ax.axis("off")
+    return fig, ax

@@ -140,3 +140,15 @@ def test_widgets_build_and_call_the_pure_functions():
     controls[0].value = "RMSprop"
     assert label.value.startswith("RMSprop {'lr': 0.1, 'alpha': 0.999} on quadratic")
     assert not plt.get_fignums()  # the panels close the figures they draw
+
+
+def test_course_map_has_every_lesson_and_each_arrow():
+    fig, ax = plotting.course_map()
+    labels = [t.get_text() for t in ax.texts]
+    for number in ("01", "02", "03", "04", "05", "06"):
+        assert sum(label.startswith(number) for label in labels) == 1, number
+    arrows = [a for a in ax.texts if isinstance(a, matplotlib.text.Annotation)]
+    assert len(arrows) == len(plotting.COURSE_ARROWS) == 9
+    ends = {(a.xyann, a.xy) for a in arrows}
+    for start, end in plotting.COURSE_ARROWS:
+        assert (plotting.COURSE_MAP[start][1:], plotting.COURSE_MAP[end][1:]) in ends

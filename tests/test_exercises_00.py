@@ -1,0 +1,21 @@
+"""The checks behind notebook 00's exercises: right, wrong (with the hint), and unanswered."""
+
+from __future__ import annotations
+
+from lessonlib.exercises import start as ex
+
+
+def test_torch_key_for_v():
+    assert ex.check_torch_key_for_v("exp_avg_sq").ok is True
+    assert ex.check_torch_key_for_v(" 'EXP_AVG_SQ' ").ok is True  # quotes, case and spaces do not matter
+    wrong = ex.check_torch_key_for_v("exp_avg")
+    assert wrong.ok is False and "squared gradients" in wrong.message
+    assert ex.check_torch_key_for_v(...).ok is None
+
+
+def test_keras_eps_ratio():
+    assert ex.check_keras_eps_ratio(10).ok is True
+    wrong = ex.check_keras_eps_ratio(0.1)
+    assert wrong.ok is False and "Read both eps defaults" in wrong.message
+    assert ex.check_keras_eps_ratio(...).ok is None
+    assert ex.check_keras_eps_ratio("ten").ok is False
