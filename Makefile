@@ -2,6 +2,7 @@
 #   make lab        set up (if needed) and open the course in JupyterLab
 #   make test       set up (if needed) and run every test: ruff, unit/property/doctests, nbval
 #   make notebooks  re-execute every notebook in a fresh kernel and store its outputs
+#   make slides     the notebooks as reveal.js slides, with their stored outputs, in build/slides/
 #   make bench      benchmark one optimizer step against torch.optim (not part of the tests)
 #   make lock       re-resolve requirements.lock from pyproject.toml (maintainers)
 
@@ -10,7 +11,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test lint notebooks bench lock clean
+.PHONY: lab test lint notebooks slides bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version.split()[0]'
@@ -40,6 +41,11 @@ lint: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/python notebooks/_build.py $(NB)
+
+slides: $(STAMP)
+	$(BIN)/jupyter nbconvert --to slides --SlidesExporter.reveal_scroll=True --output-dir build/slides \
+		notebooks/[0-9][0-9]-*.ipynb
+	@echo "open build/slides/00-start-here.slides.html in a browser (reveal.js loads from its CDN)"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/adam_step.py

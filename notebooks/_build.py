@@ -10,6 +10,9 @@ after the title cell and at the end of each notebook; the index is the cell
 tagged ``course-index`` in ``00-start-here.ipynb``. Both are generated from the
 notebooks' file names and titles, never typed.
 
+Every cell also gets its slide type (a new slide at the title and at each ``##``
+section), so that ``make slides`` turns the notebooks into reveal.js slides.
+
 Execution runs each notebook top to bottom in a fresh kernel (the environment's
 ``python3``), stores the outputs in place, and strips what varies from run to
 run (widget state, and the outputs of cells marked ``# NBVAL_IGNORE_OUTPUT``:
@@ -92,6 +95,17 @@ def varies(cell) -> bool:
     return cell.cell_type == "code" and cell.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT")
 
 
+def slide_type(cell) -> str:
+    """For `make slides`: a new slide at the title and at every section heading; navigation is skipped."""
+    if tagged(cell, NAV_TAG):
+        return "skip"
+    if cell.cell_type == "markdown" and re.match(r"#{1,2} ", cell.source):
+        return "slide"
+    if cell.cell_type == "markdown" and cell.source.startswith("**Exercise"):
+        return "subslide"
+    return "-"
+
+
 def normalise(nb) -> None:
     """Make the stored notebook the same bytes on every run."""
     nb.metadata.pop("widgets", None)
@@ -100,6 +114,7 @@ def normalise(nb) -> None:
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i:02d}"  # stable ids: nbformat would otherwise invent random ones
         cell.metadata.pop("execution", None)
+        cell.metadata["slideshow"] = {"slide_type": slide_type(cell)}
         if varies(cell):
             cell.outputs = []
         for out in cell.get("outputs", []):

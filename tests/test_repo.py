@@ -101,3 +101,15 @@ def test_notebook_is_stored_executed_and_clean(path):
         assert not re.search(r"/(tmp|work|root|home)/", text), "an output shows a path of this machine"
     tags = [c["metadata"].get("tags", []) for c in nb["cells"]]
     assert tags[1] == ["navigation"] and tags[-1] == ["navigation"], "navigation at top and bottom"
+
+
+def test_slides_start_at_every_section_and_render():
+    """`make slides`: the build marks a new slide at the title and each section; nbconvert renders them."""
+    nbconvert = pytest.importorskip("nbconvert")
+    nb = json.loads((ROOT / "notebooks" / "00-start-here.ipynb").read_text())
+    types = [c["metadata"].get("slideshow", {}).get("slide_type") for c in nb["cells"]]
+    assert None not in types, "every cell carries its slide type (make notebooks sets it)"
+    headings = [c for c in nb["cells"] if c["cell_type"] == "markdown" and re.match(r"#{1,2} ", "".join(c["source"]))]
+    assert all(c["metadata"]["slideshow"]["slide_type"] == "slide" for c in headings)
+    html, _ = nbconvert.SlidesExporter().from_filename(str(ROOT / "notebooks" / "00-start-here.ipynb"))
+    assert html.count("<section") >= len(headings) + 1
