@@ -19,14 +19,14 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
-	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (Adam lessons)" >/dev/null
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null  # "Python 3 (ipykernel)", as the notebooks say
 	@touch $(STAMP)
 
 # Jupyter refuses to start as root without --allow-root (containers often run as root).
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(LAB_ARGS) notebooks/00-start-here.ipynb
+	$(BIN)/jupyter lab $(LAB_ARGS) --ServerApp.root_dir="$(CURDIR)" notebooks/00-start-here.ipynb
 
 # One worker per core; --dist loadfile keeps each notebook in one worker (nbval runs its cells in one
 # kernel, in order).
