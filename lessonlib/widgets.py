@@ -80,6 +80,17 @@ def optimizer_hyper(optimizer: str, lr: float, beta1: float, beta2: float) -> di
     }[optimizer]
 
 
+def active_betas(optimizer: str) -> dict[str, bool]:
+    """Which of the two beta sliders ``optimizer`` uses (the panel greys out the other).
+
+    >>> active_betas("RMSprop"), active_betas("Adam")
+    ({'beta1': False, 'beta2': True}, {'beta1': True, 'beta2': True})
+    """
+    hyper = optimizer_hyper(optimizer, 1.0, 0.25, 0.5)  # distinct values, to see where each one lands
+    used = {x for value in hyper.values() for x in (value if isinstance(value, tuple) else (value,))}
+    return {"beta1": 0.25 in used, "beta2": 0.5 in used}
+
+
 def optimizer_demo(
     optimizer: str = "Adam",
     objective: str = "quadratic",
@@ -166,4 +177,11 @@ def optimizer_widget():
         ),
         "steps": w.IntSlider(value=200, min=10, max=1000, step=10, description="steps", continuous_update=False),
     }
+
+    def grey_out_unused(_change=None):
+        for name, used in active_betas(controls["optimizer"].value).items():
+            controls[name].disabled = not used
+
+    controls["optimizer"].observe(grey_out_unused, names="value")
+    grey_out_unused()
     return panel(optimizer_demo, controls)

@@ -152,3 +152,16 @@ def test_course_map_has_every_lesson_and_each_arrow():
     ends = {(a.xyann, a.xy) for a in arrows}
     for start, end in plotting.COURSE_ARROWS:
         assert (plotting.COURSE_MAP[start][1:], plotting.COURSE_MAP[end][1:]) in ends
+
+
+@pytest.mark.parametrize(
+    "optimizer, beta1, beta2",
+    [("SGD", False, False), ("momentum", True, False), ("RMSprop", False, True), ("Adam", True, True)],
+)
+def test_the_optimizer_panel_greys_out_the_betas_an_optimizer_ignores(optimizer, beta1, beta2):
+    assert widgets.active_betas(optimizer) == {"beta1": beta1, "beta2": beta2}
+    panel = widgets.optimizer_widget()
+    dropdown = panel.children[0]
+    dropdown.value = optimizer
+    sliders = {c.description: c for c in panel.children if getattr(c, "description", "") in ("beta1", "beta2")}
+    assert (not sliders["beta1"].disabled, not sliders["beta2"].disabled) == (beta1, beta2)
