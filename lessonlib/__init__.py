@@ -1,66 +1,25 @@
-"""lessonlib: the math of the Adam lessons, once, on numpy arrays.
+"""lessonlib: the math of the Adam lessons, once, on numpy arrays, and the helpers the notebooks share.
 
-One module per concept, in the order of the lessons:
+Two layers and the exercises, imported explicitly:
 
-- :mod:`lessonlib.ema`      01  the exponential moving average and its bias correction
-- :mod:`lessonlib.rmsprop`  02  RMSprop (an EMA of squared gradients)
-- :mod:`lessonlib.adam`     03  Adam (both EMAs plus bias correction)
-- :mod:`lessonlib.adamw`    05  AdamW (decoupled weight decay)
+- :mod:`lessonlib.optim`, the math (everything it defines is also here, as ``ll.Adam``
+  and so on): the EMA, SGD with momentum, RMSprop, Adam, AdamW (and AMSGrad), weight
+  decay, schedules, exact arithmetic, and the one in-place kernel per optimizer.
+  It imports nothing from the layer below.
+- :mod:`lessonlib.course`, what the notebooks share: ``setup`` (seeds and figure style)
+  here, and the submodules a notebook imports by name: ``objectives``, ``runs``,
+  ``figures``, ``widgets``, ``worked_example``, ``experiments``, ``pytorch``.
+- :mod:`lessonlib.exercises`, the checks behind every exercise.
 
-and beside them: :mod:`lessonlib.sgd` (the baseline), :mod:`lessonlib.optimizer`
-(the stateful shell), :mod:`lessonlib.efficient` (the in-place step the
-classes run), :mod:`lessonlib.exact` and :mod:`lessonlib.worked_example` (the
-lesson's example to the last digit), :mod:`lessonlib.weight_decay` and
-:mod:`lessonlib.schedules` (lesson 05), :mod:`lessonlib.torch_helpers`
-(lesson 06), the figures, widgets and test functions the notebooks share, and
-:mod:`lessonlib.exercises` (the checks behind every exercise).
-
-The optimizers follow ``torch.optim``: same argument names, defaults and
-semantics; parameters are numpy arrays updated in place.
+The optimizers follow ``torch.optim``: same argument names, defaults and semantics;
+parameters are numpy arrays updated in place. :data:`KERNEL` says whether their
+steps run compiled (``"numba"``) or as the textbook numpy form (``"numpy"``).
 """
 
-from lessonlib import course, exact
-from lessonlib.adam import Adam, AdamStep, adam_step, adam_trace
-from lessonlib.adamw import AdamW, adamw_step, decay
-from lessonlib.ema import EMA, bias_correction, debias, effective_window, ema_update
-from lessonlib.optimizer import Optimizer
-from lessonlib.rmsprop import RMSprop, RMSpropStep, rmsprop_step
-from lessonlib.sgd import SGD, sgd_step
+from lessonlib import course, optim
+from lessonlib.optim import *  # noqa: F403  (the math, at the top level: ll.Adam, ll.adam_step, ...)
+from lessonlib.optim import __all__ as _math
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-
-def __getattr__(name: str):
-    """Import a submodule on first use, so that ``ll.plotting`` works without importing matplotlib up front."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"lessonlib.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"lessonlib.{name}":
-            raise
-        raise AttributeError(f"module 'lessonlib' has no attribute {name!r}") from None
-
-
-__all__ = [
-    "EMA",
-    "course",
-    "exact",
-    "SGD",
-    "Adam",
-    "AdamStep",
-    "AdamW",
-    "Optimizer",
-    "RMSprop",
-    "RMSpropStep",
-    "adam_step",
-    "adam_trace",
-    "adamw_step",
-    "bias_correction",
-    "debias",
-    "decay",
-    "effective_window",
-    "ema_update",
-    "rmsprop_step",
-    "sgd_step",
-]
+__all__ = ["course", "optim", *_math]

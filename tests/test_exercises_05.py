@@ -26,7 +26,7 @@ def test_shrink_factor():
 
 
 def test_torch_weight_decay():
-    right = ll.weight_decay.torch_weight_decay(5e-5, 1e-3)
+    right = ll.torch_weight_decay(5e-5, 1e-3)
     assert ex.check_torch_weight_decay(right).ok is True
     assert ex.check_torch_weight_decay(0.05).ok is True
     wrong = ex.check_torch_weight_decay(5e-8)
@@ -39,7 +39,7 @@ def test_torch_weight_decay():
 
 
 def test_l2_decay_ratio():
-    rates = ll.weight_decay.decay_rates(1e-3, 0.01, v_hat=[4.0**2, 0.02**2], eps=0.0)
+    rates = ll.decay_rates(1e-3, 0.01, v_hat=[4.0**2, 0.02**2], eps=0.0)
     assert ex.check_l2_decay_ratio(rates.l2[1] / rates.l2[0]).ok is True
     assert ex.check_l2_decay_ratio(200).ok is True
     for answer, text in [(40000, "square root"), (1 / 200, "Upside down"), (1, "would be AdamW"), (20, "RMS")]:

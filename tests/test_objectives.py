@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lessonlib import objectives
+from lessonlib.course import objectives
 
 coords = st.floats(-3.0, 3.0, allow_nan=False)
 OBJECTIVES = [objectives.quadratic(), objectives.quadratic(a=2.0, b=7.0), objectives.rosenbrock()]

@@ -39,7 +39,7 @@ def test_ema_weights_sum_to_one_minus_beta_to_the_t(beta, t):
     avg = ll.EMA(beta)
     for _ in range(t):
         avg.update(1.0)
-    assert avg.value == pytest.approx(ll.bias_correction(beta, t), rel=1e-9)
+    assert avg.value == pytest.approx(ll.ema_weight_sum(beta, t), rel=1e-9)
 
 
 @given(grads=moderate_seqs, beta2=st.floats(0.5, 0.9999), eps=st.sampled_from([0.0, 1e-8, 1e-3]))
@@ -49,7 +49,7 @@ def test_adam_with_beta1_zero_is_rmsprop_with_bias_correction(grads, beta2, eps)
     adam = ll.Adam([a], lr=1e-2, betas=(0.0, beta2), eps=eps)
     rms = ll.RMSprop([r], lr=1e-2, alpha=beta2, eps=eps)
     for t, g in enumerate(grads, start=1):
-        root_bc2 = math.sqrt(ll.bias_correction(beta2, t))
+        root_bc2 = math.sqrt(ll.ema_weight_sum(beta2, t))
         rms.lr, rms.eps = 1e-2 * root_bc2, eps * root_bc2
         adam.step([g])
         rms.step([g])

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from lessonlib.schedules import constant, warmup_cosine
+from lessonlib.optim.schedules import constant, warmup_cosine
 
 W, T = 20, 220
 

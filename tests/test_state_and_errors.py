@@ -70,8 +70,9 @@ def test_hyperparameters_come_back_from_a_state_dict():
 
 def test_defaults_are_torch_defaults():
     p = [np.zeros(2)]
-    assert ll.Adam(p).hyperparameters == {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
-    assert ll.AdamW(p).hyperparameters == {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2}
+    adam = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "amsgrad": False}
+    assert ll.Adam(p).hyperparameters == {**adam, "weight_decay": 0.0, "decoupled_weight_decay": False}
+    assert ll.AdamW(p).hyperparameters == {**adam, "weight_decay": 1e-2, "decoupled_weight_decay": True}
     assert ll.RMSprop(p).hyperparameters == {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0}
     assert ll.SGD(p).hyperparameters == {"lr": 1e-3, "momentum": 0.0, "weight_decay": 0.0}
 
@@ -185,9 +186,9 @@ def test_rejected_step_changes_nothing(cls, case):
 @pytest.mark.parametrize(
     "mutate, match",
     [
-        (lambda d: d["state"].pop(), "holds state for 2 params but this optimizer has 3"),
-        (lambda d: d["state"][0].pop("m"), r"state_dict\['state'\]\[0\] has keys"),
-        (lambda d: d["state"][1].__setitem__("v", np.zeros(3)), r"\['v'\] must be an array of shape \(\)"),
+        (lambda d: d["state"].pop(), r"must be a list of 3 dicts, one per parameter"),
+        (lambda d: d["state"][0].pop("m"), r"state_dict\['state'\]\[0\] must be a dict with the keys"),
+        (lambda d: d["state"][1].__setitem__("v", np.zeros(3)), r"\['v'\] must be a numpy array of shape \(\)"),
         (lambda d: d["hyperparameters"].__setitem__("lr", -1.0), "Invalid lr"),
         (lambda d: d["hyperparameters"].pop("eps"), "hyperparameters"),
     ],
@@ -307,8 +308,8 @@ def test_state_dict_t_may_be_a_numpy_integer_and_bad_moments_are_refused():
     opt.load_state_dict(saved)
     assert opt.state[0]["t"] == 1 and type(opt.state[0]["t"]) is int
     for key, value, match in [
-        ("v", -1.0, r"\['v'\] must be finite and >= 0"),
-        ("m", np.nan, r"\['m'\] must be finite"),
+        ("v", -1.0, r"\['v'\] must be free of nan and >= 0"),
+        ("m", np.nan, r"\['m'\] must be free of nan"),
     ]:
         bad = opt.state_dict()
         bad["state"][0][key][...] = value

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import lessonlib as ll
-from lessonlib.exact import sqrt as exact_sqrt
+from lessonlib.optim.exact import sqrt as exact_sqrt
 
 THETA0 = F(1)
 GRADS = [F("0.5"), F("0.3"), F("0.8"), F("0.6")]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import lessonlib as ll
-from lessonlib import worked_example as we
+from lessonlib.course import worked_example as we
 from lessonlib.exercises import worked_example as ex
 from tests.test_worked_example import BETA1, BETA2, EXACT, GRADS, LR, THETA0
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from lessonlib.adam import adam_step, adam_trace
+from lessonlib.optim.adam import adam_step, adam_trace
 from lessonlib.exercises import Result, check_value
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from lessonlib.ema import EMA, effective_window
+from lessonlib.optim.ema import EMA, effective_window
 from lessonlib.exercises import Result, check_value
 
 

@@ -20,7 +20,7 @@ GLOBAL_NORM, MAX_NORM, ENTRY = 5.0, 1.0, 2.0
 
 def check_adam_state_gb(answer) -> Result:
     """Exercise 1: the memory of Adam's m and v, in GB (1e9 bytes), for STATE_PARAMS float32 parameters."""
-    from lessonlib import torch_helpers
+    from lessonlib.course import pytorch as torch_helpers
 
     return check_value(
         "Adam's m and v for 1.5e9 parameters, in GB",
@@ -34,7 +34,7 @@ def check_adam_state_gb(answer) -> Result:
 
 def check_warmup_cosine(answer) -> Result:
     """Exercise 2: the learning-rate multiplier of the warm-up + cosine schedule at step STEP."""
-    from lessonlib import schedules
+    from lessonlib.optim import schedules
 
     return check_value(
         f"multiplier at step {STEP}",
@@ -48,7 +48,7 @@ def check_warmup_cosine(answer) -> Result:
 
 def check_clipped_entry(answer) -> Result:
     """Exercise 3: a gradient entry after clip_grad_norm_ with the global norm and max_norm above."""
-    from lessonlib import torch_helpers
+    from lessonlib.course import pytorch as torch_helpers
 
     return check_value(
         f"the entry {ENTRY} after clipping",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lessonlib.exercises import Result, check_value
-from lessonlib.rmsprop import rmsprop_step
+from lessonlib.optim.rmsprop import rmsprop_step
 
 
 def _first_step(g, *, lr, alpha, eps):

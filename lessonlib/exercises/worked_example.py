@@ -21,9 +21,9 @@ import math
 
 import numpy as np
 
-from lessonlib.ema import bias_correction, ema_update
+from lessonlib.optim.ema import ema_weight_sum, ema_update
 from lessonlib.exercises import Result, check_value, unanswered
-from lessonlib.worked_example import GRADS, HYPER, LESSON, table
+from lessonlib.course.worked_example import GRADS, HYPER, LESSON, table
 
 _EXACT = table("exact")
 _S2, _S3 = _EXACT[1], _EXACT[2]
@@ -38,7 +38,7 @@ M_HAT2, V_HAT2 = float(_S2.m_hat), float(_S2.v_hat)
 M3, V3, M_HAT3, V_HAT3, UPDATE3, THETA3 = (
     float(getattr(_S3, k)) for k in ("m", "v", "m_hat", "v_hat", "update", "theta")
 )
-BC1, BC2 = bias_correction(BETA1, T), bias_correction(BETA2, T)
+BC1, BC2 = ema_weight_sum(BETA1, T), ema_weight_sum(BETA2, T)
 
 LESSON_V2, LESSON_M_HAT2 = float(LESSON[2, "v"]), float(LESSON[2, "m_hat"])
 LESSON_THETA2 = float(LESSON[2, "theta"])
@@ -101,7 +101,7 @@ def check_m_hat3(answer) -> Result:
         (M3, "You forgot the bias correction: that is m_3 itself; divide it by 1 - β1^3."),
         (M3 / (1 - BETA1), "You divided by 1 - β1 = 0.1; the correction at step 3 is 1 - β1^3 = 0.271."),
         (M3 / BETA1**T, "You divided by β1^3; the correction is 1 - β1^3."),
-        (M3 / bias_correction(BETA1, 2), "You used step 2's correction 1 - β1²; at t = 3 it is 1 - β1^3."),
+        (M3 / ema_weight_sum(BETA1, 2), "You used step 2's correction 1 - β1²; at t = 3 it is 1 - β1^3."),
     ]
     return _check("m̂_3", answer, M_HAT3, slips, "m̂_3 = m_3 / (1 - β1^3), with m_3 from exercise 1.")
 
@@ -118,7 +118,7 @@ def check_v_hat3(answer) -> Result:
         ),
         (lesson_v3 / BC2, "You carried the lesson's rounded v_2 = 0.0003398; the exact v_2 is 0.00033975."),
         (V3 / (1 - BETA2), "You divided by 1 - β2 = 0.001; the correction at step 3 is 1 - β2^3 = 0.002997001."),
-        (V3 / bias_correction(BETA2, 2), "You used step 2's correction 1 - β2²; at t = 3 it is 1 - β2^3."),
+        (V3 / ema_weight_sum(BETA2, 2), "You used step 2's correction 1 - β2²; at t = 3 it is 1 - β2^3."),
     ]
     return _check("v̂_3", answer, V_HAT3, slips, "v̂_3 = v_3 / (1 - β2^3), with v_3 from exercise 1.")
 

@@ -6,7 +6,7 @@ r"""Run a lessonlib optimizer on a 2-D objective and record where it went.
 losses :math:`f(\theta_0), \dots, f(\theta_n)`.
 
 >>> import lessonlib as ll
->>> from lessonlib.objectives import quadratic
+>>> from lessonlib.course.objectives import quadratic
 >>> tr = run(ll.SGD, quadratic(), steps=3, lr=0.1, start=(-4.0, 1.0))
 >>> tr.path.round(4).tolist()    # theta_1 shrinks by 1 - 0.1, theta_2 flips: 1 - 0.1 * 20 = -1
 [[-4.0, 1.0], [-3.6, -1.0], [-3.24, 1.0], [-2.916, -1.0]]
@@ -18,10 +18,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.adam import Adam
-from lessonlib.objectives import Objective
-from lessonlib.rmsprop import RMSprop
-from lessonlib.sgd import SGD
+from lessonlib.optim.adam import Adam
+from lessonlib.course.objectives import Objective
+from lessonlib.optim.rmsprop import RMSprop
+from lessonlib.optim.sgd import SGD
 
 #: The optimizers the lessons compare, by display name: (class, fixed keyword arguments).
 OPTIMIZERS = {
@@ -75,7 +75,7 @@ def run(optimizer, objective: Objective, *, steps: int = 100, start=None, seed: 
     iterate or gradient stops being finite ends there with ``diverged=True``.
 
     >>> import lessonlib as ll
-    >>> from lessonlib.objectives import quadratic
+    >>> from lessonlib.course.objectives import quadratic
     >>> tr = run("Adam", quadratic(), steps=200, lr=0.1)
     >>> tr.path.shape, tr.diverged, tr.final_loss < 1e-3
     ((201, 2), False, True)
@@ -109,7 +109,7 @@ def compare(runs: dict, objective: Objective, *, steps: int = 100, seed: int = 0
 
     Every run gets the same ``seed``, so on a noisy objective they face the same noise.
 
-    >>> from lessonlib.objectives import quadratic
+    >>> from lessonlib.course.objectives import quadratic
     >>> out = compare({"SGD": ("SGD", {"lr": 0.05}), "Adam": ("Adam", {"lr": 0.1})}, quadratic(), steps=50)
     >>> sorted(out), out["SGD"].path.shape
     (['Adam', 'SGD'], (51, 2))

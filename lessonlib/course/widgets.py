@@ -20,10 +20,10 @@ import io
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessonlib import plotting
-from lessonlib.ema import effective_window
-from lessonlib.objectives import by_name
-from lessonlib.trajectories import OPTIMIZERS, run
+from lessonlib.course import figures
+from lessonlib.optim.ema import effective_window
+from lessonlib.course.objectives import by_name
+from lessonlib.course.runs import OPTIMIZERS, run
 
 SIGNAL_SHIFT = 100  # the step at which the demo signal's mean jumps from 2 to 4
 
@@ -50,10 +50,10 @@ def ema_demo(beta: float = 0.9, *, corrected: bool = True, n: int = 200, seed: i
     Returns ``(fig, text)``; the text gives the window and the two averages at :math:`t = 1`.
     """
     x = demo_signal(n, seed=seed)
-    fig, ax = plotting.ema_signal(x, betas=(beta,), corrected=corrected)
+    fig, ax = figures.ema_signal(x, betas=(beta,), corrected=corrected)
     ax.axvline(SIGNAL_SHIFT + 0.5, color="0.7", lw=1)
     ax.set_title(rf"EMA with $\beta = {beta:g}$", fontsize=10)
-    raw, hat = plotting.ema_lines(x[:1], beta)
+    raw, hat = figures.ema_lines(x[:1], beta)
     text = (
         f"beta = {beta:g}: window about {effective_window(beta):.0f} steps; at t = 1 the raw average is "
         f"{raw[0]:.2f}, the corrected one {hat[0]:.2f} (signal mean 2 until t = {SIGNAL_SHIFT}, then 4)"
@@ -116,7 +116,7 @@ def optimizer_demo(
     obj = by_name(objective)
     hyper = optimizer_hyper(optimizer, lr, beta1, beta2)
     tr = run(optimizer, obj, steps=steps, seed=seed, **hyper)
-    fig, _ = plotting.comparison(obj, {optimizer: tr})
+    fig, _ = figures.comparison(obj, {optimizer: tr})
     taken = len(tr.losses) - 1
     ending = f"diverged after {taken} steps" if tr.diverged else f"in {taken} steps"
     text = f"{optimizer} {hyper} on {obj.name}: loss {tr.losses[0]:.3g} -> {tr.final_loss:.3g} {ending}"

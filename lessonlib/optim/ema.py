@@ -1,4 +1,4 @@
-r"""Lesson 01: the exponential moving average (EMA), the building block of RMSprop and Adam.
+r"""Lesson 01: the exponential moving average (EMA), the building block of momentum, RMSprop and Adam.
 
 The recursion, with the average started at zero:
 
@@ -7,15 +7,16 @@ The recursion, with the average started at zero:
     a_0 = 0, \qquad a_t = \beta\, a_{t-1} + (1 - \beta)\, x_t
 
 Unrolled, :math:`a_t = (1-\beta)\sum_{i=1}^{t} \beta^{t-i} x_i`, whose weights sum
-to :math:`1 - \beta^t`, not to 1. Dividing by that sum removes the pull toward
-the zero start (the *bias correction*):
+to :math:`1 - \beta^t` (:func:`ema_weight_sum`), not to 1. Dividing by that sum
+removes the pull toward the zero start (the *bias correction*, :func:`debias`):
 
 .. math::
 
     \hat a_t = \frac{a_t}{1 - \beta^t}
 
 Everything here works on Python floats, numpy arrays and ``fractions.Fraction``
-alike, so a notebook can run the same formula exactly.
+alike, so a notebook can run the same formula exactly. The functions check
+nothing, so that they stay the formula and nothing else; :class:`EMA` checks.
 
 >>> avg = EMA(beta=0.9)
 >>> round(avg.update(0.5), 12), round(avg.corrected, 12)
@@ -24,11 +25,16 @@ alike, so a notebook can run the same formula exactly.
 
 from __future__ import annotations
 
-from lessonlib._checks import check_beta, hyperparameter
+from lessonlib.optim._checks import check_beta, check_number, check_step, hyperparameter
 
 
 def ema_update(avg, x, beta):
     r"""One step of the EMA: :math:`a_t = \beta a_{t-1} + (1-\beta) x_t`.
+
+    Args:
+        avg: :math:`a_{t-1}`, the average so far (0 before the first value).
+        x: :math:`x_t`, the new value.
+        beta: :math:`\beta`, the decay rate, in :math:`[0, 1)`.
 
     >>> ema_update(0.0, 0.5, 0.9)   # 0.05, up to float rounding: (1 - 0.9) is not exactly 0.1
     0.04999999999999999
@@ -36,27 +42,43 @@ def ema_update(avg, x, beta):
     return beta * avg + (1 - beta) * x
 
 
-def bias_correction(beta, t):
-    r"""The sum of the EMA's weights after ``t`` steps: :math:`1 - \beta^t`.
+def ema_weight_sum(beta, t):
+    r"""The sum of the EMA's weights after ``t`` steps, :math:`1 - \beta^t`: what :func:`debias` divides by.
 
-    >>> round(bias_correction(0.9, 1), 12), round(bias_correction(0.999, 2), 12)
+    Args:
+        beta: :math:`\beta`, the decay rate.
+        t: the number of values averaged so far (1-based).
+
+    >>> round(ema_weight_sum(0.9, 1), 12), round(ema_weight_sum(0.999, 2), 12)
     (0.1, 0.001999)
     """
     return 1 - beta**t
 
 
 def debias(avg, beta, t):
-    r"""The bias-corrected average :math:`\hat a_t = a_t / (1 - \beta^t)` (needs ``t >= 1``)."""
-    return avg / bias_correction(beta, t)
+    r"""The bias-corrected average :math:`\hat a_t = a_t / (1 - \beta^t)`.
+
+    Args:
+        avg: :math:`a_t`, the raw average after ``t`` values.
+        beta: :math:`\beta`, the decay rate.
+        t: the number of values averaged, ``t >= 1`` (at ``t = 0`` nothing has been averaged).
+
+    >>> round(debias(0.05, 0.9, 1), 12)
+    0.5
+    """
+    return avg / ema_weight_sum(beta, t)
 
 
 def effective_window(beta):
     r"""The EMA's memory in steps, :math:`1/(1-\beta)`: 10 at 0.9, 1000 at 0.999.
 
+    Args:
+        beta: :math:`\beta`, the decay rate, in :math:`[0, 1)`.
+
     >>> round(effective_window(0.9), 9), round(effective_window(0.999), 9)
     (10.0, 1000.0)
     """
-    return 1 / (1 - beta)
+    return 1 / (1 - check_beta("beta", beta))
 
 
 class EMA:
@@ -65,6 +87,9 @@ class EMA:
     ``update(x)`` returns the new raw average :math:`a_t`; ``value`` is the raw
     average, ``corrected`` the bias-corrected :math:`\hat a_t`, ``t`` the
     number of values seen.
+
+    Args:
+        beta: :math:`\beta`, the decay rate, in :math:`[0, 1)`.
 
     >>> avg = EMA(beta=0.5)
     >>> [avg.update(x) for x in (4.0, 4.0, 4.0)]
@@ -81,14 +106,17 @@ class EMA:
         self.t = 0
 
     def update(self, x):
-        """Fold ``x`` into the average; return the new raw average."""
-        self.value = ema_update(self.value, x, self.beta)
-        self.t += 1
+        """Fold ``x`` (a number or an array, finite) into the average; return the new raw average."""
+        check_step(self.t)
+        x = check_number("x", x, like=self.value if self.t else None)
+        new = ema_update(self.value, x, self.beta)  # computed before anything changes: a bad x loses nothing
+        self.value, self.t = new, self.t + 1
         return self.value
 
     @property
     def corrected(self):
         """The bias-corrected average; only defined once a value has been seen."""
+        check_step(self.t)
         if self.t == 0:
             raise ValueError("EMA.corrected is undefined before the first update (t = 0)")
         return debias(self.value, self.beta, self.t)

@@ -1,133 +1,25 @@
-r"""Lesson 05: L2 regularisation against decoupled weight decay, beyond what :mod:`lessonlib.adamw` holds.
+r"""Lesson 07's experiments on weight decay: the decay alone, and a small seeded regression.
 
-**Adam + L2** (``ll.Adam(weight_decay=lam)``) adds the penalty's gradient to
-:math:`g` *before* the moments, so the decay goes through Adam's division by
-:math:`\sqrt{\hat v_t}`:
-
-.. math::
-
-    g_t = \nabla f(\theta_{t-1}) + \lambda\theta_{t-1}, \qquad
-    \theta_t = \theta_{t-1} - \alpha\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}.
-
-While :math:`\lambda|\theta|` is small next to the gradient's RMS and
-:math:`\theta` changes little over the EMA windows, :math:`\hat m_t` carries
-:math:`\lambda\theta_{t-1}` on top of the average gradient, so the penalty
-removes the fraction :math:`\alpha\lambda/(\sqrt{\hat v_t} + \epsilon)` of
-:math:`\theta` per step (:func:`decay_rates`).
-
-**AdamW**, Loshchilov & Hutter's Algorithm 2 (:func:`adamw_paper_step`), with
-the schedule multiplier :math:`\eta_t` and the plain gradient in the moments:
-
-.. math::
-
-    \theta_t = \theta_{t-1} - \eta_t\Bigl(\alpha\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
-                + \lambda'\theta_{t-1}\Bigr),
-
-which removes the fraction :math:`\eta_t\lambda'` per step whatever the gradients.
-PyTorch's ``AdamW`` (and ``ll.AdamW``) removes :math:`\alpha_t\lambda` with
-:math:`\alpha_t = \eta_t\alpha`: the same step when :math:`\lambda = \lambda'/\alpha`
-(:func:`torch_weight_decay`).
-
-The module also holds the lesson's small seeded experiment
-(:func:`make_regression`, :func:`run_experiment`).
+:func:`decay_trajectories` shows L2 and decoupled decay pulling on weights whose
+gradients differ in size; :func:`run_experiment` trains a small over-parameterised
+linear regression with Adam + L2 and with AdamW at several :math:`\lambda` (the
+formulas themselves are in :mod:`lessonlib.optim.weight_decay`).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.adam import Adam, AdamStep, adam_step
-from lessonlib.adamw import AdamW
-from lessonlib.schedules import warmup_cosine
+from lessonlib.optim._checks import check_real, check_step
+from lessonlib.optim.adam import Adam
+from lessonlib.optim.adamw import AdamW
+from lessonlib.optim.schedules import warmup_cosine
 
 # ---------------------------------------------------------------------------------------------------------------------
-# The paper's form of the step, and how its lambda maps onto PyTorch's
-
-
-def adamw_paper_step(
-    theta, g, m, v, t, *, alpha=1e-3, eta=1.0, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, sqrt=np.sqrt
-) -> AdamStep:
-    r"""One AdamW step as Loshchilov & Hutter write it (Algorithm 2), on top of :func:`lessonlib.adam_step`.
-
-    .. math::
-
-        \theta_t = \theta_{t-1} - \eta_t\Bigl(\alpha\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
-                    + \lambda'\theta_{t-1}\Bigr)
-
-    ``alpha`` is :math:`\alpha`, ``eta`` the schedule multiplier :math:`\eta_t`
-    and ``weight_decay`` the paper's :math:`\lambda'` (the decay per step at
-    :math:`\eta_t = 1`, *not* multiplied by :math:`\alpha`). Pure; the returned
-    :class:`~lessonlib.AdamStep` has ``update`` = the Adam part
-    :math:`\eta_t\alpha\hat m_t/(\sqrt{\hat v_t}+\epsilon)` and ``theta`` = the
-    parameter after the whole step, decay included.
-
-    With a zero gradient only the decay acts: :math:`\theta` shrinks by :math:`\eta_t\lambda'`.
-
-    >>> s = adamw_paper_step(1.0, 0.0, 0.0, 0.0, t=1, alpha=1e-3, eta=0.5, weight_decay=1e-4)
-    >>> print(f"{s.update:.1f} {s.theta:.8f}")
-    0.0 0.99995000
-    """
-    s = adam_step(theta, g, m, v, t, lr=eta * alpha, beta1=beta1, beta2=beta2, eps=eps, sqrt=sqrt)
-    return s._replace(theta=theta - s.update - eta * weight_decay * theta)
-
-
-def torch_weight_decay(paper_weight_decay: float, alpha: float) -> float:
-    r"""PyTorch's ``weight_decay`` equal to the paper's :math:`\lambda'` at base rate :math:`\alpha`: their ratio.
-
-    PyTorch shrinks by :math:`\alpha_t\lambda = \eta_t\alpha\lambda`, the paper by
-    :math:`\eta_t\lambda'`; they are equal when :math:`\lambda = \lambda'/\alpha`.
-
-    >>> torch_weight_decay(1e-5, alpha=1e-3)    # PyTorch's default 0.01 at lr = 1e-3 is the paper's 1e-5
-    0.01
-    """
-    return paper_weight_decay / alpha
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# How much each kind of decay removes per step
-
-
-class DecayRates(NamedTuple):
-    """The fraction of theta removed per step by the decay alone (the factor is ``1 - rate``)."""
-
-    l2: object  # Adam + L2:  lr * weight_decay / (sqrt(v_hat) + eps)
-    adamw: object  # AdamW:   lr * weight_decay
-
-
-def decay_rates(lr, weight_decay, v_hat, eps=1e-8) -> DecayRates:
-    r"""Per-step decay of a parameter under Adam + L2 and under AdamW, with the same ``lr`` and ``weight_decay``.
-
-    .. math::
-
-        \text{L2: } \frac{\alpha\lambda}{\sqrt{\hat v_t} + \epsilon}, \qquad \text{AdamW: } \alpha\lambda
-
-    The L2 rate is the steady-state approximation (valid while
-    :math:`\lambda|\theta|` is small next to :math:`\sqrt{\hat v_t}` and
-    :math:`\theta` changes slowly); the AdamW rate is exact. A parameter whose
-    gradients have RMS 10 is decayed 100 times less by L2 than one whose RMS is 0.1:
-
-    >>> r = decay_rates(1e-3, 1e-2, v_hat=np.array([100.0, 0.01]))
-    >>> [f"{x:.1e}" for x in r.l2], f"{r.adamw:.1e}"
-    (['1.0e-06', '1.0e-04'], '1.0e-05')
-    """
-    return DecayRates(lr * weight_decay / (np.sqrt(v_hat) + eps), lr * weight_decay)
-
-
-def half_life(lr: float, weight_decay: float) -> float:
-    r"""Steps for decoupled decay alone to halve a weight.
-
-    .. math::
-
-        n_{1/2} = \frac{\ln 2}{-\ln(1 - \alpha\lambda)} \approx \frac{\ln 2}{\alpha\lambda}
-
-    >>> round(half_life(1e-3, 0.01))    # PyTorch's AdamW defaults
-    69314
-    """
-    return math.log(2.0) / -math.log1p(-lr * weight_decay)
+# How much each kind of decay removes per step, watched
 
 
 def decay_trajectories(scales, *, lr, weight_decay, steps, theta0=1.0):

@@ -37,9 +37,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from lessonlib.adam import AdamStep, adam_trace
-from lessonlib.exact import fraction
-from lessonlib.exact import sqrt as exact_sqrt
+from lessonlib.optim.adam import AdamStep, adam_trace
+from lessonlib.optim.exact import fraction
+from lessonlib.optim.exact import sqrt as exact_sqrt
 
 THETA0 = 1.0
 GRADS = (0.5, 0.3, 0.8, 0.6)

@@ -11,7 +11,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import lessonlib as ll  # noqa: E402
-from lessonlib import objectives, plotting, trajectories, widgets  # noqa: E402
+from lessonlib.course import figures as plotting  # noqa: E402
+from lessonlib.course import objectives, widgets  # noqa: E402
+from lessonlib.course import runs as trajectories  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

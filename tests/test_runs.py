@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import lessonlib as ll
-from lessonlib import objectives, trajectories
+from lessonlib.course import objectives
+from lessonlib.course import runs as trajectories
 
 
 def by_hand(opt_factory, obj, steps, seed=0):

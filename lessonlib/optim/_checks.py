@@ -1,4 +1,4 @@
-"""Argument checks shared by every optimizer.
+"""Argument checks shared by every public function and class of lessonlib.
 
 Each check raises a ``ValueError`` or ``TypeError`` whose message names the
 argument and the range it must lie in, the way ``torch.optim`` does. Nothing
@@ -33,6 +33,13 @@ def check_real(name: str, value, *, low: float = 0.0, high: float | None = None)
     return value
 
 
+def check_bool(name: str, value) -> bool:
+    """A flag: ``True`` or ``False`` (numpy's bool too), nothing else."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}: {value!r}")
+    return bool(value)
+
+
 def check_beta(name: str, value) -> float:
     """A decay rate of a moving average: ``0 <= beta < 1``."""
     return check_real(name, value, low=0.0, high=1.0)
@@ -43,6 +50,26 @@ def check_betas(betas) -> tuple[float, float]:
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     return check_beta("beta1 (betas[0])", betas[0]), check_beta("beta2 (betas[1])", betas[1])
+
+
+def check_plain(name: str, a: np.ndarray) -> None:
+    """Refuse ndarray subclasses: ``np.matrix`` changes what ``*`` means, a masked array hides values."""
+    if type(a) is not np.ndarray:
+        fix = "a.filled(...) says what a masked entry is" if isinstance(a, np.ma.MaskedArray) else "np.asarray(a)"
+        raise TypeError(f"{name} is a {type(a).__module__}.{type(a).__name__}; pass a plain numpy array ({fix})")
+
+
+def overlaps_itself(a: np.ndarray) -> bool:
+    """True if two elements of ``a`` may share memory (a zero stride, or strides that interleave).
+
+    Sorted by stride, each axis must step past everything the smaller axes span.
+    """
+    span = a.itemsize
+    for stride, n in sorted((abs(s), n) for s, n in zip(a.strides, a.shape) if n > 1):
+        if stride < span:
+            return True
+        span = stride * (n - 1) + span
+    return False
 
 
 def root(a: np.ndarray) -> np.ndarray:
@@ -64,6 +91,7 @@ def check_params(params) -> list[np.ndarray]:
     for i, p in enumerate(params):
         if not isinstance(p, np.ndarray):
             raise TypeError(f"params[{i}] must be a numpy array (use np.array(x, dtype=float)), got {type(p).__name__}")
+        check_plain(f"params[{i}]", p)
         if p.dtype not in FLOAT_DTYPES:
             raise TypeError(
                 f"params[{i}] has dtype {p.dtype}; allowed: float32 or float64 "
@@ -71,6 +99,11 @@ def check_params(params) -> list[np.ndarray]:
             )
         if not p.flags.writeable:
             raise ValueError(f"params[{i}] is read-only; the optimizer updates it in place")
+        if overlaps_itself(p):
+            raise ValueError(
+                f"params[{i}] is a view whose elements share memory (strides {p.strides}); "
+                "an in-place update would write one element twice: pass a copy"
+            )
         if id(p) in seen:
             raise ValueError(f"params[{i}] appears twice in params; each array may appear once")
         seen.add(id(p))
@@ -117,10 +150,14 @@ def check_grads(grads, params: list[np.ndarray]) -> list[np.ndarray]:
     # a value too large for float32 becomes inf in the cast, and a sum may overflow; both are handled.
     with np.errstate(over="ignore", invalid="ignore"):
         for i, (g, p) in enumerate(zip(grads, params)):
+            if isinstance(g, np.ndarray):
+                check_plain(f"grads[{i}]", g)
             arr = g if isinstance(g, np.ndarray) else np.asarray(g)
+            if arr.dtype.kind == "O" or arr.dtype.kind not in "fiub":
+                raise TypeError(f"grads[{i}] has dtype {arr.dtype}; allowed: a real floating or integer array")
             if arr.dtype != p.dtype:
-                if arr.dtype.kind not in "fiu":
-                    raise TypeError(f"grads[{i}] has dtype {arr.dtype}; allowed: a real floating or integer array")
+                if arr.dtype.kind == "b":
+                    raise TypeError(f"grads[{i}] has dtype bool; allowed: a real floating or integer array")
                 arr = arr.astype(p.dtype)
             if arr.shape != p.shape:
                 raise ValueError(f"grads[{i}] has shape {arr.shape} but params[{i}] has shape {p.shape}")
@@ -144,8 +181,8 @@ class hyperparameter:
     Lets a schedule change ``opt.lr`` between steps while keeping the checks.
     """
 
-    def __init__(self, check):
-        self.check = check
+    def __init__(self, check, *, fixed: bool = False):
+        self.check, self.fixed = check, fixed
 
     def __set_name__(self, owner, name):
         self.name, self.attr = name, "_" + name
@@ -154,4 +191,55 @@ class hyperparameter:
         return self if obj is None else getattr(obj, self.attr)
 
     def __set__(self, obj, value):
-        setattr(obj, self.attr, self.check(self.name, value))
+        value = self.check(self.name, value)
+        if self.fixed and hasattr(obj, self.attr) and getattr(obj, self.attr) != value:
+            raise ValueError(f"{self.name} is fixed when the optimizer is made; make a new one to change it")
+        setattr(obj, self.attr, value)
+
+
+def check_state(name: str, state, p: np.ndarray, moments, nonnegative, *, values: bool = True) -> None:
+    """A parameter's state as an optimizer keeps it: ``t`` an int >= 0, each moment an array like ``p``.
+
+    With ``values=False`` (before every step) only what costs no pass over memory is
+    checked; with ``values=True`` (on loading) the values too. Arrays may hold inf (a finite gradient of 1e200 squares past float64's range, in torch
+    too) but never nan, and averages of squares are >= 0.
+    """
+    if not isinstance(state, dict) or set(state) != {"t", *moments}:
+        raise ValueError(f"{name} must be a dict with the keys {sorted({'t', *moments})}")
+    t = state["t"]
+    if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
+        raise ValueError(f"{name}['t'] must be an int >= 0 (the number of steps taken), got {t!r}")
+    for key in moments:
+        arr = state[key]
+        if type(arr) is not np.ndarray or arr.shape != p.shape or arr.dtype != p.dtype:
+            raise ValueError(f"{name}['{key}'] must be a numpy array of shape {p.shape} and dtype {p.dtype}")
+        if not arr.flags.writeable or np.may_share_memory(arr, p):
+            raise ValueError(f"{name}['{key}'] must be a writeable array of its own")
+        if values and (np.isnan(arr).any() or (key in nonnegative and (arr < 0).any())):
+            allowed = "free of nan and >= 0" if key in nonnegative else "free of nan"
+            raise ValueError(f"{name}['{key}'] must be {allowed}")
+
+
+def check_step(t, name: str = "t", low: int = 0) -> int:
+    """A step count: an int (Python or numpy), ``t >= low``."""
+    if isinstance(t, bool) or not isinstance(t, numbers.Integral):
+        raise TypeError(f"{name} must be an int (a step count), got {type(t).__name__}: {t!r}")
+    if t < low:
+        raise ValueError(f"Invalid {name}: {t} (allowed: {low} <= {name})")
+    return int(t)
+
+
+def check_number(name: str, x, *, like=None):
+    """A finite real number (int, float, Fraction) or a plain real array; an array keeps the shape of ``like``."""
+    if isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)):
+        value = x
+    elif type(x) is np.ndarray and x.dtype.kind in "fiu":
+        value = x
+    else:
+        raise TypeError(f"{name} must be a real number or a plain numpy array of reals, got {type(x).__name__}")
+    with np.errstate(invalid="ignore", over="ignore"):
+        if not np.isfinite(np.asarray(value, dtype=float)).all():
+            raise ValueError(f"{name} must be finite (no nan or inf), got {x!r}")
+    if like is not None and np.shape(like) != np.shape(x) and np.ndim(like) != 0:
+        raise ValueError(f"{name} has shape {np.shape(x)} but the average so far has shape {np.shape(like)}")
+    return value

@@ -17,8 +17,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessonlib.ema import EMA, bias_correction, effective_window
-from lessonlib.objectives import Objective
+from lessonlib.optim.ema import EMA, ema_weight_sum, effective_window
+from lessonlib.course.objectives import Objective
 
 
 def _axes(ax=None, **subplots_kw):
@@ -73,7 +73,7 @@ def bias_correction_curves(betas=(0.9, 0.999), t_max: int = 5000, *, ax=None):
     _, ax = _axes(ax)
     t = np.arange(1, t_max + 1)
     for i, beta in enumerate(betas):
-        ax.plot(t, bias_correction(beta, t), color=f"C{i}", label=rf"$\beta = {beta:g}$")
+        ax.plot(t, ema_weight_sum(beta, t), color=f"C{i}", label=rf"$\beta = {beta:g}$")
         ax.axvline(effective_window(beta), color=f"C{i}", ls=":", lw=1)
     ax.set_xscale("log")
     ax.set_ylim(0, 1.05)

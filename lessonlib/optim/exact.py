@@ -5,7 +5,7 @@ The textbook step functions (:func:`lessonlib.adam_step` and friends) use only
 ``fractions.Fraction`` as well as on floats. The one inexact operation is the
 square root; :func:`sqrt` takes it to ``digits`` significant digits.
 
->>> from lessonlib.adam import adam_step
+>>> from lessonlib.optim.adam import adam_step
 >>> s = adam_step(Fraction(1), Fraction("0.5"), 0, 0, 1, lr=Fraction("0.001"),
 ...               beta1=Fraction("0.9"), beta2=Fraction("0.999"), eps=Fraction("1e-8"), sqrt=sqrt)
 >>> s.m, s.m_hat
@@ -16,15 +16,36 @@ square root; :func:`sqrt` takes it to ``digits`` significant digits.
 
 from __future__ import annotations
 
+import numbers
 from decimal import Decimal, localcontext
 from fractions import Fraction
+
+from lessonlib.optim._checks import check_step
 
 DIGITS = 60
 
 
+def _rational(name: str, x) -> Fraction:
+    if isinstance(x, bool) or not isinstance(x, (numbers.Rational, float, Decimal, str)):
+        raise TypeError(f"{name} must be a rational number (int, Fraction, float, Decimal or str), got {type(x).__name__}")
+    try:
+        return Fraction(x)
+    except (ValueError, OverflowError, ZeroDivisionError):
+        raise ValueError(f"{name} must be a finite number, got {x!r}") from None
+
+
 def sqrt(x, digits: int = DIGITS) -> Fraction:
-    """The square root of a non-negative rational, correct to ``digits`` significant digits."""
-    x = Fraction(x)
+    """The square root of a non-negative rational, correct to ``digits`` significant digits.
+
+    Args:
+        x: a finite number >= 0 (int, Fraction, float, Decimal or a decimal string).
+        digits: significant digits, an int >= 1.
+
+    >>> float(sqrt(2, digits=5))
+    1.41421
+    """
+    x = _rational("x", x)
+    digits = check_step(digits, "digits", low=1)
     if x < 0:
         raise ValueError(f"sqrt of a negative number: {x}")
     with localcontext() as ctx:
@@ -38,5 +59,8 @@ def fraction(x) -> Fraction:
 
     Floats go through their shortest repr, so ``0.1`` means one tenth, not the
     binary float nearest to it.
+
+    Args:
+        x: a finite number (int, Fraction, float, Decimal or a decimal string).
     """
-    return Fraction(repr(x)) if isinstance(x, float) else Fraction(x)
+    return _rational("x", repr(x) if isinstance(x, float) else x)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import lessonlib as ll
-from lessonlib import torch_helpers as th
+from lessonlib.course import pytorch as th
 
 TOL = {np.float64: 1e-12, np.float32: 5e-6}
 

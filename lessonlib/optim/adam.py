@@ -1,0 +1,245 @@
+r"""Lesson 04: Adam = momentum (an EMA of g) + RMSprop (an EMA of g squared) + bias correction.
+
+The five steps, in the lessons' symbols (:math:`\lambda` is optional L2 weight
+decay, added to the gradient as ``torch.optim.Adam`` does):
+
+.. math::
+
+    g_t &= \nabla f(\theta_{t-1}) \;(+\, \lambda\,\theta_{t-1}) \\
+    m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t \\
+    v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+    \hat m_t &= \frac{m_t}{1-\beta_1^t}, \qquad \hat v_t = \frac{v_t}{1-\beta_2^t} \\
+    \theta_t &= \theta_{t-1} - \alpha\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+:math:`\epsilon` sits outside the bias-corrected root, as in the paper's
+Algorithm 1 and in PyTorch. The same math lives here twice, side by side: the
+pure :func:`adam_step` (every intermediate, for the lessons) and
+:func:`adam_kernel` (the same lines over the elements, in place, compiled),
+which :class:`Adam` runs.
+
+>>> import numpy as np
+>>> theta = np.array(1.0)
+>>> opt = Adam([theta], lr=0.001)
+>>> opt.step([0.5])
+>>> print(f"{theta:.12f}")    # not exactly 0.999: eps makes the first step a hair under lr
+0.999000000020
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from lessonlib.optim._checks import check_bool, check_betas, check_real, hyperparameter
+from lessonlib.optim.ema import ema_update, ema_weight_sum
+from lessonlib.optim.optimizer import KERNEL, Optimizer, flat_views, kernel
+from lessonlib.optim.weight_decay import decay, l2_gradient
+
+#: What ``correct=`` of :func:`adam_step` accepts: which moments are bias-corrected.
+CORRECTIONS = ("both", "m", "v", "none")
+
+
+class AdamStep(NamedTuple):
+    """Every intermediate of one Adam step, named as in the lessons."""
+
+    t: int
+    g: object  # the gradient used (with the L2 term, if any)
+    m: object  # first moment, the EMA of g
+    v: object  # second moment, the EMA of g**2
+    bc1: object  # 1 - beta1**t (1 where m is not corrected)
+    bc2: object  # 1 - beta2**t (1 where v is not corrected)
+    m_hat: object
+    v_hat: object
+    update: object  # alpha * m_hat / (sqrt(v_hat) + eps)
+    theta: object  # the parameter after the step
+    v_max: object = None  # AMSGrad: the largest v so far (None without it)
+
+
+def adam_step(
+    theta,
+    g,
+    m,
+    v,
+    t,
+    *,
+    lr=1e-3,
+    beta1=0.9,
+    beta2=0.999,
+    eps=1e-8,
+    weight_decay=0.0,
+    v_max=None,
+    correct="both",
+    sqrt=np.sqrt,
+):
+    r"""One textbook Adam step from :math:`(\theta_{t-1}, m_{t-1}, v_{t-1})` at step ``t``.
+
+    Pure: returns an :class:`AdamStep` and modifies nothing. Works on floats,
+    numpy arrays, and (with an exact ``sqrt``) on ``fractions.Fraction``. The
+    formulas come from :mod:`lessonlib.optim.ema`; nothing is checked here, so the
+    function stays the math (the classes check their input).
+
+    Args:
+        theta: :math:`\theta_{t-1}`. g: :math:`g_t`. m: :math:`m_{t-1}`. v: :math:`v_{t-1}`.
+        t: the step number, 1-based.
+        lr: :math:`\alpha`. beta1: :math:`\beta_1`. beta2: :math:`\beta_2`. eps: :math:`\epsilon`.
+        weight_decay: :math:`\lambda`, the L2 term added to :math:`g_t`.
+        v_max: AMSGrad's :math:`v^{\max}_{t-1}`: given, :math:`\hat v_t` is built from
+            :math:`v^{\max}_t = \max(v^{\max}_{t-1}, v_t)` instead of :math:`v_t` (as torch's ``amsgrad=True``).
+        correct: which moments are bias-corrected: ``"both"`` (Adam), ``"m"``, ``"v"`` or ``"none"``.
+        sqrt: the square root to use (``lessonlib.optim.exact.sqrt`` for Fractions).
+
+    >>> s = adam_step(1.0, 0.5, 0.0, 0.0, 1, correct="none", eps=0.0)
+    >>> print(f"{s.update / 1e-3:.6f}")   # uncorrected, the first step is (1 - beta1) / sqrt(1 - beta2) lr
+    3.162278
+    """
+    if weight_decay:
+        g = l2_gradient(g, theta, weight_decay)
+    m = ema_update(m, g, beta1)
+    v = ema_update(v, g * g, beta2)
+    if v_max is not None:
+        v_max = np.maximum(v_max, v) if isinstance(v_max, np.ndarray) else max(v_max, v)
+    bc1 = ema_weight_sum(beta1, t) if correct in ("both", "m") else 1
+    bc2 = ema_weight_sum(beta2, t) if correct in ("both", "v") else 1
+    m_hat, v_hat = m / bc1, (v if v_max is None else v_max) / bc2
+    update = lr * m_hat / (sqrt(v_hat) + eps)
+    return AdamStep(t, g, m, v, bc1, bc2, m_hat, v_hat, update, theta - update, v_max)
+
+
+def adam_trace(theta0, grads, **hyper):
+    """Run :func:`adam_step` over a sequence of gradients; return the list of steps.
+
+    Args:
+        theta0: :math:`\\theta_0`. grads: :math:`g_1, g_2, \\dots`.
+        **hyper: the keyword arguments of :func:`adam_step`; ``v_max=0`` turns on AMSGrad.
+
+    >>> steps = adam_trace(1.0, [0.5, 0.3])
+    >>> [round(s.m, 12) for s in steps]
+    [0.05, 0.075]
+    """
+    theta, m, v, steps = theta0, 0 * theta0, 0 * theta0, []
+    for t, g in enumerate(grads, start=1):
+        s = adam_step(theta, g, m, v, t, **hyper)
+        theta, m, v = s.theta, s.m, s.v
+        if s.v_max is not None:
+            hyper = {**hyper, "v_max": s.v_max}
+        steps.append(s)
+    return steps
+
+
+def step_bound(beta1, beta2):
+    r"""The paper's bound on one step in units of :math:`\alpha`, :math:`(1-\beta_1)/\sqrt{1-\beta_2}` (eps = 0).
+
+    It is the worst case of a single spike at :math:`t = 1` uncorrected, or after a long calm; when
+    :math:`(1-\beta_1) > \sqrt{1-\beta_2}` it exceeds 1 (3.16 at the defaults: with
+    :math:`\beta_2 = 0.999` a lone large gradient moves :math:`\theta` by up to :math:`3.16\alpha`).
+
+    Args:
+        beta1: :math:`\beta_1`. beta2: :math:`\beta_2`; each in :math:`[0, 1)`.
+
+    >>> round(step_bound(0.9, 0.999), 4)
+    3.1623
+    """
+    beta1, beta2 = check_betas((beta1, beta2))
+    return (1 - beta1) / math.sqrt(1 - beta2)
+
+
+def adam_kernel(theta, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad, c1, c2, shrink, bc1, bc2):
+    r"""The loop :class:`Adam` and :class:`~lessonlib.AdamW` run: :func:`adam_step`, element by element, in place.
+
+    One pass over memory: each element of :math:`\theta, g, m, v` is read once and
+    :math:`\theta, m, v` written once. Every argument is a 1-D array or a scalar of
+    :math:`\theta`'s dtype, so float32 stays float32. The scalars that are the same for every
+    element come in computed in float64 and rounded once, as torch does: ``c1`` :math:`= 1 - \beta_1`,
+    ``c2`` :math:`= 1 - \beta_2`, ``shrink`` :math:`= 1 - \alpha\lambda` (:func:`~lessonlib.decay`),
+    ``bc1`` :math:`= 1 - \beta_1^t` and ``bc2`` :math:`= \sqrt{1 - \beta_2^t}` (:func:`~lessonlib.ema_weight_sum`).
+    :math:`\sqrt{\hat v}` is taken as :math:`\sqrt{v}/\sqrt{1-\beta_2^t}`, the same number, so that a
+    float32 :math:`v` near its largest value does not overflow on the way.
+    Compiled by numba where it imports (as plain Python it would be far too slow:
+    :class:`Adam` then runs :func:`adam_step` on whole arrays instead).
+
+    .. math::
+
+        &\textbf{for each element:} \\
+        &\quad \theta \leftarrow (1 - \alpha\lambda)\,\theta \;\text{ (decoupled)} \quad\text{or}\quad
+               g \leftarrow g + \lambda\theta \;\text{ (L2)} \\
+        &\quad m \leftarrow \beta_1 m + (1-\beta_1)\, g, \qquad v \leftarrow \beta_2 v + (1-\beta_2)\, g^2 \\
+        &\quad v^{\max} \leftarrow \max(v^{\max}, v) \;\text{ (amsgrad)} \\
+        &\quad \theta \leftarrow \theta - \alpha\, \frac{m / (1-\beta_1^t)}{\sqrt{v / (1-\beta_2^t)} + \epsilon}
+    """
+    for i in range(theta.size):
+        g_i = g[i]
+        if decoupled:
+            theta[i] = shrink * theta[i]  # theta <- (1 - alpha lambda) theta           (decay)
+        elif weight_decay != 0:
+            g_i = g_i + weight_decay * theta[i]  # g <- g + lambda theta                (l2_gradient)
+        m[i] = beta1 * m[i] + c1 * g_i  # m_t = beta1 m + (1 - beta1) g         (ema_update)
+        v[i] = beta2 * v[i] + c2 * g_i * g_i  # v_t = beta2 v + (1 - beta2) g^2 (ema_update)
+        if amsgrad:
+            v_max[i] = max(v_max[i], v[i])  # v_max = max(v_max, v_t)
+        m_hat = m[i] / bc1  # m-hat = m_t / (1 - beta1^t)                               (debias)
+        root_v_hat = np.sqrt(v_max[i] if amsgrad else v[i]) / bc2  # sqrt(v-hat) = sqrt(v_t / (1 - beta2^t))
+        theta[i] = theta[i] - lr * m_hat / (root_v_hat + eps)  # theta_t = theta - alpha m-hat / (sqrt(v-hat) + eps)
+
+
+_adam_kernel = kernel(adam_kernel)
+
+
+class Adam(Optimizer):
+    r"""Adam on numpy arrays; defaults, names and semantics as ``torch.optim.Adam``.
+
+    ``state[i]`` holds ``t`` (steps taken), ``m`` and ``v`` (the two moments) and,
+    with ``amsgrad=True``, ``v_max``. Each step runs :func:`adam_kernel` on every
+    parameter, or, where numba is missing, :func:`adam_step` on whole arrays
+    written back in place (:data:`lessonlib.KERNEL` says which).
+
+    Args:
+        params: a list of float32/float64 numpy arrays, updated in place.
+        lr: :math:`\alpha \ge 0`. betas: :math:`(\beta_1, \beta_2)`, each in :math:`[0, 1)`.
+        eps: :math:`\epsilon \ge 0`.
+        weight_decay: :math:`\lambda \ge 0`: the L2 term added to :math:`g` or, with
+            ``decoupled_weight_decay=True``, the decoupled decay of :class:`~lessonlib.AdamW`.
+        amsgrad: AMSGrad (Reddi et al. 2018): normalise by the largest :math:`v` so far.
+        decoupled_weight_decay: shrink :math:`\theta` by :math:`1 - \alpha\lambda` instead of adding
+            :math:`\lambda\theta` to :math:`g` (torch's argument of the same name; ``AdamW`` sets it).
+    """
+
+    _hyper = ("lr", "betas", "eps", "weight_decay", "amsgrad", "decoupled_weight_decay")
+    _nonnegative = ("v", "v_max")
+    lr = hyperparameter(check_real)
+    betas = hyperparameter(lambda name, value: check_betas(value))
+    eps = hyperparameter(check_real)
+    weight_decay = hyperparameter(check_real)
+    amsgrad = hyperparameter(check_bool, fixed=True)  # it decides which state arrays exist
+    decoupled_weight_decay = hyperparameter(check_bool)
+
+    def __init__(
+        self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
+        *, decoupled_weight_decay=False,
+    ):  # fmt: skip
+        self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
+        self.amsgrad, self.decoupled_weight_decay = amsgrad, decoupled_weight_decay
+        self._moments = ("m", "v", "v_max") if self.amsgrad else ("m", "v")
+        super().__init__(params)
+
+    def _update(self, p, g, state):
+        beta1, beta2 = self.betas
+        t, lr, wd, decoupled = state["t"], self.lr, self.weight_decay, self.decoupled_weight_decay
+        if KERNEL == "numba":
+            f = p.dtype.type  # every scalar in the parameter's dtype
+            scalars = [f(x) for x in (lr, beta1, beta2, self.eps, wd)]
+            per_step = [f(x) for x in (1 - beta1, 1 - beta2, decay(1.0, lr, wd))]
+            per_step += [f(ema_weight_sum(beta1, t)), f(math.sqrt(ema_weight_sum(beta2, t)))]
+            v_max = state["v_max"] if self.amsgrad else state["v"]
+            for views in flat_views(p, g, state["m"], state["v"], v_max):
+                _adam_kernel(*views, *scalars, decoupled, self.amsgrad, *per_step)
+            return
+        theta = decay(p, lr, wd) if decoupled else p
+        s = adam_step(
+            theta, g, state["m"], state["v"], t, lr=lr, beta1=beta1, beta2=beta2, eps=self.eps,
+            weight_decay=0.0 if decoupled else wd, v_max=state.get("v_max"),
+        )  # fmt: skip
+        p[...], state["m"][...], state["v"][...] = s.theta, s.m, s.v
+        if self.amsgrad:
+            state["v_max"][...] = s.v_max

@@ -1,0 +1,88 @@
+r"""Lesson 07: AdamW, Adam with *decoupled* weight decay (Loshchilov & Hutter).
+
+PyTorch's form, which this follows: shrink the parameter, then take the Adam
+step with the plain gradient (no :math:`\lambda\theta` in :math:`m` or :math:`v`):
+
+.. math::
+
+    \theta_{t-1} &\leftarrow (1 - \alpha\lambda)\,\theta_{t-1} \\
+    \theta_t &= \theta_{t-1} - \alpha\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+
+AdamW is Adam plus :func:`~lessonlib.decay`, by composition: :func:`adamw_step`
+is :func:`~lessonlib.decay` then :func:`~lessonlib.adam_step`, and :class:`AdamW`
+is :class:`~lessonlib.Adam` with ``decoupled_weight_decay=True`` (torch's own
+argument) and torch's default ``weight_decay=1e-2``.
+
+>>> import numpy as np
+>>> theta = np.array(1.0)
+>>> opt = AdamW([theta], lr=0.001, weight_decay=0.01)
+>>> opt.step([0.0])      # zero gradient: only the decay acts
+>>> print(f"{theta:.8f}")
+0.99999000
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lessonlib.optim.adam import Adam, AdamStep, adam_step
+from lessonlib.optim.weight_decay import decay
+
+
+def adamw_step(theta, g, m, v, t, *, lr=1e-3, weight_decay=1e-2, **adam):
+    r"""One AdamW step: :func:`~lessonlib.decay` of :math:`\theta`, then :func:`~lessonlib.adam_step` with the plain g.
+
+    Args:
+        theta, g, m, v, t, lr: as for :func:`~lessonlib.adam_step`.
+        weight_decay: :math:`\lambda`, PyTorch's decoupled decay (the step shrinks :math:`\theta` by
+            :math:`\alpha\lambda`).
+        **adam: the other keyword arguments of :func:`~lessonlib.adam_step` (betas, eps, ``v_max``, ...).
+
+    >>> s = adamw_step(1.0, 0.0, 0.0, 0.0, 1, lr=1e-3, weight_decay=1e-2)
+    >>> print(f"{s.theta:.8f}")
+    0.99999000
+    """
+    return adam_step(decay(theta, lr, weight_decay), g, m, v, t, lr=lr, **adam)
+
+
+def adamw_paper_step(
+    theta, g, m, v, t, *, alpha=1e-3, eta=1.0, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, sqrt=np.sqrt
+) -> AdamStep:
+    r"""One AdamW step as Loshchilov & Hutter write it (Algorithm 2), on top of :func:`~lessonlib.adam_step`.
+
+    .. math::
+
+        \theta_t = \theta_{t-1} - \eta_t\Bigl(\alpha\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}
+                    + \lambda\theta_{t-1}\Bigr)
+
+    Pure; the returned :class:`~lessonlib.AdamStep` has ``update`` = the Adam part
+    :math:`\eta_t\alpha\hat m_t/(\sqrt{\hat v_t}+\epsilon)` and ``theta`` = the
+    parameter after the whole step, decay included.
+
+    Args:
+        theta, g, m, v, t, beta1, beta2, eps, sqrt: as for :func:`~lessonlib.adam_step`.
+        alpha: :math:`\alpha`. eta: the schedule multiplier :math:`\eta_t`.
+        weight_decay: the paper's :math:`\lambda` (the decay per step at :math:`\eta_t = 1`,
+            *not* multiplied by :math:`\alpha`).
+
+    >>> s = adamw_paper_step(1.0, 0.0, 0.0, 0.0, t=1, alpha=1e-3, eta=0.5, weight_decay=1e-4)
+    >>> print(f"{s.update:.1f} {s.theta:.8f}")
+    0.0 0.99995000
+    """
+    s = adam_step(theta, g, m, v, t, lr=eta * alpha, beta1=beta1, beta2=beta2, eps=eps, sqrt=sqrt)
+    return s._replace(theta=theta - s.update - eta * weight_decay * theta)
+
+
+class AdamW(Adam):
+    r"""AdamW on numpy arrays; defaults and semantics as ``torch.optim.AdamW`` (``weight_decay=1e-2``).
+
+    :class:`~lessonlib.Adam` with ``decoupled_weight_decay=True``: each step shrinks
+    :math:`\theta` by :math:`1 - \alpha\lambda`, then takes the Adam step.
+
+    Args:
+        params, lr, betas, eps, amsgrad: as for :class:`~lessonlib.Adam`.
+        weight_decay: :math:`\lambda \ge 0`, the decoupled decay.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)

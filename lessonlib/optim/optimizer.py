@@ -1,0 +1,151 @@
+"""The stateful shell every optimizer shares, and the one switch between compiled and numpy kernels.
+
+Each optimizer module (``sgd.py``, ``rmsprop.py``, ``adam.py``) holds its math
+twice, on purpose and side by side: the *textbook* pure function the lessons
+show (``adam_step``: returns every intermediate, runs on Fractions too) and the
+*kernel* its class runs: the same lines as a loop over the elements, updating
+``theta`` and the state in place in one pass over memory. The kernel is
+compiled by numba when numba imports (:data:`KERNEL` is ``"numba"``); where it
+cannot (a Python release numba has no wheel for yet, Pyodide), the class runs
+the textbook function on whole arrays and writes the result back in place
+(:data:`KERNEL` is ``"numpy"``). Setting ``LESSONLIB_KERNEL=numpy`` before the
+import picks the fallback on purpose.
+
+This base class does the rest the way ``torch.optim.Optimizer`` does:
+parameters are updated *in place*, ``state`` is a list aligned with
+``params``, ``state_dict`` / ``load_state_dict`` make deep copies, and a
+rejected call changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+
+import numpy as np
+
+from lessonlib.optim._checks import check_grads, check_params, check_state
+
+
+def _numba():
+    if os.environ.get("LESSONLIB_KERNEL", "numba") == "numpy":
+        return None
+    try:
+        import numba
+    except ImportError:  # no wheel for this Python yet, or a browser-only Python
+        return None
+    return numba
+
+
+_nb = _numba()
+
+#: Which kernels the optimizer classes run: ``"numba"`` (compiled loops) or ``"numpy"`` (the textbook form).
+KERNEL = "numpy" if _nb is None else "numba"
+
+
+def kernel(loop):
+    """Compile ``loop`` with numba (serial, no Python objects, numpy's float semantics), or return None.
+
+    ``error_model="numpy"`` lets a division by zero give inf as numpy does, instead of
+    raising; nothing in a kernel can raise half-way through a step.
+    ``cache=True`` keeps the machine code between sessions (a first compile takes a few tenths
+    of a second per dtype); where neither the package folder nor ``$HOME`` is writable numba
+    refuses to cache, and the kernel is compiled anew in every session instead.
+    """
+    if _nb is None:
+        return None
+    try:
+        return _nb.njit(loop, cache=True, error_model="numpy")
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return _nb.njit(loop, cache=False, error_model="numpy")
+
+
+def flat_views(*arrays):
+    """Yield tuples of 1-D views of ``arrays`` (same shape), element for element in C order; never a copy.
+
+    A C-contiguous, 0-d or 1-D array is one view; a strided array that cannot be
+    viewed as 1-D (a transposed matrix, every other column) is walked along its first axis.
+    """
+    flat = []
+    for a in arrays:
+        try:
+            flat.append(a.reshape(-1, copy=False) if a.ndim != 1 else a)
+        except (ValueError, AttributeError, TypeError):
+            break
+    if len(flat) == len(arrays):
+        yield tuple(flat)
+        return
+    for i in range(arrays[0].shape[0]):
+        yield from flat_views(*(a[i] for a in arrays))
+
+
+class Optimizer:
+    """Base class: holds ``params`` and one state dict per parameter.
+
+    A subclass names its hyperparameters in ``_hyper`` (each a validating
+    :class:`~lessonlib.optim._checks.hyperparameter`), its state arrays in
+    ``_moments`` (zeroed like the parameter) and defines ``_update(p, g, state)``.
+    """
+
+    _hyper: tuple[str, ...] = ()
+    _moments: tuple[str, ...] = ()
+    _nonnegative: tuple[str, ...] = ()  # state arrays that are averages of squares
+
+    def __init__(self, params):
+        self.params = tuple(check_params(params))
+        self.state = [{"t": 0, **{name: np.zeros_like(p) for name in self._moments}} for p in self.params]
+
+    def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> None:
+        raise NotImplementedError
+
+    def step(self, grads) -> None:
+        """Take one step with ``grads`` (a list aligned with ``params``); update in place.
+
+        Every gradient and every state is checked first (count, shape, dtype,
+        finiteness, a ``t`` edited by hand); if one is bad a ``ValueError`` or
+        ``TypeError`` is raised and no parameter and no state has changed.
+        """
+        grads = check_grads(grads, self.params)
+        for i, (p, state) in enumerate(zip(self.params, self.state)):
+            check_state(f"state[{i}]", state, p, self._moments, self._nonnegative, values=False)
+        # Nothing below may raise half-way: overflow gives inf and underflow 0, silently, as in torch.
+        with np.errstate(all="ignore"):
+            for p, g, state in zip(self.params, grads, self.state):
+                state["t"] += 1
+                self._update(p, g, state)
+
+    @property
+    def hyperparameters(self) -> dict:
+        """The current hyperparameters, by name."""
+        return {name: getattr(self, name) for name in self._hyper}
+
+    def state_dict(self) -> dict:
+        """A deep copy of the hyperparameters and of every parameter's state."""
+        return {"hyperparameters": self.hyperparameters, "state": copy.deepcopy(self.state)}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what ``state_dict()`` returned (deep-copied, so the source stays untouched).
+
+        Checked in full before anything is replaced: the hyperparameters, the number of
+        parameters, the keys of each state, and the shape, dtype and values of every array.
+        """
+        if not isinstance(state_dict, dict) or set(state_dict) != {"hyperparameters", "state"}:
+            raise ValueError("state_dict must be a dict with the keys 'hyperparameters' and 'state'")
+        hyper, states = state_dict["hyperparameters"], state_dict["state"]
+        if not isinstance(hyper, dict) or set(hyper) != set(self._hyper):
+            raise ValueError(f"state_dict['hyperparameters'] must have the keys {sorted(self._hyper)}")
+        if not isinstance(states, (list, tuple)) or len(states) != len(self.params):
+            raise ValueError(f"state_dict['state'] must be a list of {len(self.params)} dicts, one per parameter")
+        for i, (state, p) in enumerate(zip(states, self.params)):
+            check_state(f"state_dict['state'][{i}]", state, p, self._moments, self._nonnegative)
+        scratch = copy.copy(self)  # every hyperparameter is validated on a copy before self changes
+        for name, value in hyper.items():
+            setattr(scratch, name, value)
+        for name in self._hyper:
+            setattr(self, name, getattr(scratch, name))
+        self.state = [{"t": int(s["t"]), **{k: np.array(s[k], copy=True) for k in self._moments}} for s in states]
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
+        shapes = ", ".join(str(p.shape) for p in self.params)
+        return f"{type(self).__name__}([{shapes}], {args})"
