@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import lessonlib as ll
+
 CHUNK = 1 << 16  # large enough that a kernel sees many SIMD blocks and a tail
 
 STEPS = 1000

@@ -1,4 +1,4 @@
-"""Weight decay (lessonlib.optim.weight_decay, .adamw) and its experiments (lessonlib.course.experiments): the paper's AdamW against PyTorch's, L2 against decoupled decay, the experiment."""
+"""Weight decay (lessonlib.optim.weight_decay, .adamw) and its experiments (lessonlib.course.experiments)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 import torch
 
 import lessonlib as ll
-from lessonlib.optim.schedules import warmup_cosine
 from lessonlib.course.experiments import decay_trajectories, make_regression, mse, mse_grad, ridge, run_experiment
 from lessonlib.optim.adamw import adamw_paper_step
+from lessonlib.optim.schedules import warmup_cosine
 from lessonlib.optim.weight_decay import decay_rates, half_life, torch_weight_decay
 
 STEPS, W = 1000, 100

@@ -13,7 +13,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import check_real, check_step
 from lessonlib.optim.adam import Adam
 from lessonlib.optim.adamw import AdamW
 from lessonlib.optim.schedules import warmup_cosine

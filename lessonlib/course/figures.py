@@ -17,8 +17,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessonlib.optim.ema import EMA, ema_weight_sum, effective_window
 from lessonlib.course.objectives import Objective
+from lessonlib.optim.ema import EMA, effective_window, ema_weight_sum
 
 
 def _axes(ax=None, **subplots_kw):

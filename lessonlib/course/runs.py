@@ -18,8 +18,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim.adam import Adam
 from lessonlib.course.objectives import Objective
+from lessonlib.optim.adam import Adam
 from lessonlib.optim.rmsprop import RMSprop
 from lessonlib.optim.sgd import SGD
 

@@ -21,9 +21,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessonlib.course import figures
-from lessonlib.optim.ema import effective_window
 from lessonlib.course.objectives import by_name
 from lessonlib.course.runs import OPTIMIZERS, run
+from lessonlib.optim.ema import effective_window
 
 SIGNAL_SHIFT = 100  # the step at which the demo signal's mean jumps from 2 to 4
 

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from lessonlib.optim.adam import adam_step, adam_trace
 from lessonlib.exercises import Result, check_value
+from lessonlib.optim.adam import adam_step, adam_trace
 
 
 def check_only_m_corrected(answer) -> Result:

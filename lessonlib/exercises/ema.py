@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 
-from lessonlib.optim.ema import EMA, effective_window
 from lessonlib.exercises import Result, check_value
+from lessonlib.optim.ema import EMA, effective_window
 
 
 def check_raw_average(answer) -> Result:

@@ -21,9 +21,9 @@ import math
 
 import numpy as np
 
-from lessonlib.optim.ema import ema_weight_sum, ema_update
-from lessonlib.exercises import Result, check_value, unanswered
 from lessonlib.course.worked_example import GRADS, HYPER, LESSON, table
+from lessonlib.exercises import Result, check_value, unanswered
+from lessonlib.optim.ema import ema_update, ema_weight_sum
 
 _EXACT = table("exact")
 _S2, _S3 = _EXACT[1], _EXACT[2]

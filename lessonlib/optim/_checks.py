@@ -125,14 +125,15 @@ def all_finite(arr: np.ndarray) -> bool:
     or finite values whose sum overflows), the exact element-wise test decides.
     Call it under ``np.errstate(over="ignore", invalid="ignore")``, as :func:`check_grads` does.
     """
-    return bool(np.isfinite(np.add.reduce(arr, axis=None))) or bool(np.isfinite(arr).all())
+    return math.isfinite(np.add.reduce(arr, axis=None)) or bool(np.isfinite(arr).all())
 
 
 def check_grads(grads, params: list[np.ndarray]) -> list[np.ndarray]:
     """Check every gradient against its parameter; return them as arrays of the parameter's dtype.
 
     Raises before anything is modified: the caller applies the step only when
-    all gradients have passed.
+    all gradients have passed. Call it under ``np.errstate(over="ignore", invalid="ignore")``
+    (a value too large for float32 becomes inf in the cast, and a sum may overflow; both are handled).
     """
     if isinstance(grads, np.ndarray) or not isinstance(grads, (list, tuple)):
         raise TypeError(
@@ -146,32 +147,30 @@ def check_grads(grads, params: list[np.ndarray]) -> list[np.ndarray]:
         )
     checked = []
     param_roots = {id(root(p)) for p in params}
-    # One errstate for the whole loop (entering one costs microseconds, and models have many arrays):
-    # a value too large for float32 becomes inf in the cast, and a sum may overflow; both are handled.
-    with np.errstate(over="ignore", invalid="ignore"):
-        for i, (g, p) in enumerate(zip(grads, params)):
-            if isinstance(g, np.ndarray):
-                check_plain(f"grads[{i}]", g)
-            arr = g if isinstance(g, np.ndarray) else np.asarray(g)
-            if arr.dtype.kind == "O" or arr.dtype.kind not in "fiub":
+    for i, (g, p) in enumerate(zip(grads, params)):
+        if type(g) is np.ndarray:
+            arr = g
+        elif isinstance(g, np.ndarray):
+            check_plain(f"grads[{i}]", g)
+        else:
+            arr = np.asarray(g)
+        if arr.dtype != p.dtype:
+            if arr.dtype.kind not in "fiu":
                 raise TypeError(f"grads[{i}] has dtype {arr.dtype}; allowed: a real floating or integer array")
-            if arr.dtype != p.dtype:
-                if arr.dtype.kind == "b":
-                    raise TypeError(f"grads[{i}] has dtype bool; allowed: a real floating or integer array")
-                arr = arr.astype(p.dtype)
-            if arr.shape != p.shape:
-                raise ValueError(f"grads[{i}] has shape {arr.shape} but params[{i}] has shape {p.shape}")
-            if not all_finite(arr):
-                bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
-                raise ValueError(
-                    f"grads[{i}] has {bad} non-finite value(s) (nan, inf, or too large for {p.dtype}); "
-                    "the step was rejected and nothing was changed"
-                )
-            if not p.flags.writeable:
-                raise ValueError(f"params[{i}] has become read-only; the optimizer updates it in place")
-            if id(root(arr)) in param_roots:
-                arr = arr.copy()  # a gradient that is (a view of) a parameter, as for f = theta**2 / 2
-            checked.append(arr)
+            arr = arr.astype(p.dtype)
+        if arr.shape != p.shape:
+            raise ValueError(f"grads[{i}] has shape {arr.shape} but params[{i}] has shape {p.shape}")
+        if not all_finite(arr):
+            bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
+            raise ValueError(
+                f"grads[{i}] has {bad} non-finite value(s) (nan, inf, or too large for {p.dtype}); "
+                "the step was rejected and nothing was changed"
+            )
+        if not p.flags.writeable:
+            raise ValueError(f"params[{i}] has become read-only; the optimizer updates it in place")
+        if id(root(arr)) in param_roots:
+            arr = arr.copy()  # a gradient that is (a view of) a parameter, as for f = theta**2 / 2
+        checked.append(arr)
     return checked
 
 
@@ -201,19 +200,20 @@ def check_state(name: str, state, p: np.ndarray, moments, nonnegative, *, values
     """A parameter's state as an optimizer keeps it: ``t`` an int >= 0, each moment an array like ``p``.
 
     With ``values=False`` (before every step) only what costs no pass over memory is
-    checked; with ``values=True`` (on loading) the values too. Arrays may hold inf (a finite gradient of 1e200 squares past float64's range, in torch
-    too) but never nan, and averages of squares are >= 0.
+    checked; with ``values=True`` (on loading) the values too. Arrays may hold inf (a finite
+    gradient of 1e200 squares past float64's range, in torch too) but never nan, and averages
+    of squares are >= 0.
     """
-    if not isinstance(state, dict) or set(state) != {"t", *moments}:
+    if not isinstance(state, dict) or len(state) != len(moments) + 1 or not all(k in state for k in moments):
         raise ValueError(f"{name} must be a dict with the keys {sorted({'t', *moments})}")
-    t = state["t"]
-    if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
+    t = state.get("t")
+    if type(t) is not int and (isinstance(t, bool) or not isinstance(t, numbers.Integral)) or t < 0:
         raise ValueError(f"{name}['t'] must be an int >= 0 (the number of steps taken), got {t!r}")
     for key in moments:
         arr = state[key]
         if type(arr) is not np.ndarray or arr.shape != p.shape or arr.dtype != p.dtype:
             raise ValueError(f"{name}['{key}'] must be a numpy array of shape {p.shape} and dtype {p.dtype}")
-        if not arr.flags.writeable or np.may_share_memory(arr, p):
+        if not arr.flags.writeable or (arr.base is not None and np.may_share_memory(arr, p)):
             raise ValueError(f"{name}['{key}'] must be a writeable array of its own")
         if values and (np.isnan(arr).any() or (key in nonnegative and (arr < 0).any())):
             allowed = "free of nan and >= 0" if key in nonnegative else "free of nan"

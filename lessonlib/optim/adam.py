@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import check_bool, check_betas, check_real, hyperparameter
+from lessonlib.optim._checks import check_betas, check_bool, check_real, hyperparameter
 from lessonlib.optim.ema import ema_update, ema_weight_sum
 from lessonlib.optim.optimizer import KERNEL, Optimizer, flat_views, kernel
 from lessonlib.optim.weight_decay import decay, l2_gradient
@@ -145,7 +145,9 @@ def step_bound(beta1, beta2):
     return (1 - beta1) / math.sqrt(1 - beta2)
 
 
-def adam_kernel(theta, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad, c1, c2, shrink, bc1, bc2):
+def adam_kernel(
+    theta, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad, c1, c2, shrink, bc1, bc2
+):
     r"""The loop :class:`Adam` and :class:`~lessonlib.AdamW` run: :func:`adam_step`, element by element, in place.
 
     One pass over memory: each element of :math:`\theta, g, m, v` is read once and
@@ -224,22 +226,34 @@ class Adam(Optimizer):
         super().__init__(params)
 
     def _update(self, p, g, state):
-        beta1, beta2 = self.betas
-        t, lr, wd, decoupled = state["t"], self.lr, self.weight_decay, self.decoupled_weight_decay
+        t, decoupled = state["t"], self.decoupled_weight_decay
         if KERNEL == "numba":
-            f = p.dtype.type  # every scalar in the parameter's dtype
-            scalars = [f(x) for x in (lr, beta1, beta2, self.eps, wd)]
-            per_step = [f(x) for x in (1 - beta1, 1 - beta2, decay(1.0, lr, wd))]
-            per_step += [f(ema_weight_sum(beta1, t)), f(math.sqrt(ema_weight_sum(beta2, t)))]
+            scalars = self._scalars(p.dtype, t)
             v_max = state["v_max"] if self.amsgrad else state["v"]
             for views in flat_views(p, g, state["m"], state["v"], v_max):
-                _adam_kernel(*views, *scalars, decoupled, self.amsgrad, *per_step)
+                _adam_kernel(*views, *scalars)
             return
-        theta = decay(p, lr, wd) if decoupled else p
+        beta1, beta2 = self.betas
+        theta = decay(p, self.lr, self.weight_decay) if decoupled else p
         s = adam_step(
-            theta, g, state["m"], state["v"], t, lr=lr, beta1=beta1, beta2=beta2, eps=self.eps,
-            weight_decay=0.0 if decoupled else wd, v_max=state.get("v_max"),
+            theta, g, state["m"], state["v"], t, lr=self.lr, beta1=beta1, beta2=beta2, eps=self.eps,
+            weight_decay=0.0 if decoupled else self.weight_decay, v_max=state.get("v_max"),
         )  # fmt: skip
         p[...], state["m"][...], state["v"][...] = s.theta, s.m, s.v
         if self.amsgrad:
             state["v_max"][...] = s.v_max
+
+    def _scalars(self, dtype, t):
+        """The kernel's scalar arguments at step ``t``, in ``dtype``; computed once per step and dtype."""
+        key = (dtype, t)
+        if key not in self._step_cache:
+            (beta1, beta2), lr, wd, f = self._betas, self._lr, self._weight_decay, dtype.type
+            self._step_cache[key] = (
+                *(f(x) for x in (lr, beta1, beta2, self._eps, wd)),
+                self._decoupled_weight_decay,
+                self._amsgrad,
+                *(f(x) for x in (1 - beta1, 1 - beta2, decay(1.0, lr, wd))),
+                f(ema_weight_sum(beta1, t)),
+                f(math.sqrt(ema_weight_sum(beta2, t))),
+            )
+        return self._step_cache[key]

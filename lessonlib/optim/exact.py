@@ -27,7 +27,9 @@ DIGITS = 60
 
 def _rational(name: str, x) -> Fraction:
     if isinstance(x, bool) or not isinstance(x, (numbers.Rational, float, Decimal, str)):
-        raise TypeError(f"{name} must be a rational number (int, Fraction, float, Decimal or str), got {type(x).__name__}")
+        raise TypeError(
+            f"{name} must be a rational number (int, Fraction, float, Decimal or str), got {type(x).__name__}"
+        )
     try:
         return Fraction(x)
     except (ValueError, OverflowError, ZeroDivisionError):
@@ -41,8 +43,8 @@ def sqrt(x, digits: int = DIGITS) -> Fraction:
         x: a finite number >= 0 (int, Fraction, float, Decimal or a decimal string).
         digits: significant digits, an int >= 1.
 
-    >>> float(sqrt(2, digits=5))
-    1.41421
+    >>> sqrt(Fraction(9, 4)), round(float(sqrt(2, digits=5)), 4)
+    (Fraction(3, 2), 1.4142)
     """
     x = _rational("x", x)
     digits = check_step(digits, "digits", low=1)

@@ -66,6 +66,9 @@ def flat_views(*arrays):
     A C-contiguous, 0-d or 1-D array is one view; a strided array that cannot be
     viewed as 1-D (a transposed matrix, every other column) is walked along its first axis.
     """
+    if arrays[0].ndim == 1 and all(a.ndim == 1 for a in arrays):
+        yield arrays
+        return
     flat = []
     for a in arrays:
         try:
@@ -105,11 +108,12 @@ class Optimizer:
         finiteness, a ``t`` edited by hand); if one is bad a ``ValueError`` or
         ``TypeError`` is raised and no parameter and no state has changed.
         """
-        grads = check_grads(grads, self.params)
-        for i, (p, state) in enumerate(zip(self.params, self.state)):
-            check_state(f"state[{i}]", state, p, self._moments, self._nonnegative, values=False)
-        # Nothing below may raise half-way: overflow gives inf and underflow 0, silently, as in torch.
+        # Nothing in a step may raise half-way: overflow gives inf and underflow 0, silently, as in torch.
         with np.errstate(all="ignore"):
+            grads = check_grads(grads, self.params)
+            for i, (p, state) in enumerate(zip(self.params, self.state)):
+                check_state(f"state[{i}]", state, p, self._moments, self._nonnegative, values=False)
+            self._step_cache = {}  # what a subclass computes once per step (hyperparameters may change)
             for p, g, state in zip(self.params, grads, self.state):
                 state["t"] += 1
                 self._update(p, g, state)
