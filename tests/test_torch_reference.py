@@ -30,6 +30,10 @@ CASES = {
     "adamw-default": (ll.AdamW, torch.optim.AdamW, {}, 1.0),
     "adamw-large-wd": (ll.AdamW, torch.optim.AdamW, {"lr": 1e-2, "weight_decay": 5.0}, 1.0),
     "adamw-slow-betas": (ll.AdamW, torch.optim.AdamW, {"betas": (0.0, 0.5), "eps": 1e-3}, 1e-3),
+    "adam-amsgrad": (ll.Adam, torch.optim.Adam, {"amsgrad": True, "betas": (0.9, 0.99)}, 1.0),
+    "adamw-amsgrad": (ll.AdamW, torch.optim.AdamW, {"amsgrad": True, "lr": 1e-2, "weight_decay": 0.5}, 1.0),
+    "adam-decoupled": (ll.Adam, torch.optim.Adam, {"decoupled_weight_decay": True, "weight_decay": 0.1}, 1.0),
+    "sgd-momentum": (ll.SGD, torch.optim.SGD, {"lr": 1e-2, "momentum": 0.9, "weight_decay": 0.1}, 1.0),
     "rmsprop-default": (ll.RMSprop, torch.optim.RMSprop, {}, 1.0),
     "rmsprop-tiny-grads": (ll.RMSprop, torch.optim.RMSprop, {"lr": 1e-3, "alpha": 0.9}, 1e-7),
     "rmsprop-l2": (ll.RMSprop, torch.optim.RMSprop, {"weight_decay": 0.1, "eps": 0.01}, 1.0),
@@ -69,6 +73,21 @@ def test_agrees_with_torch(case, shape_name, dtype, record_property):
     assert dev <= TOL[dtype], f"{case} {shape_name} {np.dtype(dtype).name}: deviation {dev:.3e}"
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("case", ["adam-default", "adam-l2", "adam-amsgrad", "adamw-amsgrad", "sgd-momentum",
+                                  "rmsprop-l2"])  # fmt: skip
+def test_the_numpy_fallback_agrees_with_torch(case, dtype, monkeypatch, record_property):
+    """Where numba cannot import, the classes run the textbook numpy form in place: the same bars hold."""
+    from lessonlib.optim import adam, rmsprop, sgd
+
+    for module in (adam, rmsprop, sgd):
+        monkeypatch.setattr(module, "KERNEL", "numpy")
+    ll_cls, torch_cls, hyper, scale = CASES[case]
+    dev = run_both(ll_cls, torch_cls, hyper, scale, SHAPES["several"], dtype, 900 + list(CASES).index(case))
+    record_property("torch_deviation", (ll_cls.__name__ + " (numpy)", np.dtype(dtype).name, dev))
+    assert dev <= TOL[dtype], f"{case} on the numpy fallback, {np.dtype(dtype).name}: deviation {dev:.3e}"
+
+
 def test_deviation_measure_detects_a_real_difference():
     # The comparison is not vacuous: a 1% different learning rate is caught.
     dev = run_both(ll.Adam, lambda p, **h: torch.optim.Adam(p, lr=1.01e-3), {}, 1.0, [(5,)], np.float64, 0)
@@ -77,7 +96,7 @@ def test_deviation_measure_detects_a_real_difference():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("shape_name", list(LARGE))
-@pytest.mark.parametrize("case", ["adam-default", "adam-l2", "adamw-large-wd", "rmsprop-l2"])
+@pytest.mark.parametrize("case", ["adam-default", "adam-l2", "adamw-large-wd", "adam-amsgrad", "rmsprop-l2"])
 def test_large_parameters_agree_with_torch(case, shape_name, dtype, record_property):
     ll_cls, torch_cls, hyper, scale = CASES[case]
     seed = 500 + list(CASES).index(case)

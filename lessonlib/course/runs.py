@@ -23,12 +23,25 @@ from lessonlib.optim.adam import Adam
 from lessonlib.optim.rmsprop import RMSprop
 from lessonlib.optim.sgd import SGD
 
-#: The optimizers the lessons compare, by display name: (class, fixed keyword arguments).
+class Entry(NamedTuple):
+    """One optimizer the lessons compare: its class, fixed keyword arguments, and what the panels' sliders set.
+
+    ``sliders(lr, beta1, beta2)`` gives the keyword arguments one set of slider values means:
+    ``beta1`` is the momentum of "momentum" (it plays the part of Adam's beta1), ``beta2`` is
+    RMSprop's decay (torch calls it ``alpha``); plain SGD uses only ``lr``.
+    """
+
+    cls: type
+    fixed: dict
+    sliders: object
+
+
+#: The one registry of the optimizers the lessons compare, by display name.
 OPTIMIZERS = {
-    "SGD": (SGD, {}),
-    "momentum": (SGD, {"momentum": 0.9}),
-    "RMSprop": (RMSprop, {}),
-    "Adam": (Adam, {}),
+    "SGD": Entry(SGD, {}, lambda lr, beta1, beta2: {"lr": lr}),
+    "momentum": Entry(SGD, {"momentum": 0.9}, lambda lr, beta1, beta2: {"lr": lr, "momentum": beta1}),
+    "RMSprop": Entry(RMSprop, {}, lambda lr, beta1, beta2: {"lr": lr, "alpha": beta2}),
+    "Adam": Entry(Adam, {}, lambda lr, beta1, beta2: {"lr": lr, "betas": (beta1, beta2)}),
 }
 
 
@@ -62,7 +75,7 @@ def make(optimizer, params, **hyper):
     if isinstance(optimizer, str):
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {list(OPTIMIZERS)}")
-        cls, fixed = OPTIMIZERS[optimizer]
+        cls, fixed, _ = OPTIMIZERS[optimizer]
         return cls(params, **{**fixed, **hyper})
     return optimizer(params, **hyper)
 

@@ -72,12 +72,7 @@ def optimizer_hyper(optimizer: str, lr: float, beta1: float, beta2: float) -> di
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {list(OPTIMIZERS)}")
-    return {
-        "SGD": {"lr": lr},
-        "momentum": {"lr": lr, "momentum": beta1},
-        "RMSprop": {"lr": lr, "alpha": beta2},
-        "Adam": {"lr": lr, "betas": (beta1, beta2)},
-    }[optimizer]
+    return OPTIMIZERS[optimizer].sliders(lr, beta1, beta2)
 
 
 def active_betas(optimizer: str) -> dict[str, bool]:

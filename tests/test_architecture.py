@@ -1,0 +1,65 @@
+"""The layout of lessonlib: the math imports nothing from the course helpers, every import is explicit.
+
+design.md section 1: lessonlib.optim (the math) -> lessonlib.course (the helpers the notebooks share),
+and lessonlib.exercises; data flows one way. These tests read the source, so they fail on the
+import that breaks the rule, naming the file.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import lessonlib as ll
+
+PACKAGE = Path(ll.__file__).parent
+
+
+def imports(path: Path) -> set[str]:
+    """Every module ``path`` imports (``from a.b import c`` gives ``a.b`` and ``a.b.c``)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def test_the_math_imports_nothing_from_the_course_or_the_exercises():
+    for path in sorted((PACKAGE / "optim").glob("*.py")):
+        bad = {m for m in imports(path) if m.startswith(("lessonlib.course", "lessonlib.exercises"))}
+        bad |= {m for m in imports(path) if m in ("matplotlib", "ipywidgets", "torch") or m.startswith("matplotlib.")}
+        assert not bad, f"{path.relative_to(PACKAGE.parent)} imports {sorted(bad)}; the math must not"
+
+
+def test_importing_the_math_loads_no_plotting_widgets_or_torch():
+    code = "import sys, lessonlib; print(sorted(m for m in ('matplotlib', 'ipywidgets', 'torch') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_no_lazy_module_getattr():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text())
+        names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        assert "__getattr__" not in names, f"{path.relative_to(PACKAGE.parent)} defines a module __getattr__"
+
+
+def test_every_public_function_documents_its_arguments():
+    """Public functions of the math with parameters carry an Args section (the symbols of the lessons)."""
+    import inspect
+
+    missing = []
+    for name in ll.optim.__all__:
+        obj = getattr(ll, name)
+        if inspect.isfunction(obj) and not name.endswith("_kernel"):
+            params = [p for p in inspect.signature(obj).parameters if p not in ("self",)]
+            if params and "Args:" not in (obj.__doc__ or ""):
+                missing.append(name)
+        elif inspect.isclass(obj) and obj.__init__ is not object.__init__ and name not in ("Optimizer",):
+            if "Args:" not in (obj.__doc__ or "") and not issubclass(obj, tuple):
+                missing.append(name)
+    assert not missing, f"no Args section: {missing}"
