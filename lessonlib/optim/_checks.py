@@ -13,6 +13,8 @@ import numbers
 
 import numpy as np
 
+from lessonlib.optim._compile import kernel
+
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -118,6 +120,17 @@ def check_params(params) -> list[np.ndarray]:
     return list(params)
 
 
+def _finite_loop(a):
+    """0.0 if every element of the 1-D ``a`` is finite, else nan: x * 0 is nan exactly for nan and inf."""
+    acc = a.dtype.type(0)
+    for i in range(a.size):
+        acc += a[i] * 0
+    return acc
+
+
+_finite = kernel(_finite_loop, fastmath={"reassoc"})  # any order of the sum will do: it vectorises
+
+
 def all_finite(arr: np.ndarray) -> bool:
     """True if no entry is nan or inf, in one read of ``arr`` and without a temporary array.
 
@@ -125,6 +138,10 @@ def all_finite(arr: np.ndarray) -> bool:
     or finite values whose sum overflows), the exact element-wise test decides.
     Call it under ``np.errstate(over="ignore", invalid="ignore")``, as :func:`check_grads` does.
     """
+    if _finite is not None and arr.size > 4096:  # one compiled read; numpy's sum is several times slower
+        flat = arr.reshape(-1, copy=False) if arr.flags.c_contiguous else None
+        if flat is not None:
+            return _finite(flat) == 0
     return math.isfinite(np.add.reduce(arr, axis=None)) or bool(np.isfinite(arr).all())
 
 
