@@ -195,7 +195,11 @@ def goals(rows) -> str:
     checks = [
         ("Adam / AdamW, N = 1e6 and 1e7: x torch fused", worst(("1e6", "1e7"), adam, 4), "<= 0.95"),
         ("share of bandwidth at N = 1e7 (lowest)", min(cell[d, "1e7", n][6] for d in dtypes for n in adam), ">= 0.90"),
-        ("200 arrays of 5000, float32: x torch fused", max(cell["float32", "200 x 5000", n][4] for n in adam), "<= 1.0"),
+        (
+            "200 arrays of 5000, float32: x torch fused",
+            max(cell["float32", "200 x 5000", n][4] for n in adam),
+            "<= 1.0",
+        ),
         ("2 arrays of 50: x numpy, 5 lines", worst(("2 x 50",), adam, 5), "<= 1.0"),
     ]
     lines = ["| goal | worst measured | target |", "|---|---:|---|"]

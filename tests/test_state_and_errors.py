@@ -72,7 +72,7 @@ def test_defaults_are_torch_defaults():
     p = [np.zeros(2)]
     adam = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "amsgrad": False}
     assert ll.Adam(p).hyperparameters == {**adam, "weight_decay": 0.0, "decoupled_weight_decay": False}
-    assert ll.AdamW(p).hyperparameters == {**adam, "weight_decay": 1e-2, "decoupled_weight_decay": True}
+    assert ll.AdamW(p).hyperparameters == {**adam, "weight_decay": 1e-2}
     assert ll.RMSprop(p).hyperparameters == {"lr": 1e-2, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0}
     assert ll.SGD(p).hyperparameters == {"lr": 1e-3, "momentum": 0.0, "weight_decay": 0.0}
 

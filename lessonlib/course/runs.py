@@ -23,6 +23,7 @@ from lessonlib.optim.adam import Adam
 from lessonlib.optim.rmsprop import RMSprop
 from lessonlib.optim.sgd import SGD
 
+
 class Entry(NamedTuple):
     """One optimizer the lessons compare: its class, fixed keyword arguments, and what the panels' sliders set.
 

@@ -12,6 +12,7 @@ import math
 import numbers
 
 import numpy as np
+from numpy.lib.array_utils import byte_bounds
 
 from lessonlib.optim._compile import kernel
 
@@ -26,7 +27,10 @@ def check_real(name: str, value, *, low: float = 0.0, high: float | None = None)
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:
+        raise ValueError(f"Invalid {name}: too large for a float (must be finite)") from None
     if not math.isfinite(value):
         raise ValueError(f"Invalid {name}: {value} (must be finite)")
     if value < low or (high is not None and value >= high):
@@ -109,14 +113,16 @@ def check_params(params) -> list[np.ndarray]:
         if id(p) in seen:
             raise ValueError(f"params[{i}] appears twice in params; each array may appear once")
         seen.add(id(p))
-    by_root: dict[int, list[int]] = {}
-    for i, p in enumerate(params):
-        by_root.setdefault(id(root(p)), []).append(i)
-    for members in by_root.values():  # views of one buffer are fine as long as they do not overlap
-        for k, i in enumerate(members):
-            for j in members[k + 1 :]:
-                if np.shares_memory(params[i], params[j]):
-                    raise ValueError(f"params[{i}] and params[{j}] share memory; each element may be in one parameter")
+    # Views of one buffer are fine as long as they do not overlap: sort by the memory each spans, and test
+    # exactly only the pairs whose spans meet (n log n for a model of many arrays).
+    spans = sorted((byte_bounds(p), i) for i, p in enumerate(params))
+    for k, ((lo, hi), i) in enumerate(spans):
+        for (lo2, _), j in spans[k + 1 :]:
+            if lo2 >= hi:
+                break
+            if np.shares_memory(params[i], params[j]):
+                a, b = sorted((i, j))
+                raise ValueError(f"params[{a}] and params[{b}] share memory; each element may be in one parameter")
     return list(params)
 
 
@@ -224,8 +230,8 @@ def check_state(name: str, state, p: np.ndarray, moments, nonnegative, *, values
     if not isinstance(state, dict) or len(state) != len(moments) + 1 or not all(k in state for k in moments):
         raise ValueError(f"{name} must be a dict with the keys {sorted({'t', *moments})}")
     t = state.get("t")
-    if type(t) is not int and (isinstance(t, bool) or not isinstance(t, numbers.Integral)) or t < 0:
-        raise ValueError(f"{name}['t'] must be an int >= 0 (the number of steps taken), got {t!r}")
+    if type(t) is not int and (isinstance(t, bool) or not isinstance(t, numbers.Integral)) or not 0 <= t < 2**62:
+        raise ValueError(f"{name}['t'] must be an int, 0 <= t < 2**62 (the number of steps taken), got {t!r}")
     for key in moments:
         arr = state[key]
         if type(arr) is not np.ndarray or arr.shape != p.shape or arr.dtype != p.dtype:

@@ -84,5 +84,7 @@ class AdamW(Adam):
         weight_decay: :math:`\lambda \ge 0`, the decoupled decay.
     """
 
+    _hyper = tuple(h for h in Adam._hyper if h != "decoupled_weight_decay")  # always True here
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)

@@ -41,13 +41,15 @@ def sqrt(x, digits: int = DIGITS) -> Fraction:
 
     Args:
         x: a finite number >= 0 (int, Fraction, float, Decimal or a decimal string).
-        digits: significant digits, an int >= 1.
+        digits: significant digits, an int from 1 to 10000.
 
     >>> sqrt(Fraction(9, 4)), round(float(sqrt(2, digits=5)), 4)
     (Fraction(3, 2), 1.4142)
     """
     x = _rational("x", x)
     digits = check_step(digits, "digits", low=1)
+    if digits > 10_000:
+        raise ValueError(f"Invalid digits: {digits} (allowed: 1 <= digits <= 10000)")
     if x < 0:
         raise ValueError(f"sqrt of a negative number: {x}")
     with localcontext() as ctx:
