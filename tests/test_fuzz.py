@@ -326,6 +326,24 @@ BAD_GRADS = {
 }
 
 
+@given(name=optimizer_names, case=st.sampled_from(sorted(BAD_GRADS)), data=st.data())
+def test_bad_grads_are_refused_and_change_nothing(name, case, data):
+    params = data.draw(param_lists())
+    opt = make(name, params, **data.draw(valid_hyper(name)))
+    opt.step(grads_for(params, data.draw))
+    good = grads_for(params, data.draw)
+    bad = BAD_GRADS[case](params)
+    if isinstance(bad, list) and len(bad) == len(params):  # spoil one gradient, keep the others valid
+        k = data.draw(st.integers(0, len(params) - 1))
+        bad = good[:k] + [bad[k]] + good[k + 1 :]
+        if case == "scalar for an array" and params[k].ndim == 0:
+            return  # a scalar is a valid gradient of a 0-d parameter
+    snap = snapshot(opt)
+    ok, _ = refused_or_ok(opt.step, bad)
+    assert not ok, f"step accepted grads that are {case}"
+    assert_unchanged(opt, snap, f"step with {case}")
+
+
 def _edits(opt):
     """Ways to edit a parameter's state by hand: (description, state index, function state -> None)."""
     edits = []
@@ -382,6 +400,43 @@ def _clean_copy(state, p):
             return None
         clean[key] = arr.copy()
     return clean
+
+
+@given(name=optimizer_names, data=st.data())
+def test_hand_edited_state_is_refused_untouched_or_stepped_correctly(name, data):
+    params = data.draw(param_lists())
+    if data.draw(st.booleans()):
+        params.append(params[0].copy())  # a parameter of the same shape and dtype, to alias
+    hyper = data.draw(valid_hyper(name))
+    opt = make(name, params, **hyper)
+    opt.step(grads_for(params, data.draw))
+    description, i, edit = data.draw(st.sampled_from(_edits(opt)), label="edit")
+    state = opt.state[i]
+    edit(state)
+    grads = grads_for(params, data.draw)
+
+    # What the step should do, on copies: a fresh optimizer holding the edited state's meaning.
+    clean = [_clean_copy(s, p) for s, p in zip(opt.state, opt.params)]
+    ref = make(name, [p.copy() for p in opt.params], **hyper) if None not in clean else None
+    if ref is not None and set(clean[i]) == set(ref.state[i]):
+        ref.state = clean
+    else:
+        ref = None
+
+    snap = snapshot(opt)
+    ok, _ = refused_or_ok(opt.step, grads)
+    if not ok:
+        assert_unchanged(opt, snap, f"step after editing state[{i}] ({description})")
+        return
+    assert ref is not None, f"step accepted a state edited to hold {description}"
+    ref.step(grads)
+    for j, (p, q) in enumerate(zip(opt.params, ref.params)):
+        assert same(np.array(p), np.array(q)), f"{description}: params[{j}] differs from a clean step"
+    for j, (s, r) in enumerate(zip(opt.state, ref.state)):
+        assert s["t"] == r["t"], f"{description}: state[{j}]['t'] is {s['t']!r}, should be {r['t']!r}"
+        for key in r:
+            if key != "t":
+                assert same(np.array(s[key]), r[key]), f"{description}: state[{j}][{key!r}] differs from a clean step"
 
 
 def _tamperings(sd, hyper_values):
@@ -475,12 +530,11 @@ def test_load_state_dict_refuses_tampering_untouched_or_loads_it_faithfully(name
 def test_state_dict_round_trips_after_v_overflowed_to_inf(name, dtype, data):
     big = 1e200 if dtype == np.float64 else 1e30  # g**2 overflows: v becomes inf
     params = [np.ones(3, dtype), np.full((2, 2), 0.5, dtype)]
-    hyper = data.draw(valid_hyper(name))
-    opt = make(name, params, **hyper)
+    opt = make(name, params, **data.draw(valid_hyper(name)))
     opt.step([np.full(p.shape, big, dtype) for p in params])
     assert any(np.isinf(s["v"]).any() for s in opt.state)
     saved_params, sd = [p.copy() for p in params], opt.state_dict()
-    twin = make(name, saved_params, **hyper)
+    twin = make(name, saved_params, **opt.hyperparameters)
     twin.load_state_dict(sd)
     opt.load_state_dict(opt.state_dict())  # its own state, into itself
     for _ in range(2):
@@ -491,6 +545,22 @@ def test_state_dict_round_trips_after_v_overflowed_to_inf(name, dtype, data):
         assert same(p, q)
     for s, r in zip(opt.state, twin.state):
         assert same(s, r)
+
+
+@given(name=optimizer_names, data=st.data())
+@settings(max_examples=20)
+def test_state_dict_round_trips_after_any_valid_run(name, data):
+    # Extreme but valid: a huge lr or momentum drives theta to inf and the state to inf or nan.
+    params = [data.draw(param_arrays())]
+    hyper = data.draw(valid_hyper(name, lr=st.floats(0.0, 1e300)))
+    if name == "SGD":
+        hyper["momentum"] = data.draw(st.floats(0.0, 1e300))
+    opt = make(name, params, **hyper)
+    for _ in range(data.draw(st.integers(1, 6))):
+        opt.step(grads_for(params, data.draw))
+    twin = make(name, [p.copy() for p in params], **opt.hyperparameters)
+    ok, e = refused_or_ok(twin.load_state_dict, opt.state_dict())
+    assert ok, f"the optimizer's own state_dict() was refused: {e}"
 
 
 # ------------------------------------------------------------------------------ the pure functions
@@ -560,7 +630,41 @@ def test_checked_functions_work_or_refuse_any_input(name, data):
     refused_or_ok(f, *args)
 
 
+@given(
+    beta=ANY,
+    xs=st.lists(ANY, max_size=4),
+    t=st.sampled_from([None, -1, 1.0, True, "1", 10**400, np.int8(-1)]) | st.integers(0, 5),
+)
+def test_ema_works_or_refuses_and_a_refused_update_changes_nothing(beta, xs, t):
+    ok, avg = refused_or_ok(ll.EMA, beta)
+    if not ok:
+        return
+    for x in xs:
+        before = copy.deepcopy((avg.value, avg.t))
+        ok, _ = refused_or_ok(avg.update, x)
+        if not ok:
+            assert same((avg.value, avg.t), before), f"a refused EMA.update({x!r}) changed the average"
+        refused_or_ok(lambda: avg.corrected)
+    avg.t = t  # a hand-edited count
+    refused_or_ok(avg.update, 0.5)
+    refused_or_ok(lambda: avg.corrected)
+
+
 reals = st.floats(0.0, 1e6) | st.integers(0, 10**6) | st.fractions(0, 10**6, max_denominator=1000)
+
+
+@given(x=reals, digits=st.integers(1, 80), kind=st.sampled_from(["plain", "np.float64", "np.int64"]))
+def test_exact_functions_accept_every_documented_number(x, digits, kind):
+    # np.float64 is a float and np.int64 a numbers.Integral: each is the number it holds.
+    if kind == "np.float64":
+        x = np.float64(float(x))
+    elif kind == "np.int64":
+        x = np.int64(int(x))
+    plain = float(x) if isinstance(x, float) else int(x) if isinstance(x, np.integer) else x
+    assert ll.exact.fraction(x) == ll.exact.fraction(plain)
+    root = ll.exact.sqrt(x, digits=digits)
+    assert root == ll.exact.sqrt(plain, digits=digits)
+    assert abs(root * root - Fraction(plain)) <= Fraction(plain) * Fraction(10) ** (2 - digits)
 
 
 @given(t=st.integers(1, 10**6), w=st.integers(0, 10**5), extra=st.integers(1, 10**5), final=st.floats(0.0, 1.0))

@@ -116,7 +116,7 @@ def check_params(params) -> list[np.ndarray]:
     # Views of one buffer are fine as long as they do not overlap: sort by the memory each spans, and test
     # exactly only the pairs whose spans meet (n log n for a model of many arrays).
     spans = sorted((byte_bounds(p), i) for i, p in enumerate(params))
-    for k, ((lo, hi), i) in enumerate(spans):
+    for k, ((_, hi), i) in enumerate(spans):
         for (lo2, _), j in spans[k + 1 :]:
             if lo2 >= hi:
                 break
