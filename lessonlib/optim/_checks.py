@@ -127,11 +127,21 @@ def check_params(params) -> list[np.ndarray]:
 
 
 def _finite_loop(a):
-    """0.0 if every element of the 1-D ``a`` is finite, else nan: x * 0 is nan exactly for nan and inf."""
-    acc = a.dtype.type(0)
-    for i in range(a.size):
-        acc += a[i] * 0
-    return acc
+    """0.0 if every element of the 1-D ``a`` is finite, else nan: x * 0 is nan exactly for nan and inf.
+
+    Read as four streams (the four quarters of ``a``), which keeps more of memory's bandwidth busy
+    than one: this read of g is the one a step makes beyond the seven arrays the update itself moves.
+    """
+    q = a.size // 4
+    acc0 = acc1 = acc2 = acc3 = a.dtype.type(0)
+    for i in range(q):
+        acc0 += a[i] * 0
+        acc1 += a[i + q] * 0
+        acc2 += a[i + 2 * q] * 0
+        acc3 += a[i + 3 * q] * 0
+    for i in range(4 * q, a.size):
+        acc0 += a[i] * 0
+    return acc0 + acc1 + acc2 + acc3
 
 
 _finite = kernel(_finite_loop, fastmath={"reassoc"})  # any order of the sum will do: it vectorises
@@ -144,10 +154,8 @@ def all_finite(arr: np.ndarray) -> bool:
     or finite values whose sum overflows), the exact element-wise test decides.
     Call it under ``np.errstate(over="ignore", invalid="ignore")``, as :func:`check_grads` does.
     """
-    if _finite is not None and arr.size > 4096:  # one compiled read; numpy's sum is several times slower
-        flat = arr.reshape(-1, copy=False) if arr.flags.c_contiguous else None
-        if flat is not None:
-            return _finite(flat) == 0
+    if _finite is not None and arr.flags.c_contiguous:  # one compiled read, and less overhead than numpy's
+        return _finite(arr if arr.ndim == 1 else arr.reshape(-1)) == 0
     return math.isfinite(np.add.reduce(arr, axis=None)) or bool(np.isfinite(arr).all())
 
 

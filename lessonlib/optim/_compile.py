@@ -36,3 +36,10 @@ def kernel(loop, **options):
         return _nb.njit(loop, cache=True, error_model="numpy", **options)
     except RuntimeError:  # "cannot cache function ...: no locator available"
         return _nb.njit(loop, cache=False, error_model="numpy", **options)
+
+
+#: The two of LLVM's fast-math liberties the optimizer kernels take. ``arcp``: a division by a number that is
+#: the same for every element (``m / bc1``) may become a multiplication by its reciprocal. ``contract``:
+#: ``a * b + c`` may become one fused multiply-add, as torch's CPU kernels compute their lerp and addcmul.
+#: Each changes a result by at most a rounding; neither touches how nan and inf behave (no ``nnan``, ``ninf``).
+FAST = {"arcp", "contract"}

@@ -34,7 +34,7 @@ import numpy as np
 
 from lessonlib.optim._checks import check_betas, check_bool, check_real, hyperparameter
 from lessonlib.optim.ema import ema_update, ema_weight_sum
-from lessonlib.optim.optimizer import KERNEL, Optimizer, flat_views, kernel
+from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, kernel
 from lessonlib.optim.weight_decay import decay, l2_gradient
 
 #: What ``correct=`` of :func:`adam_step` accepts: which moments are bias-corrected.
@@ -185,7 +185,7 @@ def adam_kernel(
         theta[i] = theta[i] - lr * m_hat / (root_v_hat + eps)  # theta_t = theta - alpha m-hat / (sqrt(v-hat) + eps)
 
 
-_adam_kernel = kernel(adam_kernel)
+_adam_kernel = kernel(adam_kernel, fastmath=FAST)
 
 
 class Adam(Optimizer):
@@ -226,13 +226,18 @@ class Adam(Optimizer):
         super().__init__(params)
 
     def _update(self, p, g, state):
-        t, decoupled = state["t"], self.decoupled_weight_decay
+        t = state["t"]
         if KERNEL == "numba":
-            scalars = self._scalars(p.dtype, t)
-            v_max = state["v_max"] if self.amsgrad else state["v"]
-            for views in flat_views(p, g, state["m"], state["v"], v_max):
-                _adam_kernel(*views, *scalars)
+            scalars = self._step_cache.get((p.dtype, t)) or self._scalars(p.dtype, t)
+            m, v = state["m"], state["v"]
+            v_max = state["v_max"] if self._amsgrad else v
+            if p.ndim == 1 and g.ndim == 1:  # most parameters: no views to make
+                _adam_kernel(p, g, m, v, v_max, *scalars)
+            else:
+                for views in flat_views(p, g, m, v, v_max):
+                    _adam_kernel(*views, *scalars)
             return
+        decoupled = self.decoupled_weight_decay
         beta1, beta2 = self.betas
         theta = decay(p, self.lr, self.weight_decay) if decoupled else p
         s = adam_step(
@@ -246,7 +251,7 @@ class Adam(Optimizer):
     def _scalars(self, dtype, t):
         """The kernel's scalar arguments at step ``t``, in ``dtype``; computed once per step and dtype."""
         key = (dtype, t)
-        if key not in self._step_cache:
+        if key not in self._step_cache:  # (hyperparameters may change between steps, never within one)
             (beta1, beta2), lr, wd, f = self._betas, self._lr, self._weight_decay, dtype.type
             self._step_cache[key] = (
                 *(f(x) for x in (lr, beta1, beta2, self._eps, wd)),

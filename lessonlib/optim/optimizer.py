@@ -24,7 +24,7 @@ import copy
 import numpy as np
 
 from lessonlib.optim._checks import check_grads, check_params, check_state
-from lessonlib.optim._compile import KERNEL, kernel  # noqa: F401  (the optimizers import both from here)
+from lessonlib.optim._compile import FAST, KERNEL, kernel  # noqa: F401  (the optimizers import them from here)
 
 
 def flat_views(*arrays):
@@ -64,6 +64,28 @@ class Optimizer:
     def __init__(self, params):
         self.params = tuple(check_params(params))
         self.state = [{"t": 0, **{name: np.zeros_like(p) for name in self._moments}} for p in self.params]
+        self._known = [None] * len(self.params)  # the state arrays last checked in full, per parameter
+
+    def _check_states(self) -> None:
+        """Every parameter's state, before a step: in full, unless it holds the arrays last checked.
+
+        The quick test (same array objects, still writeable, an int ``t`` in range) costs well
+        under a microsecond per parameter; anything else (a state edited or replaced by hand)
+        goes through :func:`~lessonlib.optim._checks.check_state`.
+        """
+        if type(self.state) is not list or len(self.state) != len(self.params):
+            raise ValueError(f"state must be a list of {len(self.params)} dicts, one per parameter")
+        for i, (p, state, known) in enumerate(zip(self.params, self.state, self._known)):
+            if known is not None and type(state) is dict and len(state) == len(known) + 1:
+                t = state.get("t")
+                if type(t) is int and 0 <= t < 2**62:
+                    for key, arr in known:
+                        if state.get(key) is not arr or not arr.flags.writeable:
+                            break
+                    else:
+                        continue
+            check_state(f"state[{i}]", state, p, self._moments, self._nonnegative, values=False)
+            self._known[i] = tuple((key, state[key]) for key in self._moments)
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> None:
         raise NotImplementedError
@@ -78,8 +100,7 @@ class Optimizer:
         # Nothing in a step may raise half-way: overflow gives inf and underflow 0, silently, as in torch.
         with np.errstate(all="ignore"):
             grads = check_grads(grads, self.params)
-            for i, (p, state) in enumerate(zip(self.params, self.state)):
-                check_state(f"state[{i}]", state, p, self._moments, self._nonnegative, values=False)
+            self._check_states()
             self._step_cache = {}  # what a subclass computes once per step (hyperparameters may change)
             for p, g, state in zip(self.params, grads, self.state):
                 state["t"] += 1

@@ -28,7 +28,7 @@ import numpy as np
 
 from lessonlib.optim._checks import check_beta, check_real, hyperparameter
 from lessonlib.optim.ema import ema_update
-from lessonlib.optim.optimizer import KERNEL, Optimizer, flat_views, kernel
+from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, kernel
 from lessonlib.optim.weight_decay import l2_gradient
 
 
@@ -80,7 +80,7 @@ def rmsprop_kernel(theta, g, v, lr, alpha, eps, weight_decay, c):
         theta[i] = theta[i] - lr * g_i / (np.sqrt(v[i]) + eps)  # theta - alpha g / (sqrt(v) + eps)
 
 
-_rmsprop_kernel = kernel(rmsprop_kernel)
+_rmsprop_kernel = kernel(rmsprop_kernel, fastmath=FAST)
 
 
 class RMSprop(Optimizer):

@@ -25,7 +25,7 @@ array([0.8])
 from __future__ import annotations
 
 from lessonlib.optim._checks import check_real, hyperparameter
-from lessonlib.optim.optimizer import KERNEL, Optimizer, flat_views, kernel
+from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, kernel
 from lessonlib.optim.weight_decay import l2_gradient
 
 
@@ -65,7 +65,7 @@ def sgd_kernel(theta, g, buf, lr, momentum, weight_decay, first):
         theta[i] = theta[i] - lr * buf[i]  # theta_t = theta_{t-1} - alpha b_t
 
 
-_sgd_kernel = kernel(sgd_kernel)
+_sgd_kernel = kernel(sgd_kernel, fastmath=FAST)
 
 
 class SGD(Optimizer):
