@@ -70,12 +70,30 @@ def overlaps_itself(a: np.ndarray) -> bool:
 
     Sorted by stride, each axis must step past everything the smaller axes span.
     """
+    if a.size == 0:
+        return False
     span = a.itemsize
     for stride, n in sorted((abs(s), n) for s, n in zip(a.strides, a.shape) if n > 1):
         if stride < span:
             return True
         span = stride * (n - 1) + span
     return False
+
+
+def first_overlap(arrays) -> tuple[int, int] | None:
+    """The first pair of indices ``(i, j)``, ``i < j``, of ``arrays`` whose elements share memory, or None.
+
+    Sorted by the memory each spans, only the pairs whose spans meet are tested exactly:
+    n log n for a model of many arrays.
+    """
+    spans = sorted((byte_bounds(a), i) for i, a in enumerate(arrays) if a.size)
+    for k, ((_, hi), i) in enumerate(spans):
+        for (lo, _), j in spans[k + 1 :]:
+            if lo >= hi:
+                break
+            if np.shares_memory(arrays[i], arrays[j]):
+                return min(i, j), max(i, j)
+    return None
 
 
 def root(a: np.ndarray) -> np.ndarray:
@@ -113,16 +131,9 @@ def check_params(params) -> list[np.ndarray]:
         if id(p) in seen:
             raise ValueError(f"params[{i}] appears twice in params; each array may appear once")
         seen.add(id(p))
-    # Views of one buffer are fine as long as they do not overlap: sort by the memory each spans, and test
-    # exactly only the pairs whose spans meet (n log n for a model of many arrays).
-    spans = sorted((byte_bounds(p), i) for i, p in enumerate(params))
-    for k, ((_, hi), i) in enumerate(spans):
-        for (lo2, _), j in spans[k + 1 :]:
-            if lo2 >= hi:
-                break
-            if np.shares_memory(params[i], params[j]):
-                a, b = sorted((i, j))
-                raise ValueError(f"params[{a}] and params[{b}] share memory; each element may be in one parameter")
+    pair = first_overlap(params)  # views of one buffer are fine as long as they do not overlap
+    if pair:
+        raise ValueError(f"params[{pair[0]}] and params[{pair[1]}] share memory; each element may be in one parameter")
     return list(params)
 
 
@@ -159,12 +170,14 @@ def all_finite(arr: np.ndarray) -> bool:
     return math.isfinite(np.add.reduce(arr, axis=None)) or bool(np.isfinite(arr).all())
 
 
-def check_grads(grads, params: list[np.ndarray]) -> list[np.ndarray]:
+def check_grads(grads, params: list[np.ndarray], protected: set[int] | None = None) -> list[np.ndarray]:
     """Check every gradient against its parameter; return them as arrays of the parameter's dtype.
 
     Raises before anything is modified: the caller applies the step only when
     all gradients have passed. Call it under ``np.errstate(over="ignore", invalid="ignore")``
     (a value too large for float32 becomes inf in the cast, and a sum may overflow; both are handled).
+    A gradient that is a view of a parameter, or of an array whose root's id is in ``protected``
+    (the optimizer's state), is copied: the step writes those while it reads the gradient.
     """
     if isinstance(grads, np.ndarray) or not isinstance(grads, (list, tuple)):
         raise TypeError(
@@ -177,7 +190,7 @@ def check_grads(grads, params: list[np.ndarray]) -> list[np.ndarray]:
             "pass one gradient per parameter, in the same order"
         )
     checked = []
-    param_roots = {id(root(p)) for p in params}
+    param_roots = {id(root(p)) for p in params} if protected is None else protected
     for i, (g, p) in enumerate(zip(grads, params)):
         if type(g) is np.ndarray:
             arr = g
@@ -231,33 +244,48 @@ def check_state(name: str, state, p: np.ndarray, moments, nonnegative, *, values
     """A parameter's state as an optimizer keeps it: ``t`` an int >= 0, each moment an array like ``p``.
 
     With ``values=False`` (before every step) only what costs no pass over memory is
-    checked; with ``values=True`` (on loading) the values too. Arrays may hold inf (a finite
-    gradient of 1e200 squares past float64's range, in torch too) but never nan, and averages
-    of squares are >= 0.
+    checked; with ``values=True`` (on loading) the values too: averages of squares must be
+    >= 0. Arrays may hold inf and nan, because a run with valid hyperparameters can put them
+    there (a finite gradient of 1e200 squares past float64's range; an lr of 1e300 sends theta
+    to inf), in torch too, and an optimizer's own ``state_dict`` must load back. Each array must
+    be writeable and not overlap itself (:func:`first_overlap` checks it against the rest).
     """
     if not isinstance(state, dict) or len(state) != len(moments) + 1 or not all(k in state for k in moments):
         raise ValueError(f"{name} must be a dict with the keys {sorted({'t', *moments})}")
     t = state.get("t")
-    if type(t) is not int and (isinstance(t, bool) or not isinstance(t, numbers.Integral)) or not 0 <= t < 2**62:
+    if type(t) is not int and (isinstance(t, bool) or not isinstance(t, numbers.Integral)) or not 0 <= t < MAX_STEPS:
         raise ValueError(f"{name}['t'] must be an int, 0 <= t < 2**62 (the number of steps taken), got {t!r}")
     for key in moments:
         arr = state[key]
         if type(arr) is not np.ndarray or arr.shape != p.shape or arr.dtype != p.dtype:
             raise ValueError(f"{name}['{key}'] must be a numpy array of shape {p.shape} and dtype {p.dtype}")
-        if not arr.flags.writeable or (arr.base is not None and np.may_share_memory(arr, p)):
+        if not arr.flags.writeable or overlaps_itself(arr):
             raise ValueError(f"{name}['{key}'] must be a writeable array of its own")
-        if values and (np.isnan(arr).any() or (key in nonnegative and (arr < 0).any())):
-            allowed = "free of nan and >= 0" if key in nonnegative else "free of nan"
-            raise ValueError(f"{name}['{key}'] must be {allowed}")
+        if values and key in nonnegative and (arr < 0).any():
+            raise ValueError(f"{name}['{key}'] must be >= 0 (it is an average of squares)")
+
+
+#: The largest step count anything accepts: far beyond any run, and safe in int64 and in ``beta ** t``.
+MAX_STEPS = 2**62
 
 
 def check_step(t, name: str = "t", low: int = 0) -> int:
-    """A step count: an int (Python or numpy), ``t >= low``."""
+    """A step count: an int (Python or numpy), ``low <= t < 2**62``; returned as a Python int."""
     if isinstance(t, bool) or not isinstance(t, numbers.Integral):
         raise TypeError(f"{name} must be an int (a step count), got {type(t).__name__}: {t!r}")
-    if t < low:
-        raise ValueError(f"Invalid {name}: {t} (allowed: {low} <= {name})")
+    if not low <= t < MAX_STEPS:
+        raise ValueError(f"Invalid {name}: {t} (allowed: {low} <= {name} < 2**62)")
     return int(t)
+
+
+def plain(*values):
+    """``values`` with every numpy scalar made a Python scalar (``np.float64(0.9)`` -> ``0.9``), others as given.
+
+    The pure step functions pass their hyperparameters through this: under NumPy 2 a ``np.float64``
+    hyperparameter would turn a float32 result into float64, a Python float does not. Arrays,
+    Fractions and Python numbers come back unchanged.
+    """
+    return tuple(v.item() if isinstance(v, np.generic) else v for v in values)
 
 
 def check_number(name: str, x, *, like=None):
@@ -269,8 +297,12 @@ def check_number(name: str, x, *, like=None):
     else:
         raise TypeError(f"{name} must be a real number or a plain numpy array of reals, got {type(x).__name__}")
     with np.errstate(invalid="ignore", over="ignore"):
-        if not np.isfinite(np.asarray(value, dtype=float)).all():
-            raise ValueError(f"{name} must be finite (no nan or inf), got {x!r}")
+        try:
+            finite = np.isfinite(np.asarray(value, dtype=float)).all()
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise ValueError(f"{name} must be finite (no nan or inf) and within float range, got {x!r}")
     if like is not None and np.shape(like) != np.shape(x) and np.ndim(like) != 0:
         raise ValueError(f"{name} has shape {np.shape(x)} but the average so far has shape {np.shape(like)}")
     return value

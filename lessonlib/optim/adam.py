@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import check_betas, check_bool, check_real, hyperparameter
+from lessonlib.optim._checks import check_betas, check_bool, check_real, hyperparameter, plain
 from lessonlib.optim.ema import ema_update, ema_weight_sum
 from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, kernel
 from lessonlib.optim.weight_decay import decay, l2_gradient
@@ -94,6 +94,7 @@ def adam_step(
     >>> print(f"{s.update / 1e-3:.6f}")   # uncorrected, the first step is (1 - beta1) / sqrt(1 - beta2) lr
     3.162278
     """
+    lr, beta1, beta2, eps, weight_decay, t = plain(lr, beta1, beta2, eps, weight_decay, t)  # float32 stays float32
     if weight_decay:
         g = l2_gradient(g, theta, weight_decay)
     m = ema_update(m, g, beta1)

@@ -25,7 +25,7 @@ nothing, so that they stay the formula and nothing else; :class:`EMA` checks.
 
 from __future__ import annotations
 
-from lessonlib.optim._checks import check_beta, check_number, check_step, hyperparameter
+from lessonlib.optim._checks import check_beta, check_number, check_step, hyperparameter, plain
 
 
 def ema_update(avg, x, beta):
@@ -39,6 +39,7 @@ def ema_update(avg, x, beta):
     >>> ema_update(0.0, 0.5, 0.9)   # 0.05, up to float rounding: (1 - 0.9) is not exactly 0.1
     0.04999999999999999
     """
+    (beta,) = plain(beta)  # a numpy scalar would turn a float32 average into float64
     return beta * avg + (1 - beta) * x
 
 
@@ -52,6 +53,7 @@ def ema_weight_sum(beta, t):
     >>> round(ema_weight_sum(0.9, 1), 12), round(ema_weight_sum(0.999, 2), 12)
     (0.1, 0.001999)
     """
+    beta, t = plain(beta, t)
     return 1 - beta**t
 
 

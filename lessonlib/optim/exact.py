@@ -30,9 +30,11 @@ def _rational(name: str, x) -> Fraction:
         raise TypeError(
             f"{name} must be a rational number (int, Fraction, float, Decimal or str), got {type(x).__name__}"
         )
+    if isinstance(x, numbers.Rational):  # numpy integers too: Decimal takes only Python ints
+        return Fraction(int(x.numerator), int(x.denominator))
     try:
         return Fraction(x)
-    except (ValueError, OverflowError, ZeroDivisionError):
+    except (ValueError, OverflowError, ZeroDivisionError, ArithmeticError):
         raise ValueError(f"{name} must be a finite number, got {x!r}") from None
 
 
@@ -54,7 +56,11 @@ def sqrt(x, digits: int = DIGITS) -> Fraction:
         raise ValueError(f"sqrt of a negative number: {x}")
     with localcontext() as ctx:
         ctx.prec = digits + 5
-        root = (Decimal(x.numerator) / Decimal(x.denominator)).sqrt()
+        ctx.Emax, ctx.Emin = 10**12, -(10**12)  # room for any number a Fraction can hold in memory
+        try:
+            root = (Decimal(x.numerator) / Decimal(x.denominator)).sqrt()
+        except ArithmeticError:  # decimal's Overflow and Underflow
+            raise ValueError(f"sqrt: x = {x} is beyond the range of decimal arithmetic") from None
     return Fraction(root)
 
 
@@ -67,4 +73,4 @@ def fraction(x) -> Fraction:
     Args:
         x: a finite number (int, Fraction, float, Decimal or a decimal string).
     """
-    return _rational("x", repr(x) if isinstance(x, float) else x)
+    return _rational("x", repr(float(x)) if isinstance(x, float) else x)  # float(): np.float64's repr differs

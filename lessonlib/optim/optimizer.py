@@ -23,7 +23,7 @@ import copy
 
 import numpy as np
 
-from lessonlib.optim._checks import check_grads, check_params, check_state
+from lessonlib.optim._checks import check_grads, check_params, check_state, first_overlap, root
 from lessonlib.optim._compile import FAST, KERNEL, kernel  # noqa: F401  (the optimizers import them from here)
 
 
@@ -75,6 +75,7 @@ class Optimizer:
         """
         if type(self.state) is not list or len(self.state) != len(self.params):
             raise ValueError(f"state must be a list of {len(self.params)} dicts, one per parameter")
+        changed = False
         for i, (p, state, known) in enumerate(zip(self.params, self.state, self._known)):
             if known is not None and type(state) is dict and len(state) == len(known) + 1:
                 t = state.get("t")
@@ -85,7 +86,18 @@ class Optimizer:
                     else:
                         continue
             check_state(f"state[{i}]", state, p, self._moments, self._nonnegative, values=False)
-            self._known[i] = tuple((key, state[key]) for key in self._moments)
+            changed = True
+        if changed:  # a state array shared with a parameter or another state array: one write would spoil another
+            names = [f"params[{i}]" for i in range(len(self.params))]
+            names += [f"state[{i}]['{key}']" for i in range(len(self.state)) for key in self._moments]
+            arrays = [*self.params, *(s[key] for s in self.state for key in self._moments)]
+            pair = first_overlap(arrays)
+            if pair:
+                raise ValueError(f"{names[pair[1]]} shares memory with {names[pair[0]]}; each must be its own array")
+            for i, state in enumerate(self.state):
+                state["t"] = int(state["t"])  # a numpy integer would wrap around, or fail in t + 1
+                self._known[i] = tuple((key, state[key]) for key in self._moments)
+            self._protected = {id(root(a)) for a in arrays}
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> None:
         raise NotImplementedError
@@ -99,8 +111,8 @@ class Optimizer:
         """
         # Nothing in a step may raise half-way: overflow gives inf and underflow 0, silently, as in torch.
         with np.errstate(all="ignore"):
-            grads = check_grads(grads, self.params)
             self._check_states()
+            grads = check_grads(grads, self.params, self._protected)
             self._step_cache = {}  # what a subclass computes once per step (hyperparameters may change)
             for p, g, state in zip(self.params, grads, self.state):
                 state["t"] += 1
@@ -120,6 +132,7 @@ class Optimizer:
 
         Checked in full before anything is replaced: the hyperparameters, the number of
         parameters, the keys of each state, and the shape, dtype and values of every array.
+        The arrays are copied, so a read-only source is fine.
         """
         if not isinstance(state_dict, dict) or set(state_dict) != {"hyperparameters", "state"}:
             raise ValueError("state_dict must be a dict with the keys 'hyperparameters' and 'state'")

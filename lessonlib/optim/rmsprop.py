@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import check_beta, check_real, hyperparameter
+from lessonlib.optim._checks import check_beta, check_real, hyperparameter, plain
 from lessonlib.optim.ema import ema_update
 from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, kernel
 from lessonlib.optim.weight_decay import l2_gradient
@@ -54,6 +54,7 @@ def rmsprop_step(theta, g, v, t, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, 
     >>> print(f"{s.update:.6f}")   # the first step is lr / sqrt(1 - rho): RMSprop has no bias correction
     0.100000
     """
+    lr, alpha, eps, weight_decay = plain(lr, alpha, eps, weight_decay)  # float32 stays float32
     if weight_decay:
         g = l2_gradient(g, theta, weight_decay)
     v = ema_update(v, g * g, alpha)

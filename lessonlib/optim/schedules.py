@@ -21,6 +21,8 @@ import math
 
 import numpy as np
 
+from lessonlib.optim._checks import MAX_STEPS, check_real
+
 
 def _steps(t) -> np.ndarray:
     arr = np.asarray(t)
@@ -42,8 +44,7 @@ def constant(t, value: float = 1.0):
     (1.0, 1.0)
     """
     arr = _steps(t)
-    if not value >= 0:
-        raise ValueError(f"Invalid value: {value} (allowed: 0 <= value)")
+    value = check_real("value", value)
     return _out(np.full(arr.shape, float(value)), t)
 
 
@@ -72,10 +73,19 @@ def warmup_cosine(t, *, warmup_steps: int, total_steps: int, final: float = 0.0)
     0.55
     """
     arr = _steps(t)
-    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, (int, np.integer)) or warmup_steps < 0:
-        raise ValueError(f"Invalid warmup_steps: {warmup_steps!r} (allowed: an integer >= 0)")
-    if isinstance(total_steps, bool) or not isinstance(total_steps, (int, np.integer)) or total_steps <= warmup_steps:
+    if (
+        isinstance(warmup_steps, bool)
+        or not isinstance(warmup_steps, (int, np.integer))
+        or not 0 <= warmup_steps < MAX_STEPS
+    ):
+        raise ValueError(f"Invalid warmup_steps: {warmup_steps!r} (allowed: an integer, 0 <= warmup_steps < 2**62)")
+    if (
+        isinstance(total_steps, bool)
+        or not isinstance(total_steps, (int, np.integer))
+        or not warmup_steps < total_steps < MAX_STEPS
+    ):
         raise ValueError(f"Invalid total_steps: {total_steps!r} (allowed: an integer > warmup_steps = {warmup_steps})")
+    final = check_real("final", final)
     if not 0.0 <= final <= 1.0:
         raise ValueError(f"Invalid final: {final} (allowed: 0 <= final <= 1)")
     tf = arr.astype(np.float64)

@@ -24,7 +24,7 @@ array([0.8])
 
 from __future__ import annotations
 
-from lessonlib.optim._checks import check_real, hyperparameter
+from lessonlib.optim._checks import check_real, hyperparameter, plain
 from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, kernel
 from lessonlib.optim.weight_decay import l2_gradient
 
@@ -40,6 +40,7 @@ def sgd_step(theta, g, buf, t, *, lr, momentum=0.0, weight_decay=0.0):
     >>> sgd_step(1.0, 2.0, 0.0, 1, lr=0.1, momentum=0.9)
     (2.0, 0.8)
     """
+    lr, momentum, weight_decay = plain(lr, momentum, weight_decay)  # float32 stays float32
     if weight_decay:
         g = l2_gradient(g, theta, weight_decay)
     buf = g if (t == 1 or not momentum) else momentum * buf + g

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import check_real
+from lessonlib.optim._checks import check_real, plain
 
 
 def l2_gradient(g, theta, weight_decay):
@@ -31,6 +31,7 @@ def l2_gradient(g, theta, weight_decay):
     >>> l2_gradient(0.5, 2.0, 0.1)
     0.7
     """
+    (weight_decay,) = plain(weight_decay)
     return g + weight_decay * theta
 
 
@@ -43,6 +44,7 @@ def decay(theta, lr, weight_decay):
     >>> decay(1.0, 1e-3, 1e-2)
     0.99999
     """
+    lr, weight_decay = plain(lr, weight_decay)
     return (1 - lr * weight_decay) * theta
 
 
@@ -90,11 +92,14 @@ def decay_rates(lr, weight_decay, v_hat, eps=1e-8) -> DecayRates:
     (['1.0e-06', '1.0e-04'], '1.0e-05')
     """
     lr, weight_decay, eps = check_real("lr", lr), check_real("weight_decay", weight_decay), check_real("eps", eps)
-    v_hat = np.asarray(v_hat, dtype=np.float64)
+    try:
+        v_hat = np.asarray(v_hat, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError("v_hat must be a number or an array of numbers within float range") from None
     if not (np.isfinite(v_hat).all() and (v_hat >= 0).all()):
         raise ValueError("v_hat must be finite and >= 0")
-    with np.errstate(divide="ignore"):
-        l2 = lr * weight_decay / (np.sqrt(v_hat) + eps)
+    with np.errstate(divide="ignore", invalid="ignore"):  # v_hat = eps = 0: no decay, or an unbounded one
+        l2 = np.where(lr * weight_decay == 0, 0.0, lr * weight_decay / (np.sqrt(v_hat) + eps))
     return DecayRates(l2 if l2.ndim else float(l2), lr * weight_decay)
 
 
