@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from lessonlib.exercises import Result, check_value
-from lessonlib.optim.adam import adam_step, adam_trace
+from lessonlib.optim.adam import adam_step, adam_trace, step_bound
 
 
 def check_only_m_corrected(answer) -> Result:
@@ -38,6 +38,6 @@ def check_paper_bound(answer) -> Result:
     return check_value(
         "bound / lr",
         answer,
-        expected=(1 - 0.8) / math.sqrt(1 - 0.99),
+        expected=step_bound(0.8, 0.99),
         hint="Use (1 - beta1) / sqrt(1 - beta2), with beta1 = 0.8 and beta2 = 0.99.",
     )
