@@ -3,7 +3,7 @@
     make bench                       # or: .venv/bin/python benchmarks/adam_step.py [--quick]
 
 Everything is measured in this one process, interleaved (each round times every
-implementation once, in turn) and summarised by medians, because the machine is
+implementation once, in a shuffled order) and summarised by medians, because the machine is
 shared and noisy: ratios measured side by side are what to read, not absolute
 times. torch runs on one thread, as numpy and lessonlib's kernels do. Ratios are
 to ``torch.optim.Adam(fused=True)``, and to "numpy, 5 lines": the five lines of
@@ -139,8 +139,11 @@ def measure(shapes, dtype, rounds, rng):
     for step in impls.values():  # warm up: first-touch pages, lazy state, scratch buffers
         step()
     times = {name: [] for name in impls}
+    order = list(impls)
     for _ in range(rounds):
-        for name, step in impls.items():  # interleaved: every implementation once per round
+        rng.shuffle(order)  # interleaved, in a new order each round: no implementation always runs first
+        for name in order:
+            step = impls[name]
             t0 = time.perf_counter()
             step()
             times[name].append(time.perf_counter() - t0)

@@ -6,6 +6,7 @@ import copy
 
 import numpy as np
 import pytest
+import torch
 
 import lessonlib as ll
 
@@ -358,3 +359,76 @@ def test_hand_edited_state_is_refused_or_stepped_correctly(edit, match):
         opt.step([np.ones(3), np.ones(3)])
     assert all(np.array_equal(a, b) for a, b in zip(params, before[0]))
     assert [s["t"] for s in opt.state] == [s["t"] for s in before[1]]
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda opt: setattr(opt.state[0]["v"], "dtype", np.float64),  # same object, half as many elements
+        lambda opt: setattr(opt.state[1]["v"], "shape", (5, 2)),  # same object, another shape
+    ],
+    ids=["v's dtype changed in place", "v's shape changed in place"],
+)
+def test_a_state_array_changed_in_place_is_refused_before_anything_moves(edit):
+    """The quick check of known state arrays looks at shape and dtype too (a numba kernel has no bounds checks)."""
+    params = [np.ones(10, np.float32), np.ones(10, np.float32)]
+    opt = ll.Adam(params)
+    opt.step([np.ones(10, np.float32)] * 2)
+    edit(opt)
+    with pytest.raises(ValueError, match=r"state\[[01]\]\['v'\] must be a numpy array of shape \(10,\)"):
+        opt.step([np.ones(10, np.float32)] * 2)
+    assert all(np.array_equal(p, params[0]) for p in params) and [s["t"] for s in opt.state] == [1, 1]
+
+
+def test_params_cannot_be_replaced():
+    opt = ll.Adam([np.ones(3)])
+    with pytest.raises(AttributeError):
+        opt.params = (np.ones(10**6),)
+
+
+def test_adamw_stays_decoupled():
+    opt = ll.AdamW([np.ones(3)])
+    with pytest.raises(ValueError, match="decoupled_weight_decay is fixed"):
+        opt.decoupled_weight_decay = False
+    assert opt.decoupled_weight_decay is True
+
+
+def test_a_gradient_sharing_a_buffer_with_a_parameter_is_copied_first():
+    buf = bytearray(88)
+    p = np.frombuffer(buf, np.float64, 10, 8)
+    p[:] = np.arange(10.0)
+    g = np.frombuffer(buf, np.float64, 10, 0)  # g[i] is p[i - 1]
+    expected = p - 0.5 * g.copy()
+    ll.SGD([p], lr=0.5).step([g])
+    np.testing.assert_array_equal(p, expected)
+
+
+def test_sgd_momentum_switched_on_midway_matches_torch():
+    theta, p = np.zeros(1), torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    ours, theirs = ll.SGD([theta], lr=0.1), torch.optim.SGD([p], lr=0.1)
+    for g, mu in ((1.0, 0.0), (2.0, 0.0), (3.0, 0.9), (1.0, 0.9), (2.0, 0.0), (1.0, 0.9)):
+        ours.momentum = theirs.param_groups[0]["momentum"] = mu
+        ours.step([np.array([g])])
+        p.grad = torch.tensor([g], dtype=torch.float64)
+        theirs.step()
+    np.testing.assert_allclose(theta, p.detach().numpy(), rtol=1e-15)
+
+
+def test_adam_trace_runs_amsgrad_on_arrays():
+    steps = ll.adam_trace(np.array([1.0, 2.0]), [np.array([0.5, 0.1]), np.array([0.1, 0.5])], v_max=0)
+    np.testing.assert_array_equal(steps[-1].v_max, np.maximum(steps[0].v, steps[1].v))
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: ll.adam_step(1.0, 0.5, 0.0, 0.0, 0), r"Invalid t: 0 \(allowed: 1 <= t"),
+        (lambda: ll.debias(0.05, 0.9, 0), r"Invalid t: 0"),
+        (lambda: ll.adam_step(1.0, 0.5, 0.0, 0.0, 1, correct="bogus"), r"Invalid correct: 'bogus'"),
+        (lambda: ll.torch_weight_decay(1.0, 1e-320), r"Invalid alpha"),
+    ],
+    ids=["adam_step at t = 0", "debias at t = 0", "an unknown correction", "a decay that overflows"],
+)
+def test_edge_values_of_the_pure_functions_are_named(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from lessonlib.exercises import Result, check_value
+from lessonlib.optim.weight_decay import decay, decay_rates, torch_weight_decay
 
 # Exercise 1: torch.optim.AdamW(lr=3e-4, weight_decay=0.1); the factor that multiplies theta each step, gradient aside
 SHRINK_LR, SHRINK_WD = 3e-4, 0.1
@@ -34,7 +37,8 @@ def check_shrink_factor(answer) -> Result:
         hint = "That is 1 - weight_decay: PyTorch scales the decay by the learning rate."
     elif _near(answer, SHRINK_LR * SHRINK_WD):
         hint = "That is the fraction removed per step; the question asks for the factor that is kept."
-    return check_value("shrink factor per step", answer, expected=1 - SHRINK_LR * SHRINK_WD, rtol=1e-9, hint=hint)
+    expected = decay(1.0, SHRINK_LR, SHRINK_WD)  # theta = 1 after one decay: the factor itself
+    return check_value("shrink factor per step", answer, expected=expected, rtol=1e-9, hint=hint)
 
 
 def check_torch_weight_decay(answer) -> Result:
@@ -44,12 +48,14 @@ def check_torch_weight_decay(answer) -> Result:
         hint = "You multiplied by alpha; PyTorch multiplies weight_decay by lr, so divide lambda' by it instead."
     elif _near(answer, PAPER_WD):
         hint = "The same number is not the same decay: PyTorch multiplies its weight_decay by lr."
-    return check_value("torch weight_decay", answer, expected=PAPER_WD / PAPER_ALPHA, rtol=1e-9, hint=hint)
+    expected = torch_weight_decay(PAPER_WD, PAPER_ALPHA)
+    return check_value("torch weight_decay", answer, expected=expected, rtol=1e-9, hint=hint)
 
 
 def check_l2_decay_ratio(answer) -> Result:
     """Exercise 3: under Adam + L2, how many times faster is the RMS-0.02 parameter decayed than the RMS-4 one?"""
-    ratio = RMS_BIG / RMS_SMALL
+    rates = decay_rates(1.0, 1.0, v_hat=np.array([RMS_BIG, RMS_SMALL]) ** 2, eps=0.0)
+    ratio = float(rates.l2[1] / rates.l2[0])
     hint = "Under L2 the decay is divided by sqrt(v_hat), the gradient's RMS."
     if _near(answer, ratio**2):
         hint = "v_hat is the mean square; the division is by its square root, the RMS."

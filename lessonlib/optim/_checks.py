@@ -96,11 +96,16 @@ def first_overlap(arrays) -> tuple[int, int] | None:
     return None
 
 
-def root(a: np.ndarray) -> np.ndarray:
-    """The array that owns ``a``'s memory (``a`` itself if it owns it)."""
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return a
+def root(a):
+    """The object that owns ``a``'s memory: ``a`` itself, the array it views, or the buffer under it.
+
+    Two arrays made by ``np.frombuffer`` on one ``bytearray`` have the same root.
+    """
+    while True:
+        under = a.obj if isinstance(a, memoryview) else getattr(a, "base", None)
+        if under is None:
+            return a
+        a = under
 
 
 def check_params(params) -> list[np.ndarray]:

@@ -28,11 +28,12 @@ which :class:`Adam` runs.
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import check_betas, check_bool, check_real, hyperparameter, plain
+from lessonlib.optim._checks import check_betas, check_bool, check_real, check_step, hyperparameter, plain
 from lessonlib.optim.ema import ema_update, ema_weight_sum
 from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, kernel
 from lessonlib.optim.weight_decay import decay, l2_gradient
@@ -95,12 +96,15 @@ def adam_step(
     3.162278
     """
     lr, beta1, beta2, eps, weight_decay, t = plain(lr, beta1, beta2, eps, weight_decay, t)  # float32 stays float32
+    if correct not in CORRECTIONS:
+        raise ValueError(f"Invalid correct: {correct!r} (allowed: one of {CORRECTIONS})")
+    check_step(t, low=1)  # at t = 0 nothing has been averaged: the corrections would divide by zero
     if weight_decay:
         g = l2_gradient(g, theta, weight_decay)
     m = ema_update(m, g, beta1)
     v = ema_update(v, g * g, beta2)
-    if v_max is not None:
-        v_max = np.maximum(v_max, v) if isinstance(v_max, np.ndarray) else max(v_max, v)
+    if v_max is not None:  # np.maximum, as torch.maximum, carries a nan; Fractions take Python's max
+        v_max = max(v_max, v) if isinstance(v, Fraction) else np.maximum(v_max, v)
     bc1 = ema_weight_sum(beta1, t) if correct in ("both", "m") else 1
     bc2 = ema_weight_sum(beta2, t) if correct in ("both", "v") else 1
     m_hat, v_hat = m / bc1, (v if v_max is None else v_max) / bc2
@@ -224,6 +228,7 @@ class Adam(Optimizer):
         self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
         self.amsgrad, self.decoupled_weight_decay = amsgrad, decoupled_weight_decay
         self._moments = ("m", "v", "v_max") if self.amsgrad else ("m", "v")
+        self._hyper_cache = {}
         super().__init__(params)
 
     def _update(self, p, g, state):
@@ -250,16 +255,25 @@ class Adam(Optimizer):
             state["v_max"][...] = s.v_max
 
     def _scalars(self, dtype, t):
-        """The kernel's scalar arguments at step ``t``, in ``dtype``; computed once per step and dtype."""
-        key = (dtype, t)
-        if key not in self._step_cache:  # (hyperparameters may change between steps, never within one)
-            (beta1, beta2), lr, wd, f = self._betas, self._lr, self._weight_decay, dtype.type
-            self._step_cache[key] = (
+        """The kernel's scalar arguments at step ``t``, in ``dtype``; computed once per step and dtype.
+
+        The part that depends only on the hyperparameters is kept between steps (a schedule that
+        changes ``lr`` every step makes a new one each time; the cache then stays small).
+        """
+        (beta1, beta2), lr, wd = self._betas, self._lr, self._weight_decay
+        key = (dtype, lr, beta1, beta2, self._eps, wd, self._decoupled_weight_decay, self._amsgrad)
+        fixed = self._hyper_cache.get(key)
+        if fixed is None:
+            if len(self._hyper_cache) > 16:
+                self._hyper_cache.clear()
+            f = dtype.type
+            fixed = self._hyper_cache[key] = (
                 *(f(x) for x in (lr, beta1, beta2, self._eps, wd)),
                 self._decoupled_weight_decay,
                 self._amsgrad,
                 *(f(x) for x in (1 - beta1, 1 - beta2, decay(1.0, lr, wd))),
-                f(ema_weight_sum(beta1, t)),
-                f(math.sqrt(ema_weight_sum(beta2, t))),
             )
-        return self._step_cache[key]
+        f = dtype.type
+        scalars = (*fixed, f(ema_weight_sum(beta1, t)), f(math.sqrt(ema_weight_sum(beta2, t))))
+        self._step_cache[dtype, t] = scalars
+        return scalars

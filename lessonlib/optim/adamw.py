@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lessonlib.optim._checks import check_bool, hyperparameter
 from lessonlib.optim.adam import Adam, AdamStep, adam_step
 from lessonlib.optim.weight_decay import decay
 
@@ -70,7 +71,7 @@ def adamw_paper_step(
     0.0 0.99995000
     """
     s = adam_step(theta, g, m, v, t, lr=eta * alpha, beta1=beta1, beta2=beta2, eps=eps, sqrt=sqrt)
-    return s._replace(theta=theta - s.update - eta * weight_decay * theta)
+    return s._replace(theta=decay(theta, eta, weight_decay) - s.update)  # decay by eta lambda, not alpha eta lambda
 
 
 class AdamW(Adam):
@@ -85,6 +86,7 @@ class AdamW(Adam):
     """
 
     _hyper = tuple(h for h in Adam._hyper if h != "decoupled_weight_decay")  # always True here
+    decoupled_weight_decay = hyperparameter(check_bool, fixed=True)  # ll.Adam(decoupled_weight_decay=False) is Adam
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)

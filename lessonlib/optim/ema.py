@@ -68,6 +68,7 @@ def debias(avg, beta, t):
     >>> round(debias(0.05, 0.9, 1), 12)
     0.5
     """
+    check_step(t, low=1)  # at t = 0 the weights sum to 0: there is nothing to correct
     return avg / ema_weight_sum(beta, t)
 
 

@@ -62,16 +62,17 @@ class Optimizer:
     _nonnegative: tuple[str, ...] = ()  # state arrays that are averages of squares
 
     def __init__(self, params):
-        self.params = tuple(check_params(params))
+        self._params = tuple(check_params(params))
         self.state = [{"t": 0, **{name: np.zeros_like(p) for name in self._moments}} for p in self.params]
         self._known = [None] * len(self.params)  # the state arrays last checked in full, per parameter
 
     def _check_states(self) -> None:
         """Every parameter's state, before a step: in full, unless it holds the arrays last checked.
 
-        The quick test (same array objects, still writeable, an int ``t`` in range) costs well
-        under a microsecond per parameter; anything else (a state edited or replaced by hand)
-        goes through :func:`~lessonlib.optim._checks.check_state`.
+        The quick test (the same array objects, still writeable and still of the parameter's shape
+        and dtype, which an in-place ``.shape =`` or ``.dtype =`` would change; an int ``t`` in
+        range) costs about a microsecond per parameter; anything else (a state edited or replaced
+        by hand) goes through :func:`~lessonlib.optim._checks.check_state`.
         """
         if type(self.state) is not list or len(self.state) != len(self.params):
             raise ValueError(f"state must be a list of {len(self.params)} dicts, one per parameter")
@@ -80,8 +81,11 @@ class Optimizer:
             if known is not None and type(state) is dict and len(state) == len(known) + 1:
                 t = state.get("t")
                 if type(t) is int and 0 <= t < 2**62:
+                    shape, dtype = p.shape, p.dtype
                     for key, arr in known:
-                        if state.get(key) is not arr or not arr.flags.writeable:
+                        if state.get(key) is not arr or arr.shape != shape or arr.dtype != dtype:
+                            break
+                        if not arr.flags.writeable:
                             break
                     else:
                         continue
@@ -98,6 +102,11 @@ class Optimizer:
                 state["t"] = int(state["t"])  # a numpy integer would wrap around, or fail in t + 1
                 self._known[i] = tuple((key, state[key]) for key in self._moments)
             self._protected = {id(root(a)) for a in arrays}
+
+    @property
+    def params(self) -> tuple[np.ndarray, ...]:
+        """The parameters, as given (read-only: the state was made for these arrays)."""
+        return self._params
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict) -> None:
         raise NotImplementedError

@@ -25,11 +25,17 @@ from lessonlib.optim._checks import MAX_STEPS, check_real
 
 
 def _steps(t) -> np.ndarray:
-    arr = np.asarray(t)
+    if isinstance(t, np.ndarray) and type(t) is not np.ndarray:
+        raise TypeError(f"t must be an int or a plain numpy array of ints, got {type(t).__name__}")
+    try:
+        arr = np.asarray(t)
+    except ValueError:  # a ragged list
+        raise TypeError(f"t must be an int or an integer array of steps, got {t!r}") from None
     if arr.dtype.kind not in "iu":
         raise TypeError(f"t must be an integer step (or an integer array of steps), got {arr.dtype}: {t!r}")
-    if arr.size and arr.min() < 1:
-        raise ValueError(f"Invalid t: {arr.min()} (allowed: 1 <= t; steps count from 1 as in the lessons)")
+    if arr.size and (arr.min() < 1 or arr.max() >= MAX_STEPS):
+        bad = arr.min() if arr.min() < 1 else arr.max()
+        raise ValueError(f"Invalid t: {bad} (allowed: 1 <= t < 2**62; steps count from 1 as in the lessons)")
     return arr
 
 
@@ -39,6 +45,10 @@ def _out(arr: np.ndarray, t):
 
 def constant(t, value: float = 1.0):
     r"""The constant schedule, :math:`\eta_t = c` for every step (Adam's and PyTorch's default, :math:`c = 1`).
+
+    Args:
+        t: the step, an int >= 1, or an integer array of steps.
+        value: :math:`c \ge 0`.
 
     >>> constant(1), constant(10_000)
     (1.0, 1.0)
@@ -50,6 +60,11 @@ def constant(t, value: float = 1.0):
 
 def warmup_cosine(t, *, warmup_steps: int, total_steps: int, final: float = 0.0):
     r"""Linear warm-up to 1, then cosine decay to ``final``; ``final`` after ``total_steps``.
+
+    Args:
+        t: the step :math:`t`, an int >= 1, or an integer array of steps.
+        warmup_steps: :math:`W`, an int >= 0. total_steps: :math:`T`, an int > :math:`W`.
+        final: :math:`\eta_\min`, in :math:`[0, 1]`.
 
     With :math:`W` = ``warmup_steps``, :math:`T` = ``total_steps`` and
     :math:`\eta_\min` = ``final``:

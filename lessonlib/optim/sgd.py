@@ -43,7 +43,9 @@ def sgd_step(theta, g, buf, t, *, lr, momentum=0.0, weight_decay=0.0):
     lr, momentum, weight_decay = plain(lr, momentum, weight_decay)  # float32 stays float32
     if weight_decay:
         g = l2_gradient(g, theta, weight_decay)
-    buf = g if (t == 1 or not momentum) else momentum * buf + g
+    if not momentum:  # plain gradient descent: the buffer is left as it is (torch keeps none)
+        return buf, theta - lr * g
+    buf = g if t == 1 else momentum * buf + g
     return buf, theta - lr * buf
 
 
@@ -59,7 +61,10 @@ def sgd_kernel(theta, g, buf, lr, momentum, weight_decay, first):
         g_i = g[i]
         if weight_decay != 0:
             g_i = g_i + weight_decay * theta[i]  # g <- g + lambda theta        (l2_gradient)
-        if first or momentum == 0:
+        if momentum == 0:
+            theta[i] = theta[i] - lr * g_i  # theta_t = theta_{t-1} - alpha g_t   (no buffer, as in torch)
+            continue
+        if first:
             buf[i] = g_i  # b_1 = g_1
         else:
             buf[i] = momentum * buf[i] + g_i  # b_t = mu b_{t-1} + g_t
