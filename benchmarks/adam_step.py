@@ -72,6 +72,23 @@ def numpy_stepper(params, grads):
     return step
 
 
+def kernel_stepper(params, grads):
+    """ll.adam_kernel alone, without the checks a step makes first: what the checks cost, by difference."""
+    from lessonlib.optim import adam
+
+    opt = ll.Adam(params, **HYPER)
+    opt.step(grads)  # compiles, and makes the state
+    opt._step_cache = {}
+    scalars = opt._scalars(params[0].dtype, 2)  # the step number is fixed: it changes nothing in the timing
+
+    def step():
+        for p, g, state in zip(params, grads, opt.state):
+            adam._adam_kernel(p.reshape(-1), g.reshape(-1), state["m"].reshape(-1), state["v"].reshape(-1),
+                              state["v"].reshape(-1), *scalars)  # fmt: skip
+
+    return step
+
+
 def lessonlib_stepper(cls, params, grads, **extra):
     opt = cls(params, **HYPER, **extra)
     return lambda: opt.step(grads)
@@ -97,6 +114,7 @@ def implementations(shapes, dtype, rng):
         "lessonlib Adam": lessonlib_stepper(ll.Adam, *fresh()),
         "lessonlib AdamW": lessonlib_stepper(ll.AdamW, *fresh(), weight_decay=1e-2),
         "lessonlib Adam amsgrad": lessonlib_stepper(ll.Adam, *fresh(), amsgrad=True),
+        "ll.adam_kernel alone (no checks)": kernel_stepper(*fresh()),
         "numpy, 5 lines": numpy_stepper(*fresh()),
         "textbook (ll.adam_step)": textbook_stepper(*fresh()),
         "torch foreach": torch_stepper(*fresh(), foreach=True),
