@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.lib.stride_tricks import as_strided
 
 import lessonlib as ll
+
+pytestmark = pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
 
 REFUSED = (ValueError, TypeError)
 NAN, INF = float("nan"), float("inf")
@@ -169,7 +173,9 @@ def valid_hyper(draw, name, lr=None):
 
 # Values no real-number hyperparameter may take, and values no flag may take.
 NOT_REAL = [None, "0.1", b"0.1", [0.1], (0.1,), {}, 1j, complex(0.1, 0), True, False, np.True_, object()]
-NOT_REAL += [np.array(0.1), np.array([0.1]), np.matrix([[0.1]]), np.ma.masked_array([0.1], mask=[True])]
+with warnings.catch_warnings():  # np.matrix is on its way out, which is why a learner may still hand one in
+    warnings.simplefilter("ignore", PendingDeprecationWarning)
+    NOT_REAL += [np.array(0.1), np.array([0.1]), np.matrix([[0.1]]), np.ma.masked_array([0.1], mask=[True])]
 NONFINITE = [NAN, INF, -INF, np.float64(NAN), np.float32(INF), 10**400, -(10**400), Fraction(10**400)]
 NEGATIVE = [-1.0, -1e-300, -5e-324, np.float64(-0.5), np.float32(-1), -1, np.int64(-3), Fraction(-1, 3)]
 AT_LEAST_ONE = [1.0, 1, np.float64(1.0), np.float32(1.0), 1.5, 1e300, 1 - 1e-17, np.float32(0.99999999)]
