@@ -432,3 +432,30 @@ def test_adam_trace_runs_amsgrad_on_arrays():
 def test_edge_values_of_the_pure_functions_are_named(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("kernel", ["numba", "numpy"])
+@pytest.mark.parametrize("cls", [ll.SGD, ll.RMSprop, ll.Adam, ll.AdamW])
+def test_numpy_raising_on_every_float_error_cannot_interrupt_a_step(cls, kernel, monkeypatch):
+    """np.seterr(all="raise"): a float32 lr of 1e300 (inf once cast), overflowing casts and sums change nothing."""
+    from lessonlib.optim import adam, rmsprop, sgd
+
+    if kernel == "numba" and ll.KERNEL != "numba":
+        pytest.skip("numba is not installed here")
+    for module in (adam, rmsprop, sgd):
+        monkeypatch.setattr(module, "KERNEL", kernel)
+    params = [np.ones(4, np.float32), np.ones((2, 3)).T]  # a float32 one, and a strided float64 one
+    opt = cls(params, lr=1e300, weight_decay=1e300)
+    old = np.seterr(all="raise")
+    try:
+        with pytest.raises(ValueError, match=r"grads\[0\] has 4 non-finite"):  # 1e39 is inf in float32
+            opt.step([np.full(4, 1e39), np.full((3, 2), 1e300)])
+    finally:
+        np.seterr(**old)
+    assert all(s["t"] == 0 for s in opt.state)
+    old = np.seterr(all="raise")
+    try:
+        opt.step([np.full(4, 1e20, np.float32), np.full((3, 2), 1e300)])
+    finally:
+        np.seterr(**old)
+    assert all(s["t"] == 1 for s in opt.state)

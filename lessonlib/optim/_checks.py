@@ -168,19 +168,18 @@ def all_finite(arr: np.ndarray) -> bool:
 
     A sum is finite only if every term is; when the sum is not (a real nan/inf,
     or finite values whose sum overflows), the exact element-wise test decides.
-    Call it under ``np.errstate(over="ignore", invalid="ignore")``, as :func:`check_grads` does.
     """
     if _finite is not None and arr.flags.c_contiguous:  # one compiled read, and less overhead than numpy's
         return _finite(arr if arr.ndim == 1 else arr.reshape(-1)) == 0
-    return math.isfinite(np.add.reduce(arr, axis=None)) or bool(np.isfinite(arr).all())
+    with np.errstate(over="ignore", invalid="ignore"):  # the sum of finite values may overflow: then look closer
+        return math.isfinite(np.add.reduce(arr, axis=None)) or bool(np.isfinite(arr).all())
 
 
 def check_grads(grads, params: list[np.ndarray], protected: set[int] | None = None) -> list[np.ndarray]:
     """Check every gradient against its parameter; return them as arrays of the parameter's dtype.
 
     Raises before anything is modified: the caller applies the step only when
-    all gradients have passed. Call it under ``np.errstate(over="ignore", invalid="ignore")``
-    (a value too large for float32 becomes inf in the cast, and a sum may overflow; both are handled).
+    all gradients have passed (a value too large for float32 becomes inf in the cast, and is refused).
     A gradient that is a view of a parameter, or of an array whose root's id is in ``protected``
     (the optimizer's state), is copied: the step writes those while it reads the gradient.
     """
@@ -206,7 +205,8 @@ def check_grads(grads, params: list[np.ndarray], protected: set[int] | None = No
         if arr.dtype != p.dtype:
             if arr.dtype.kind not in "fiu":
                 raise TypeError(f"grads[{i}] has dtype {arr.dtype}; allowed: a real floating or integer array")
-            arr = arr.astype(p.dtype)
+            with np.errstate(over="ignore", invalid="ignore"):  # too large for float32: inf, refused below
+                arr = arr.astype(p.dtype)
         if arr.shape != p.shape:
             raise ValueError(f"grads[{i}] has shape {arr.shape} but params[{i}] has shape {p.shape}")
         if not all_finite(arr):

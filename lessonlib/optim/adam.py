@@ -35,7 +35,7 @@ import numpy as np
 
 from lessonlib.optim._checks import check_betas, check_bool, check_real, check_step, hyperparameter, plain
 from lessonlib.optim.ema import ema_update, ema_weight_sum
-from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, kernel
+from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, in_dtype, kernel
 from lessonlib.optim.weight_decay import decay, l2_gradient
 
 #: What ``correct=`` of :func:`adam_step` accepts: which moments are bias-corrected.
@@ -245,11 +245,12 @@ class Adam(Optimizer):
             return
         decoupled = self.decoupled_weight_decay
         beta1, beta2 = self.betas
-        theta = decay(p, self.lr, self.weight_decay) if decoupled else p
-        s = adam_step(
-            theta, g, state["m"], state["v"], t, lr=self.lr, beta1=beta1, beta2=beta2, eps=self.eps,
-            weight_decay=0.0 if decoupled else self.weight_decay, v_max=state.get("v_max"),
-        )  # fmt: skip
+        with np.errstate(all="ignore"):  # the numpy form: overflow to inf, quietly, as in torch
+            theta = decay(p, self.lr, self.weight_decay) if decoupled else p
+            s = adam_step(
+                theta, g, state["m"], state["v"], t, lr=self.lr, beta1=beta1, beta2=beta2, eps=self.eps,
+                weight_decay=0.0 if decoupled else self.weight_decay, v_max=state.get("v_max"),
+            )  # fmt: skip
         p[...], state["m"][...], state["v"][...] = s.theta, s.m, s.v
         if self.amsgrad:
             state["v_max"][...] = s.v_max
@@ -266,14 +267,13 @@ class Adam(Optimizer):
         if fixed is None:
             if len(self._hyper_cache) > 16:
                 self._hyper_cache.clear()
-            f = dtype.type
             fixed = self._hyper_cache[key] = (
-                *(f(x) for x in (lr, beta1, beta2, self._eps, wd)),
+                *in_dtype(dtype, lr, beta1, beta2, self._eps, wd),
                 self._decoupled_weight_decay,
                 self._amsgrad,
-                *(f(x) for x in (1 - beta1, 1 - beta2, decay(1.0, lr, wd))),
+                *in_dtype(dtype, 1 - beta1, 1 - beta2, decay(1.0, lr, wd)),
             )
-        f = dtype.type
+        f = dtype.type  # both corrections lie in (0, 1]: no cast can overflow
         scalars = (*fixed, f(ema_weight_sum(beta1, t)), f(math.sqrt(ema_weight_sum(beta2, t))))
         self._step_cache[dtype, t] = scalars
         return scalars

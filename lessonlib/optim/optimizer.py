@@ -27,6 +27,12 @@ from lessonlib.optim._checks import check_grads, check_params, check_state, firs
 from lessonlib.optim._compile import FAST, KERNEL, kernel  # noqa: F401  (the optimizers import them from here)
 
 
+def in_dtype(dtype, *values):
+    """``values`` as numpy scalars of ``dtype``: a float32 kernel gets float32 numbers (1e300 becomes inf, quietly)."""
+    with np.errstate(all="ignore"):
+        return tuple(dtype.type(v) for v in values)
+
+
 def flat_views(*arrays):
     """Yield tuples of 1-D views of ``arrays`` (same shape), element for element in C order; never a copy.
 
@@ -118,14 +124,15 @@ class Optimizer:
         finiteness, a ``t`` edited by hand); if one is bad a ``ValueError`` or
         ``TypeError`` is raised and no parameter and no state has changed.
         """
-        # Nothing in a step may raise half-way: overflow gives inf and underflow 0, silently, as in torch.
-        with np.errstate(all="ignore"):
-            self._check_states()
-            grads = check_grads(grads, self.params, self._protected)
-            self._step_cache = {}  # what a subclass computes once per step (hyperparameters may change)
-            for p, g, state in zip(self.params, grads, self.state):
-                state["t"] += 1
-                self._update(p, g, state)
+        # Nothing in a step may raise half-way: overflow gives inf and underflow 0, silently, as in torch. The
+        # compiled kernels ignore numpy's error settings; every numpy operation that could trip them (a cast to
+        # float32, the numpy fallback, hyperparameters cast to the parameter's dtype) runs under an errstate.
+        self._check_states()
+        grads = check_grads(grads, self.params, self._protected)
+        self._step_cache = {}  # what a subclass computes once per step (hyperparameters may change)
+        for p, g, state in zip(self.params, grads, self.state):
+            state["t"] += 1
+            self._update(p, g, state)
 
     @property
     def hyperparameters(self) -> dict:

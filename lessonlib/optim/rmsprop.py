@@ -28,7 +28,7 @@ import numpy as np
 
 from lessonlib.optim._checks import check_beta, check_real, hyperparameter, plain
 from lessonlib.optim.ema import ema_update
-from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, kernel
+from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, in_dtype, kernel
 from lessonlib.optim.weight_decay import l2_gradient
 
 
@@ -111,10 +111,14 @@ class RMSprop(Optimizer):
 
     def _update(self, p, g, state):
         if KERNEL == "numba":
-            f = p.dtype.type
+            scalars = self._step_cache.get(p.dtype)
+            if scalars is None:  # once per step and dtype
+                hyper = (self._lr, self._alpha, self._eps, self._weight_decay, 1 - self._alpha)
+                scalars = self._step_cache[p.dtype] = in_dtype(p.dtype, *hyper)
             for views in flat_views(p, g, state["v"]):
-                _rmsprop_kernel(*views, f(self.lr), f(self.alpha), f(self.eps), f(self.weight_decay), f(1 - self.alpha))
+                _rmsprop_kernel(*views, *scalars)
             return
         hyper = {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "weight_decay": self.weight_decay}
-        s = rmsprop_step(p, g, state["v"], state["t"], **hyper)
+        with np.errstate(all="ignore"):  # the numpy form: overflow to inf, quietly, as in torch
+            s = rmsprop_step(p, g, state["v"], state["t"], **hyper)
         p[...], state["v"][...] = s.theta, s.v

@@ -24,8 +24,10 @@ array([0.8])
 
 from __future__ import annotations
 
+import numpy as np
+
 from lessonlib.optim._checks import check_real, hyperparameter, plain
-from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, kernel
+from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, in_dtype, kernel
 from lessonlib.optim.weight_decay import l2_gradient
 
 
@@ -97,9 +99,13 @@ class SGD(Optimizer):
     def _update(self, p, g, state):
         buf, t = state["momentum_buffer"], state["t"]
         if KERNEL == "numba":
-            f = p.dtype.type
+            scalars = self._step_cache.get(p.dtype)
+            if scalars is None:  # once per step and dtype
+                scalars = self._step_cache[p.dtype] = in_dtype(p.dtype, self._lr, self._momentum, self._weight_decay)
             for views in flat_views(p, g, buf):
-                _sgd_kernel(*views, f(self.lr), f(self.momentum), f(self.weight_decay), t == 1)
+                _sgd_kernel(*views, *scalars, t == 1)
             return
-        new_buf, new_theta = sgd_step(p, g, buf, t, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
+        with np.errstate(all="ignore"):  # the numpy form: overflow to inf, quietly, as in torch
+            hyper = {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay}
+            new_buf, new_theta = sgd_step(p, g, buf, t, **hyper)
         buf[...], p[...] = new_buf, new_theta
