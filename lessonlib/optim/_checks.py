@@ -18,6 +18,9 @@ from lessonlib.optim._compile import kernel
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
+#: The largest step count anything accepts: far beyond any run, and safe in int64 and in ``beta ** t``.
+MAX_STEPS = 2**62
+
 
 def check_real(name: str, value, *, low: float = 0.0, high: float | None = None) -> float:
     """Return ``value`` as a Python float after checking ``low <= value`` (``< high``).
@@ -175,13 +178,13 @@ def all_finite(arr: np.ndarray) -> bool:
         return math.isfinite(np.add.reduce(arr, axis=None)) or bool(np.isfinite(arr).all())
 
 
-def check_grads(grads, params: list[np.ndarray], protected: set[int] | None = None) -> list[np.ndarray]:
+def check_grads(grads, params: list[np.ndarray], protected: set[int]) -> list[np.ndarray]:
     """Check every gradient against its parameter; return them as arrays of the parameter's dtype.
 
     Raises before anything is modified: the caller applies the step only when
     all gradients have passed (a value too large for float32 becomes inf in the cast, and is refused).
-    A gradient that is a view of a parameter, or of an array whose root's id is in ``protected``
-    (the optimizer's state), is copied: the step writes those while it reads the gradient.
+    A gradient whose memory's root (:func:`root`) has its id in ``protected`` (the parameters' and
+    the state's roots) is copied: the step writes those while it reads the gradient.
     """
     if isinstance(grads, np.ndarray) or not isinstance(grads, (list, tuple)):
         raise TypeError(
@@ -194,7 +197,6 @@ def check_grads(grads, params: list[np.ndarray], protected: set[int] | None = No
             "pass one gradient per parameter, in the same order"
         )
     checked = []
-    param_roots = {id(root(p)) for p in params} if protected is None else protected
     for i, (g, p) in enumerate(zip(grads, params)):
         if type(g) is np.ndarray:
             arr = g
@@ -217,7 +219,7 @@ def check_grads(grads, params: list[np.ndarray], protected: set[int] | None = No
             )
         if not p.flags.writeable:
             raise ValueError(f"params[{i}] has become read-only; the optimizer updates it in place")
-        if id(root(arr)) in param_roots:
+        if id(root(arr)) in protected:
             arr = arr.copy()  # a gradient that is (a view of) a parameter, as for f = theta**2 / 2
         checked.append(arr)
     return checked
@@ -258,7 +260,7 @@ def check_state(name: str, state, p: np.ndarray, moments, nonnegative, *, values
     if not isinstance(state, dict) or len(state) != len(moments) + 1 or not all(k in state for k in moments):
         raise ValueError(f"{name} must be a dict with the keys {sorted({'t', *moments})}")
     t = state.get("t")
-    if type(t) is not int and (isinstance(t, bool) or not isinstance(t, numbers.Integral)) or not 0 <= t < MAX_STEPS:
+    if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t < MAX_STEPS:
         raise ValueError(f"{name}['t'] must be an int, 0 <= t < 2**62 (the number of steps taken), got {t!r}")
     for key in moments:
         arr = state[key]
@@ -268,10 +270,6 @@ def check_state(name: str, state, p: np.ndarray, moments, nonnegative, *, values
             raise ValueError(f"{name}['{key}'] must be a writeable array of its own")
         if values and key in nonnegative and (arr < 0).any():
             raise ValueError(f"{name}['{key}'] must be >= 0 (it is an average of squares)")
-
-
-#: The largest step count anything accepts: far beyond any run, and safe in int64 and in ``beta ** t``.
-MAX_STEPS = 2**62
 
 
 def check_step(t, name: str = "t", low: int = 0) -> int:

@@ -34,8 +34,9 @@ from typing import NamedTuple
 import numpy as np
 
 from lessonlib.optim._checks import check_betas, check_bool, check_real, check_step, hyperparameter, plain
+from lessonlib.optim._compile import FAST, KERNEL, kernel
 from lessonlib.optim.ema import ema_update, ema_weight_sum
-from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, in_dtype, kernel
+from lessonlib.optim.optimizer import Optimizer, flat_views, in_dtype
 from lessonlib.optim.weight_decay import decay, l2_gradient
 
 #: What ``correct=`` of :func:`adam_step` accepts: which moments are bias-corrected.

@@ -23,8 +23,8 @@ import copy
 
 import numpy as np
 
-from lessonlib.optim._checks import check_grads, check_params, check_state, first_overlap, root
-from lessonlib.optim._compile import FAST, KERNEL, kernel  # noqa: F401  (the optimizers import them from here)
+from lessonlib.optim._checks import MAX_STEPS, check_grads, check_params, check_state, first_overlap, root
+from lessonlib.optim._compile import KERNEL  # noqa: F401  (documented here, with the switch it names)
 
 
 def in_dtype(dtype, *values):
@@ -39,14 +39,11 @@ def flat_views(*arrays):
     A C-contiguous, 0-d or 1-D array is one view; a strided array that cannot be
     viewed as 1-D (a transposed matrix, every other column) is walked along its first axis.
     """
-    if arrays[0].ndim == 1 and all(a.ndim == 1 for a in arrays):
-        yield arrays
-        return
     flat = []
     for a in arrays:
         try:
-            flat.append(a.reshape(-1, copy=False) if a.ndim != 1 else a)
-        except (ValueError, AttributeError, TypeError):
+            flat.append(a if a.ndim == 1 else a.reshape(-1, copy=False))
+        except ValueError:  # "Unable to avoid creating a copy while reshaping"
             break
     if len(flat) == len(arrays):
         yield tuple(flat)
@@ -86,12 +83,15 @@ class Optimizer:
         for i, (p, state, known) in enumerate(zip(self.params, self.state, self._known)):
             if known is not None and type(state) is dict and len(state) == len(known) + 1:
                 t = state.get("t")
-                if type(t) is int and 0 <= t < 2**62:
+                if type(t) is int and 0 <= t < MAX_STEPS:
                     shape, dtype = p.shape, p.dtype
                     for key, arr in known:
-                        if state.get(key) is not arr or arr.shape != shape or arr.dtype != dtype:
-                            break
-                        if not arr.flags.writeable:
+                        if (
+                            state.get(key) is not arr
+                            or arr.shape != shape
+                            or arr.dtype != dtype
+                            or not arr.flags.writeable
+                        ):
                             break
                     else:
                         continue

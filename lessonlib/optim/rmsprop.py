@@ -27,8 +27,9 @@ from typing import NamedTuple
 import numpy as np
 
 from lessonlib.optim._checks import check_beta, check_real, hyperparameter, plain
+from lessonlib.optim._compile import FAST, KERNEL, kernel
 from lessonlib.optim.ema import ema_update
-from lessonlib.optim.optimizer import FAST, KERNEL, Optimizer, flat_views, in_dtype, kernel
+from lessonlib.optim.optimizer import Optimizer, flat_views, in_dtype
 from lessonlib.optim.weight_decay import l2_gradient
 
 
