@@ -1,4 +1,4 @@
-"""The exercise checks of notebooks 01-03: a right answer passes, a wrong one gets its hint, ... is unanswered."""
+"""The exercise checks of notebooks 01, 03 and 04: a right answer passes, a wrong one gets its hint, ... is unanswered."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ CASES = [
     (ema.check_window, 50, 1 / 0.98, "1 / (1 - beta)"),
     (ema.check_half_correction_step, 693, 692, "round up"),
     (rmsprop.check_first_step, 0.1, 0.01, "no bias correction"),
-    (rmsprop.check_eps_share, 1 / 1.1, 10.0, "ten times smaller than eps"),
-    (rmsprop.check_decay_for_first_step, 0.75, 0.5, "lr / sqrt(1 - alpha)"),
+    (rmsprop.check_eps_share, 1 / 1.1, 10.0, "Compare sqrt(v_1) with eps"),
+    (rmsprop.check_decay_for_first_step, 0.75, 0.5, "lr / sqrt(1 - rho)"),
     (adam.check_only_m_corrected, 10.0, 1.0, "1 / sqrt(1 - beta2)"),
     (adam.check_constant_gradient_distance, 0.1, -0.1, "mind the direction"),
     (adam.check_paper_bound, 2.0, 3.16, "(1 - beta1) / sqrt(1 - beta2)"),
@@ -51,6 +51,10 @@ def test_rmsprop_answers_are_the_math():
         assert rmsprop.check_first_step(abs(step))
     # g = 1e-8: sqrt(v_1) = 1e-9, so step / lr = 1e-8 / (1e-9 + 1e-8) = 1 / 1.1
     assert rmsprop.check_eps_share(1e-8 / (1e-9 + 1e-8))
+    # a learner's rounding to three digits is accepted, two digits or the eps-free answer are not
+    assert rmsprop.check_eps_share(0.909) and rmsprop.check_eps_share(0.91)
+    assert not rmsprop.check_eps_share(0.9) and not rmsprop.check_eps_share(1.0)
+    assert "rho" in rmsprop.check_decay_for_first_step(0.75).message
     # alpha = 0.75 gives lr / sqrt(0.25) = 2 lr
     assert ll.rmsprop_step(0.0, 5.0, 0.0, 1, lr=0.01, alpha=0.75, eps=0.0).update == pytest.approx(0.02)
 

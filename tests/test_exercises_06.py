@@ -1,35 +1,54 @@
-"""The exercise checks of notebook 06: a right answer, a wrong one (with its hint), and no answer."""
+"""The exercise checks of notebook 06: a right answer, the likely wrong ones (with their hints), and `...`."""
 
 from __future__ import annotations
 
-import math
-
+import numpy as np
 import pytest
 
-from lessonlib.exercises import pytorch as ex
+import lessonlib as ll
+from lessonlib.exercises import adamw as ex
 
 
-@pytest.mark.parametrize(
-    "check, right, wrong, hint",
-    [
-        (ex.check_adam_state_gb, 12.0, 24.0, "two tensors (m and v) per parameter"),
-        (ex.check_warmup_cosine, 0.5 * (1 + math.cos(math.pi * 0.25)), 0.25, "fraction of that part already done"),
-        (ex.check_clipped_entry, 0.4, 1.0, "does not cap each entry at max_norm"),
-    ],
-    ids=["state-gb", "warmup-cosine", "clipped-entry"],
-)
-def test_check(check, right, wrong, hint):
-    ok = check(right)
-    assert ok.ok is True and ok.message.startswith("✓")
-    bad = check(wrong)
-    assert bad.ok is False and bad.message.startswith("✗") and hint in bad.message
-    assert check(...).ok is None and "not answered yet" in check(...).message
+def test_shrink_factor():
+    # the right answer, measured: one AdamW step with a zero gradient
+    theta = np.array(1.0)
+    ll.AdamW([theta], lr=3e-4, weight_decay=0.1).step([0.0])
+    assert ex.check_shrink_factor(float(theta)).ok is True
+    assert ex.check_shrink_factor(0.99997).ok is True
+    wrong = ex.check_shrink_factor(0.9)
+    assert wrong.ok is False and "scales the decay by the learning rate" in wrong.message
+    wrong = ex.check_shrink_factor(3e-5)
+    assert wrong.ok is False and "factor that is kept" in wrong.message
+    wrong = ex.check_shrink_factor(0.9997)
+    assert wrong.ok is False and "1 - lr * weight_decay" in wrong.message
+    assert ex.check_shrink_factor(...).ok is None
+    assert "not answered yet" in ex.check_shrink_factor(...).message
 
 
-def test_expected_values_come_from_the_numbers_in_the_exercises():
-    # 1.5e9 parameters x 2 tensors x 4 bytes; step 325 is a quarter into the cosine; 2.0 scaled by about 1/5.
-    assert ex.check_adam_state_gb(1.5e9 * 8 / 1e9)
-    assert ex.check_warmup_cosine((1 + math.cos(math.pi * (325 - 100) / (1000 - 100))) / 2)
-    assert ex.check_clipped_entry(2.0 / (5.0 + 1e-6))
-    assert not ex.check_warmup_cosine(325 / 100)  # as if still warming up
-    assert not ex.check_clipped_entry(2.0 / math.sqrt(5.0))
+def test_torch_weight_decay():
+    right = ll.torch_weight_decay(5e-5, 1e-3)
+    assert ex.check_torch_weight_decay(right).ok is True
+    assert ex.check_torch_weight_decay(0.05).ok is True
+    wrong = ex.check_torch_weight_decay(5e-8)
+    assert wrong.ok is False and "divide lambda_LH by it" in wrong.message
+    wrong = ex.check_torch_weight_decay(5e-5)
+    assert wrong.ok is False and "not the same decay" in wrong.message
+    wrong = ex.check_torch_weight_decay(0.5)
+    assert wrong.ok is False and "set them equal" in wrong.message
+    assert ex.check_torch_weight_decay(...).ok is None
+
+
+def test_l2_decay_ratio():
+    rates = ll.decay_rates(1e-3, 0.01, v_hat=[4.0**2, 0.02**2], eps=0.0)
+    assert ex.check_l2_decay_ratio(rates.l2[1] / rates.l2[0]).ok is True
+    assert ex.check_l2_decay_ratio(200).ok is True
+    for answer, text in [(40000, "square root"), (1 / 200, "Upside down"), (1, "would be AdamW"), (20, "RMS")]:
+        wrong = ex.check_l2_decay_ratio(answer)
+        assert wrong.ok is False and text in wrong.message, answer
+    assert ex.check_l2_decay_ratio(...).ok is None
+
+
+@pytest.mark.parametrize("check", [ex.check_shrink_factor, ex.check_torch_weight_decay, ex.check_l2_decay_ratio])
+def test_text_answers_are_refused_politely(check):
+    result = check("zero point nine")
+    assert result.ok is False and "expected a number" in result.message

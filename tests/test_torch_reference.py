@@ -117,3 +117,25 @@ def test_a_gradient_whose_square_overflows_float32_is_handled_as_torch_does(cls,
         b.step()
     assert np.all(np.isfinite(a.state[0]["v"]))
     np.testing.assert_allclose(ours, theirs.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("hyper", [{}, {"lr": 0.1, "eps": 1e-3, "weight_decay": 0.1}], ids=["default", "l2"])
+def test_adagrad_step_agrees_with_torch_adagrad(hyper, dtype, record_property):
+    """AdaGrad is taught as a pure step (lesson 03); over 1000 steps it follows torch.optim.Adagrad."""
+    rng = np.random.default_rng(3)
+    theta0 = rng.standard_normal(17).astype(dtype)
+    grads = (rng.standard_normal((STEPS, 17)) * np.array([1e-3] * 5 + [1.0] * 6 + [1e3] * 6)).astype(dtype)
+    p = torch.nn.Parameter(torch.from_numpy(theta0.copy()))
+    opt = torch.optim.Adagrad([p], **hyper)
+    theta, s, worst = theta0.copy(), np.zeros_like(theta0), 0.0
+    for t, g in enumerate(grads, start=1):
+        step = ll.adagrad_step(theta, g, s, t, **hyper)
+        theta, s = step.theta, step.s
+        p.grad = torch.from_numpy(g.copy())
+        opt.step()
+        assert theta.dtype == dtype
+        worst = max(worst, float(np.abs(theta - p.detach().numpy()).max() / np.abs(p.detach().numpy()).max()))
+    np.testing.assert_allclose(s, opt.state[p]["sum"].numpy(), rtol=TOL[dtype])
+    record_property("torch_deviation", ("Adagrad", np.dtype(dtype).name, worst))
+    assert worst <= TOL[dtype]

@@ -1,5 +1,5 @@
 """The worked example's table (lessonlib.worked_example) against the independent derivation in
-tests/test_worked_example.py, and the step-3 exercise checks of notebook 04."""
+tests/test_worked_example.py, and the step-3 exercise checks of notebook 05."""
 
 from __future__ import annotations
 
@@ -210,3 +210,30 @@ def test_a_learner_computing_step_3_in_floats_passes_every_check():
     answers = {"m": m3, "v": v3, "m_hat": m_hat3, "v_hat": v_hat3, "update": update3, "theta": theta2 - update3}
     for key, answer in answers.items():
         assert CHECKS[key](answer).ok is True, key
+
+
+def test_a_table_shows_a_selection_of_columns_and_rejects_unknown_ones():
+    half = we.Table(we.table("exact"), digits=20, columns=("t", "m_hat", "v_hat", "update", "theta"))
+    lines = repr(half).splitlines()
+    assert lines[0].split() == ["t", "m̂", "v̂", "update", "θ"]
+    assert lines[1].split() == ["1", "0.5", "0.25", "0.0009999999800000004", "0.9990000000199999996"]
+    html = half._repr_html_()
+    assert html.count("<th>") == 5 and "<th>m</th>" not in html
+    with pytest.raises(ValueError, match="columns must be"):
+        we.Table(we.table("exact"), columns=("t", "lr"))
+    with pytest.raises(ValueError, match="columns must be"):
+        we.format_table(we.table("exact"), columns=())
+
+
+def test_the_lessons_step_two_slips_measured():
+    """The sizes notebook 05 states in words (issue: they were once said wrongly)."""
+    exact = we.table("exact")
+    lesson_theta2, lesson_bc2 = F(we.LESSON[2, "theta"]), F(we.LESSON[2, "bc2"])
+    s2 = exact[1]
+    # theta_2 printed as 0.998: 4.4% of the step it reports, a relative error of 4.3e-5
+    assert float((s2.theta - lesson_theta2) / s2.update) == pytest.approx(0.0444, abs=5e-4)
+    assert float((s2.theta - lesson_theta2) / s2.theta) == pytest.approx(4.26e-5, rel=1e-2)
+    # writing beta2^2 = 0.998 for 0.998001 moves 1 - beta2^2 by 500 times the relative rounding (about 1000 / t)
+    beta2_sq = F("0.999") ** 2
+    amplification = ((lesson_bc2 - s2.bc2) / s2.bc2) / ((beta2_sq - F("0.998")) / beta2_sq)
+    assert float(amplification) == pytest.approx(499.0, rel=1e-2)

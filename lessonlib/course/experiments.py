@@ -1,4 +1,4 @@
-r"""Lesson 07's experiments on weight decay: the decay alone, and a small seeded regression.
+r"""Lesson 06's experiments on weight decay: the decay alone, and a small seeded regression.
 
 :func:`decay_trajectories` shows L2 and decoupled decay pulling on weights whose
 gradients differ in size; :func:`run_experiment` trains a small over-parameterised

@@ -1,4 +1,4 @@
-r"""Lesson 06: what notebook 06 measures in PyTorch, as functions that tests can check.
+r"""Lessons 08 and 09: what notebooks 08 and 09 measure in PyTorch, as functions that tests can check.
 
 This is the one module of lessonlib that imports ``torch``; the rest of the
 library works without it. Four groups of helpers:

@@ -1,4 +1,4 @@
-r"""Lesson 04: the lesson's worked example, four Adam steps on one parameter, as a table.
+r"""Lesson 05: the lesson's worked example, four Adam steps on one parameter, as a table.
 
 The example: :math:`\theta_0 = 1`, gradients :math:`g_{1..4} = 0.5, 0.3, 0.8, 0.6`,
 :math:`\alpha = 0.001`, :math:`\beta_1 = 0.9`, :math:`\beta_2 = 0.999`,
@@ -169,16 +169,25 @@ def format_number(x, digits: int = 10) -> str:
     return mantissa + e + exponent
 
 
-def rows(steps, digits: int = 10) -> list[list[str]]:
-    """The table as text cells: a heading row, then one row per step."""
-    head = [HEADINGS.get(c, c) for c in COLUMNS]
-    return [head] + [[format_number(getattr(s, c), digits) for c in COLUMNS] for s in steps]
+def _columns(columns) -> tuple[str, ...]:
+    columns = COLUMNS if columns is None else tuple(columns)
+    unknown = [c for c in columns if c not in COLUMNS]
+    if unknown or not columns:
+        raise ValueError(f"columns must be a non-empty selection of {COLUMNS}, got {columns!r}")
+    return columns
 
 
-def format_table(steps, digits: int = 10) -> str:
+def rows(steps, digits: int = 10, columns=None) -> list[list[str]]:
+    """The table as text cells: a heading row, then one row per step (``columns``: a selection of COLUMNS)."""
+    columns = _columns(columns)
+    head = [HEADINGS.get(c, c) for c in columns]
+    return [head] + [[format_number(getattr(s, c), digits) for c in columns] for s in steps]
+
+
+def format_table(steps, digits: int = 10, columns=None) -> str:
     """The table as aligned text, one step per line, every number to ``digits`` significant digits."""
-    cells = rows(steps, digits)
-    widths = [max(_width(r[j]) for r in cells) for j in range(len(COLUMNS))]
+    cells = rows(steps, digits, columns)
+    widths = [max(_width(r[j]) for r in cells) for j in range(len(cells[0]))]
     return "\n".join("  ".join(" " * (w - _width(c)) + c for c, w in zip(r, widths)).rstrip() for r in cells)
 
 
@@ -187,13 +196,13 @@ def _width(text: str) -> int:
     return sum(not unicodedata.combining(ch) for ch in text)
 
 
-def html_table(steps, digits: int = 10, caption: str = "") -> str:
+def html_table(steps, digits: int = 10, caption: str = "", columns=None) -> str:
     """The table as an HTML ``<table>`` (what a notebook displays).
 
     >>> html_table(table(), 3).count("<tr>")
     5
     """
-    head, *body = rows(steps, digits)
+    head, *body = rows(steps, digits, columns)
     out = ["<table>"]
     if caption:
         out.append(f"<caption>{caption}</caption>")
@@ -212,15 +221,15 @@ class Table:
     1  0.5  0.05  0.00025     0.1   0.001  0.5  0.25   0.001  0.999
     """
 
-    def __init__(self, steps, digits: int = 10, caption: str = ""):
-        self.steps, self.digits, self.caption = list(steps), digits, caption
+    def __init__(self, steps, digits: int = 10, caption: str = "", columns=None):
+        self.steps, self.digits, self.caption, self.columns = list(steps), digits, caption, _columns(columns)
 
     def __repr__(self) -> str:
-        text = format_table(self.steps, self.digits)
+        text = format_table(self.steps, self.digits, self.columns)
         return f"{self.caption}\n{text}" if self.caption else text
 
     def _repr_html_(self) -> str:
-        return html_table(self.steps, self.digits, self.caption)
+        return html_table(self.steps, self.digits, self.caption, self.columns)
 
 
 def _check_kind(kind: str) -> None:

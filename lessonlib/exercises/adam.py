@@ -1,4 +1,4 @@
-"""Checks for notebook 03 (Adam, line by line)."""
+"""Checks for notebook 04 (Adam, line by line)."""
 
 from __future__ import annotations
 

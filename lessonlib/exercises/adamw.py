@@ -1,4 +1,4 @@
-"""Checks for notebook 05 (AdamW: L2 regularisation against decoupled weight decay).
+"""Checks for notebook 06 (schedules and AdamW: L2 regularisation against decoupled weight decay).
 
 >>> check_shrink_factor(1 - 3e-4 * 0.1)
 ✓ shrink factor per step = 0.99997 is right.
@@ -17,7 +17,7 @@ from lessonlib.optim.weight_decay import decay, decay_rates, torch_weight_decay
 
 # Exercise 1: torch.optim.AdamW(lr=3e-4, weight_decay=0.1); the factor that multiplies theta each step, gradient aside
 SHRINK_LR, SHRINK_WD = 3e-4, 0.1
-# Exercise 2: the paper's lambda' (per step, at eta_t = 1) and the base rate alpha
+# Exercise 2: the paper's lambda_LH (per step, at eta_t = 1) and the base rate alpha
 PAPER_WD, PAPER_ALPHA = 5e-5, 1e-3
 # Exercise 3: two parameters' gradient RMS under Adam + L2
 RMS_BIG, RMS_SMALL = 4.0, 0.02
@@ -42,10 +42,10 @@ def check_shrink_factor(answer) -> Result:
 
 
 def check_torch_weight_decay(answer) -> Result:
-    """Exercise 2: the ``weight_decay`` of ``torch.optim.AdamW(lr=1e-3)`` that equals the paper's lambda' = 5e-5."""
-    hint = "PyTorch removes lr * weight_decay per step, the paper eta_t * lambda'; set them equal at eta_t = 1."
+    """Exercise 2: the ``weight_decay`` of ``torch.optim.AdamW(lr=1e-3)`` that equals the paper's lambda_LH = 5e-5."""
+    hint = "PyTorch removes lr * weight_decay per step, the paper eta_t * lambda_LH; set them equal at eta_t = 1."
     if _near(answer, PAPER_WD * PAPER_ALPHA):
-        hint = "You multiplied by alpha; PyTorch multiplies weight_decay by lr, so divide lambda' by it instead."
+        hint = "You multiplied by alpha; PyTorch multiplies weight_decay by lr, so divide lambda_LH by it instead."
     elif _near(answer, PAPER_WD):
         hint = "The same number is not the same decay: PyTorch multiplies its weight_decay by lr."
     expected = torch_weight_decay(PAPER_WD, PAPER_ALPHA)

@@ -1,4 +1,4 @@
-r"""Checks for notebook 04 (the worked example): step 3 by hand.
+r"""Checks for notebook 05 (the worked example): step 3 by hand.
 
 The learner starts from the exact state after step 2 (:math:`m_2 = 0.075`,
 :math:`v_2 = 0.00033975`, :math:`\theta_2` from the table) and the gradient

@@ -1,10 +1,11 @@
-"""The math of the course: EMA -> SGD/momentum -> RMSprop -> Adam -> AdamW, schedules, exact arithmetic.
+"""The math of the course: EMA -> SGD/momentum -> AdaGrad/RMSprop -> Adam -> AdamW, schedules, exact arithmetic.
 
 Imports nothing from :mod:`lessonlib.course`. Each optimizer module holds its textbook
 pure step function and the in-place kernel its class runs (see :mod:`lessonlib.optim.optimizer`).
 """
 
 from lessonlib.optim import exact, schedules
+from lessonlib.optim.adagrad import AdagradStep, adagrad_step
 from lessonlib.optim.adam import Adam, AdamStep, adam_kernel, adam_step, adam_trace, step_bound
 from lessonlib.optim.adamw import AdamW, adamw_paper_step, adamw_step
 from lessonlib.optim.ema import EMA, debias, effective_window, ema_update, ema_weight_sum
@@ -18,11 +19,13 @@ __all__ = [
     "EMA",
     "SGD",
     "Adam",
+    "AdagradStep",
     "AdamStep",
     "AdamW",
     "Optimizer",
     "RMSprop",
     "RMSpropStep",
+    "adagrad_step",
     "adam_kernel",
     "adam_step",
     "adam_trace",

@@ -1,4 +1,4 @@
-r"""Lesson 07: AdamW, Adam with *decoupled* weight decay (Loshchilov & Hutter).
+r"""Lesson 06: AdamW, Adam with *decoupled* weight decay (Loshchilov & Hutter).
 
 PyTorch's form, which this follows: shrink the parameter, then take the Adam
 step with the plain gradient (no :math:`\lambda\theta` in :math:`m` or :math:`v`):

@@ -1,4 +1,4 @@
-r"""Lesson 05: learning-rate schedules, as pure functions of the step :math:`t` (1-based).
+r"""Lesson 06: learning-rate schedules, as pure functions of the step :math:`t` (1-based).
 
 A schedule returns the *multiplier* :math:`\eta_t` of Loshchilov & Hutter's
 Algorithm 2, not a learning rate: the step actually taken uses

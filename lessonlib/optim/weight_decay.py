@@ -1,4 +1,4 @@
-r"""Lessons 03 and 07: the two ways to shrink the weights, L2 in the gradient and decoupled decay.
+r"""Lessons 03-06: the two ways to shrink the weights, L2 in the gradient and decoupled decay.
 
 **L2** (``weight_decay`` of ``SGD``, ``RMSprop``, ``Adam``) adds the penalty's
 gradient to :math:`g` before anything else (:func:`l2_gradient`), so under Adam it
