@@ -1,0 +1,333 @@
+"""Lesson 02's helpers (lessonlib.course.momentum) and exercise checks, against independent computations."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import lessonlib as ll  # noqa: E402
+from lessonlib.course import momentum as mo  # noqa: E402
+from lessonlib.exercises import momentum as ex  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def roots(lam, lr, mu):
+    """The eigenvalues of the heavy ball in one direction, from z^2 - (1 + mu - lr lam) z + mu = 0 (np.roots)."""
+    return np.roots([1.0, -(1 + mu - lr * lam), mu])
+
+
+# ---- gradient noise ---------------------------------------------------------------------------------------------
+
+
+def test_least_squares_gradient_is_the_derivative_of_the_loss():
+    p = mo.least_squares(n=40, d=3, seed=1)
+    theta = np.array([0.3, -1.2, 2.0])
+    h = 1e-6
+    numeric = [(p.loss(theta + h * e) - p.loss(theta - h * e)) / (2 * h) for e in np.eye(3)]
+    assert np.allclose(p.grad(theta), numeric, rtol=1e-6, atol=1e-8)
+    assert np.allclose(p.example_grads(theta).mean(axis=0), p.grad(theta), rtol=1e-12)
+    assert np.allclose(p.grad(p.minimizer), 0.0, atol=1e-12)
+    rows = [3, 7, 11]
+    by_hand = sum(p.X[i] * (p.X[i] @ theta - p.y[i]) for i in rows) / 3
+    assert np.allclose(p.grad(theta, rows), by_hand, rtol=1e-12)
+
+
+def test_least_squares_is_seeded_and_its_curvatures_are_the_hessians():
+    a, b, c = mo.least_squares(seed=3), mo.least_squares(seed=3), mo.least_squares(seed=4)
+    assert np.array_equal(a.X, b.X) and np.array_equal(a.y, b.y) and not np.array_equal(a.X, c.X)
+    H = a.X.T @ a.X / a.n
+    assert np.allclose(np.sort(np.linalg.eigvals(H).real), a.curvatures, rtol=1e-10)
+    assert a.curvatures.max() / a.curvatures.min() > 5  # ill-conditioned, as the lesson says
+
+
+def test_noise_formula_is_exact_over_every_batch():
+    """All C(N, B) batches of a tiny problem, enumerated: the mean of |g_B - g|^2 is the finite-population formula."""
+    p = mo.least_squares(n=7, d=2, seed=2)
+    theta = np.array([0.5, -0.5])
+    g = p.grad(theta)
+    for B in (1, 2, 3, 6, 7):
+        sq = [np.sum((p.grad(theta, list(rows)) - g) ** 2) for rows in itertools.combinations(range(7), B)]
+        assert mo.noise_size(p, theta, B) == pytest.approx(math.sqrt(np.mean(sq)), rel=1e-10, abs=1e-12)
+    assert mo.noise_size(p, theta, 7) == pytest.approx(0.0, abs=1e-12)  # the whole data set: no noise
+
+
+def test_measured_noise_falls_like_one_over_root_b():
+    p = mo.least_squares()
+    theta = np.zeros(p.d)
+    sizes = [4, 16, 64]
+    measured = mo.measured_noise(p, theta, sizes, draws=3000, seed=5)
+    assert np.allclose(measured, mo.noise_size(p, theta, sizes), rtol=0.05)
+    assert measured[0] / measured[1] == pytest.approx(2.0, rel=0.06)  # 4x the batch, half the noise
+    assert np.array_equal(measured, mo.measured_noise(p, theta, sizes, draws=3000, seed=5))  # seeded
+    assert mo.measured_noise(p, theta, [p.n], draws=3)[0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_batches_are_distinct_rows():
+    p = mo.least_squares(n=50)
+    rows = p.batch(50, np.random.default_rng(0))
+    assert sorted(rows.tolist()) == list(range(50))
+
+
+def test_least_squares_runs_use_the_same_batches_and_the_library_sgd():
+    p = mo.least_squares(n=64, d=3, seed=0)
+    out = mo.least_squares_runs(p, {"a": (0.1, 0.0), "b": (0.1, 0.0), "c": (0.01, 0.9)}, batch_size=4, steps=30,
+                                seeds=[0, 1])  # fmt: skip
+    assert out["a"].shape == (2, 31) and np.array_equal(out["a"], out["b"])
+    f_star = p.loss(p.minimizer)
+    assert out["c"][0, 0] == pytest.approx(p.loss(np.zeros(3)) - f_star)
+    # seed 0, by hand: the same draws, ll.sgd_step
+    rng, theta, buf = np.random.default_rng(0), np.zeros(3), np.zeros(3)
+    for t in range(1, 31):
+        g = p.grad(theta, rng.choice(p.n, size=4, replace=False))
+        buf, theta = ll.sgd_step(theta, g, buf, t, lr=0.01, momentum=0.9)
+    assert out["c"][0, -1] == pytest.approx(p.loss(theta) - f_star, rel=1e-10)
+
+
+def test_noise_and_averaging_figures_draw_what_they_are_given():
+    p = mo.least_squares()
+    theta = np.zeros(p.d)
+    measured = np.array([3.0, 1.5, 0.7])
+    fig, ax = mo.noise_figure(p, theta, [1, 4, 16], measured)
+    dots = [line for line in ax.get_lines() if line.get_marker() == "o"][0]
+    assert np.array_equal(dots.get_ydata(), measured) and fig is ax.figure
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log" and ax.get_title()
+    curves = {"x": np.array([[1.0, 0.5, 0.2], [1.0, 0.3, 0.1]])}
+    fig, ax = mo.averaging_figure(curves)
+    mean = [line for line in ax.get_lines() if line.get_label().startswith("x")][0]
+    assert np.allclose(mean.get_ydata(), [1.0, 0.4, 0.15])
+
+
+# ---- the heavy ball: matrix, radius, closed forms ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lam, lr, mu", [(1.0, 0.1, 0.0), (100.0, 0.01, 0.5), (10.0, 0.03, 0.9), (3.0, 0.5, 0.2)])
+def test_iteration_matrix_is_one_heavy_ball_step(lam, lr, mu):
+    x, b = 0.7, -0.3
+    new_b, new_x = ll.sgd_step(x, lam * x, b, 2, lr=lr, momentum=mu)
+    if mu == 0:  # torch (and lessonlib) keep no buffer then; in the matrix it is just the gradient
+        new_b = lam * x
+    assert mo.iteration_matrix(lam, lr, mu) @ np.array([x, b]) == pytest.approx([new_x, new_b], rel=1e-13)
+    assert mo.spectral_radius(lam, lr, mu) == pytest.approx(np.abs(roots(lam, lr, mu)).max(), rel=1e-12)
+
+
+def test_the_radius_broadcasts_and_rate_is_the_worst_direction():
+    lr, mu = np.array([[0.01, 0.02]]), np.array([[0.5], [0.9]])
+    rho = mo.rate([1.0, 100.0], lr, mu)
+    assert rho.shape == (2, 2)
+    for i, j in itertools.product(range(2), range(2)):
+        worst = max(np.abs(roots(lam, lr[0, j], mu[i, 0])).max() for lam in (1.0, 100.0))
+        assert rho[i, j] == pytest.approx(worst, rel=1e-12)
+
+
+def test_complex_roots_have_the_size_root_mu():
+    for mu in (0.3, 0.8, 0.95):
+        lr = 1.0 / 10.0  # lr * lam = 1: the discriminant is mu^2 - 4 mu < 0
+        assert mo.regime(10.0, lr, mu) == "under-damped"
+        assert mo.spectral_radius(10.0, lr, mu) == pytest.approx(math.sqrt(mu), rel=1e-12)
+
+
+def test_gradient_descent_closed_forms_against_a_grid_and_a_run():
+    lo, hi = 1.0, 100.0
+    tuned = mo.gd_optimal(lo, hi)
+    assert tuned.lr == pytest.approx(2 / 101) and tuned.rate == pytest.approx(99 / 101)
+    grid = np.linspace(1e-4, 0.03, 30001)
+    rho = mo.rate([lo, hi], grid, 0.0)
+    assert grid[np.argmin(rho)] == pytest.approx(tuned.lr, abs=2e-6)
+    assert rho.min() == pytest.approx(tuned.rate, rel=1e-6)
+    path = mo.heavy_ball_run([lo, 10.0, hi], tuned.lr, 0.0, 600)
+    assert mo.measured_rate(np.linalg.norm(path, axis=1), start=100) == pytest.approx(tuned.rate, rel=1e-4)
+
+
+def test_polyak_is_the_best_pair_on_a_grid_and_the_rate_of_a_run():
+    lo, hi = 1.0, 100.0
+    tuned = mo.polyak_optimal(lo, hi)
+    assert tuned.lr == pytest.approx(4 / 121) and tuned.momentum == pytest.approx(81 / 121)
+    assert tuned.rate == pytest.approx(9 / 11)
+    lr, mu = np.meshgrid(np.linspace(0.001, 0.04, 400), np.linspace(0.0, 0.99, 400))
+    rho = mo.rate([lo, hi], lr, mu)
+    assert rho.min() >= tuned.rate - 1e-9  # nothing on the grid beats it
+    assert rho.min() == pytest.approx(tuned.rate, abs=0.01)  # and the grid's best is close to it
+    assert mo.rate([lo, 3.0, 30.0, hi], tuned.lr, tuned.momentum) == pytest.approx(tuned.rate, rel=1e-6)
+    # a brute-force run: the error falls like t rho^t (double roots at both ends); past t = 500 the t is ~1.002/step
+    path = mo.heavy_ball_run([lo, 10.0, hi], tuned.lr, tuned.momentum, 1000)
+    assert mo.measured_rate(np.linalg.norm(path, axis=1), start=500) == pytest.approx(tuned.rate, rel=3e-3)
+
+
+def test_polyak_damps_both_ends_critically_and_rings_between():
+    tuned = mo.polyak_optimal(1.0, 100.0)
+    assert mo.regime(1.0, tuned.lr, tuned.momentum) == "critically damped"
+    assert mo.regime(100.0, tuned.lr, tuned.momentum) == "critically damped"
+    assert mo.regime(10.0, tuned.lr, tuned.momentum) == "under-damped"
+    assert mo.flips_sign(100.0, tuned.lr, tuned.momentum) and not mo.flips_sign(1.0, tuned.lr, tuned.momentum)
+    z = roots(100.0, tuned.lr, tuned.momentum)
+    assert np.allclose(z, -math.sqrt(tuned.momentum), atol=1e-6)  # a double root at -sqrt(mu)
+
+
+@pytest.mark.parametrize("mu", [0.0, 0.5, 0.9])
+def test_the_stable_range_edge_just_inside_converges_just_outside_diverges(mu):
+    L = 100.0
+    edge = mo.stable_lr(L, mu)
+    assert edge == pytest.approx(2 * (1 + mu) / L)
+    assert np.abs(roots(L, edge, mu)).max() == pytest.approx(1.0, rel=1e-9)
+    inside = mo.heavy_ball_run([1.0, L], 0.99 * edge, mu, 3000)
+    outside = mo.heavy_ball_run([1.0, L], 1.01 * edge, mu, 3000)
+    assert np.abs(inside[-1]).max() < 1e-3
+    assert np.abs(outside[-1]).max() > 1e3
+    assert mo.rate([1.0, L], 0.99 * edge, mu) < 1 < mo.rate([1.0, L], 1.01 * edge, mu)
+
+
+def test_steps_per_e_is_kappa_over_two_and_root_kappa_over_two():
+    kappa = 1e4
+    gd, hb = mo.gd_optimal(1.0, kappa), mo.polyak_optimal(1.0, kappa)
+    assert mo.steps_per_e(gd.rate) == pytest.approx(kappa / 2, rel=1e-3)
+    assert mo.steps_per_e(hb.rate) == pytest.approx(math.sqrt(kappa) / 2, rel=1e-3)
+    assert math.exp(-1) == pytest.approx(0.9 ** mo.steps_per_e(0.9), rel=1e-12)
+
+
+def test_the_regimes():
+    lr = 0.01  # lam = 1: critical momentum (1 - sqrt(0.01))^2 = 0.81
+    assert mo.regime(1.0, lr, 0.5) == "over-damped"
+    assert mo.regime(1.0, lr, 0.81) == "critically damped"
+    assert mo.regime(1.0, lr, 0.95) == "under-damped"
+    assert mo.regime(1.0, 2.5, 0.0) == "unstable"
+    over = mo.heavy_ball_run([1.0], lr, 0.5, 200)[:, 0]
+    under = mo.heavy_ball_run([1.0], lr, 0.95, 200)[:, 0]
+    assert np.all(over > 0) and np.any(under < 0)  # no ringing; ringing
+
+
+def test_effective_lr_is_the_step_under_a_constant_gradient():
+    theta = np.array([0.0])
+    opt = ll.SGD([theta], lr=0.01, momentum=0.95)
+    for _ in range(2000):
+        before = theta.copy()
+        opt.step([np.array([1.0])])
+    assert float(before[0] - theta[0]) == pytest.approx(mo.effective_lr(0.01, 0.95), rel=1e-9)
+
+
+def test_the_buffer_is_the_ema_over_one_minus_beta():
+    gs = np.random.default_rng(0).standard_normal(30)
+    buf, m, theta = 0.0, 0.0, 1.0
+    for t, g in enumerate(gs, start=1):
+        buf, theta = ll.sgd_step(theta, g, buf, t, lr=0.1, momentum=0.9)
+        m = ll.ema_update(m, g, 0.9)
+        assert buf == pytest.approx(m / (1 - 0.9), rel=1e-12, abs=1e-14)
+
+
+def test_measured_rate_reads_a_geometric_series():
+    assert mo.measured_rate(3 * 0.7 ** np.arange(50), start=0) == pytest.approx(0.7, rel=1e-12)
+    with pytest.raises(ValueError, match="positive"):
+        mo.measured_rate([1.0, 0.0, -1.0], start=0)
+
+
+# ---- figures and the slider -------------------------------------------------------------------------------------
+
+
+def test_rate_map_marks_the_two_optima():
+    fig, ax = mo.rate_map(n=41)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert any("Polyak" in s and "0.818" in s for s in labels) and any("0.980" in s for s in labels)
+    star = [line for line in ax.get_lines() if line.get_marker() == "*"][0]
+    assert star.get_xdata()[0] == pytest.approx(4 / 121) and star.get_ydata()[0] == pytest.approx(81 / 121)
+
+
+def test_regimes_figure_shows_the_three_regimes_and_the_runs():
+    fig, axes = mo.regimes_figure(steps=40)
+    titles = [ax.get_title() for ax in axes]
+    assert [("over" in t, "critically" in t, "under" in t) for t in titles] == [
+        (True, False, False),
+        (False, True, False),
+        (False, False, True),
+    ]
+    lr = mo.polyak_optimal(1.0, 100.0).lr
+    assert np.allclose(axes[2].get_lines()[0].get_ydata(), mo.heavy_ball_run([1.0], lr, 0.95, 40)[:, 0])
+
+
+def test_damping_demo_reports_the_radius_and_regimes():
+    tuned = mo.polyak_optimal(*mo.BOWL[::2])
+    fig, text = mo.damping_demo(tuned.lr, tuned.momentum)
+    assert isinstance(fig, plt.Figure) and len(fig.axes) == 2
+    assert f"spectral radius {tuned.rate:.3f}" in text
+    assert "lambda = 1: critically damped" in text and "lambda = 10: under-damped" in text
+    assert "lambda = 100: critically damped, sign flips" in text
+    left = fig.axes[0]
+    drawn = {
+        line.get_label().split(":")[0]: line.get_ydata() for line in left.get_lines() if "lambda" in line.get_label()
+    }
+    path = mo.heavy_ball_run(mo.BOWL, tuned.lr, tuned.momentum, 80)
+    assert np.allclose(drawn[r"$\lambda = 1$"], path[:, 0])
+    _, text = mo.damping_demo(0.04, 0.5)
+    assert "unstable" in text and f"{mo.rate(mo.BOWL, 0.04, 0.5):.3f}" in text
+
+
+def test_damping_widget_redraws_when_a_slider_moves():
+    pytest.importorskip("ipywidgets")
+    box = mo.damping_widget()
+    lr, mu, label, image = box.children
+    first, png = label.value, image.value
+    assert first == mo.damping_demo(lr.value, mu.value)[1] and png[:4] == b"\x89PNG"
+    mu.value = 0.5
+    assert label.value != first and label.value == mo.damping_demo(lr.value, 0.5)[1]
+
+
+# ---- bad input ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: mo.spectral_radius(0.0, 0.1, 0.5), ValueError, "lam"),
+        (lambda: mo.spectral_radius(1.0, -0.1, 0.5), ValueError, "lr"),
+        (lambda: mo.spectral_radius(1.0, 0.1, 1.0), ValueError, "momentum"),
+        (lambda: mo.spectral_radius(1.0, "0.1", 0.5), TypeError, "lr"),
+        (lambda: mo.rate([], 0.1, 0.5), ValueError, "lams"),
+        (lambda: mo.stable_lr(0.0, 0.5), ValueError, "lam_max"),
+        (lambda: mo.stable_lr(10.0, -0.1), ValueError, "momentum"),
+        (lambda: mo.polyak_optimal(10.0, 1.0), ValueError, "lam_min"),
+        (lambda: mo.gd_optimal(0.0, 1.0), ValueError, "lam_min"),
+        (lambda: mo.steps_per_e(1.0), ValueError, "rho"),
+        (lambda: mo.effective_lr(0.1, 1.0), ValueError, "momentum"),
+        (lambda: mo.heavy_ball_run([1.0], 0.1, 0.5, 3.0), TypeError, "steps"),
+        (lambda: mo.heavy_ball_run([1.0, 2.0], 0.1, 0.5, 3, x0=[1.0]), ValueError, "x0"),
+        (lambda: mo.least_squares(n=1), ValueError, "n"),
+        (lambda: mo.least_squares(d=2, scales=[1.0]), ValueError, "scales"),
+        (lambda: mo.least_squares().batch(0, np.random.default_rng(0)), ValueError, "batch_size"),
+        (lambda: mo.least_squares().grad(np.zeros(3)), ValueError, "theta"),
+        (lambda: mo.noise_size(mo.least_squares(), np.zeros(5), 0.5), ValueError, "batch_size"),
+        (lambda: mo.regime(np.array([1.0, 2.0]), 0.1, 0.5), ValueError, "one direction"),
+    ],
+)
+def test_bad_input_is_refused_with_its_name(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+# ---- the exercises --------------------------------------------------------------------------------------------------
+
+CASES = [
+    # (check, right answer computed independently, a likely wrong one, words its hint must contain)
+    (ex.check_effective_step, 0.01 / 0.05, 0.01, "g / (1 - mu)"),
+    (ex.check_polyak_momentum, (9 / 11) ** 2, 9 / 11, "mu is its square"),
+    (ex.check_largest_stable_lr, 2 * 1.9 / 50, 2 / 50, "1 + mu"),
+]
+
+
+@pytest.mark.parametrize("check, right, wrong, hint", CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_check(check, right, wrong, hint):
+    ok = check(right)
+    assert ok.ok is True and ok.message.startswith("✓")
+    bad = check(wrong)
+    assert bad.ok is False and bad.message.startswith("✗") and hint in bad.message
+    assert check(...).ok is None and "not answered yet" in check(...).message
