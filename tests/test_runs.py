@@ -89,3 +89,34 @@ def test_compare_gives_every_run_the_same_noise():
         {"a": ("SGD", {"lr": 0.05}), "b": ("SGD", {"lr": 0.05})}, objectives.noisy(), steps=10, seed=4
     )
     assert np.array_equal(out["a"].path, out["b"].path)
+
+
+# The sliders each optimizer of the registry uses (lesson 04's panel): written out here, not read from the code.
+USED_SLIDERS = {
+    "SGD": {"lr"},
+    "momentum": {"lr", "beta1"},
+    "RMSprop": {"lr", "beta2"},
+    "Adam": {"lr", "beta1", "beta2"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(USED_SLIDERS))
+def test_each_optimizer_has_defaults_for_the_sliders_it_uses_and_they_suit_the_bowl(name):
+    entry = trajectories.OPTIMIZERS[name]
+    assert set(entry.defaults) == USED_SLIDERS[name]
+    values = {"lr": None, "beta1": None, "beta2": None, **entry.defaults}
+    bowl = objectives.quadratic()
+    tr = trajectories.run(name, bowl, steps=200, **entry.sliders(**values))
+    assert not tr.diverged and tr.final_loss < 1e-3
+    (x0, x1), (y0, y1) = bowl.xlim, bowl.ylim  # the path stays in the box the panel draws
+    assert np.all((x0 <= tr.path[:, 0]) & (tr.path[:, 0] <= x1) & (y0 <= tr.path[:, 1]) & (tr.path[:, 1] <= y1))
+
+
+def test_rmsprop_and_adam_start_from_the_libraries_defaults():
+    import inspect
+
+    rho = inspect.signature(ll.RMSprop).parameters["alpha"].default
+    betas = inspect.signature(ll.Adam).parameters["betas"].default
+    assert rho == 0.99 and trajectories.OPTIMIZERS["RMSprop"].defaults["beta2"] == rho
+    adam = trajectories.OPTIMIZERS["Adam"].defaults
+    assert (adam["beta1"], adam["beta2"]) == tuple(betas) == (0.9, 0.999)

@@ -25,24 +25,40 @@ from lessonlib.optim.sgd import SGD
 
 
 class Entry(NamedTuple):
-    """One optimizer the lessons compare: its class, fixed keyword arguments, and what the panels' sliders set.
+    r"""One optimizer the lessons compare: its class, fixed keyword arguments, what the panels' sliders set,
+    and the slider values it starts from.
 
     ``sliders(lr, beta1, beta2)`` gives the keyword arguments one set of slider values means:
     ``beta1`` is the momentum of "momentum" (it plays the part of Adam's beta1), ``beta2`` is
-    RMSprop's decay (torch calls it ``alpha``); plain SGD uses only ``lr``.
+    RMSprop's decay :math:`\rho` (torch calls it ``alpha``); plain SGD uses only ``lr``.
+    ``defaults`` holds a value for each slider the optimizer uses (and only those): the panel
+    moves the sliders there when the optimizer is chosen, so RMSprop starts from its own
+    :math:`\rho = 0.99` (torch's default), not from Adam's :math:`\beta_2 = 0.999`.
     """
 
     cls: type
     fixed: dict
     sliders: object
+    defaults: dict = {}
 
 
-#: The one registry of the optimizers the lessons compare, by display name.
+#: The one registry of the optimizers the lessons compare, by display name. The defaults suit the bowl
+#: (``objectives.quadratic()``) and are torch's where torch has one (RMSprop's rho, Adam's betas).
 OPTIMIZERS = {
-    "SGD": Entry(SGD, {}, lambda lr, beta1, beta2: {"lr": lr}),
-    "momentum": Entry(SGD, {"momentum": 0.9}, lambda lr, beta1, beta2: {"lr": lr, "momentum": beta1}),
-    "RMSprop": Entry(RMSprop, {}, lambda lr, beta1, beta2: {"lr": lr, "alpha": beta2}),
-    "Adam": Entry(Adam, {}, lambda lr, beta1, beta2: {"lr": lr, "betas": (beta1, beta2)}),
+    "SGD": Entry(SGD, {}, lambda lr, beta1, beta2: {"lr": lr}, {"lr": 0.05}),
+    "momentum": Entry(
+        SGD,
+        {"momentum": 0.9},
+        lambda lr, beta1, beta2: {"lr": lr, "momentum": beta1},
+        {"lr": 0.01, "beta1": 0.9},
+    ),
+    "RMSprop": Entry(RMSprop, {}, lambda lr, beta1, beta2: {"lr": lr, "alpha": beta2}, {"lr": 0.1, "beta2": 0.99}),
+    "Adam": Entry(
+        Adam,
+        {},
+        lambda lr, beta1, beta2: {"lr": lr, "betas": (beta1, beta2)},
+        {"lr": 0.1, "beta1": 0.9, "beta2": 0.999},
+    ),
 }
 
 
@@ -76,8 +92,8 @@ def make(optimizer, params, **hyper):
     if isinstance(optimizer, str):
         if optimizer not in OPTIMIZERS:
             raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {list(OPTIMIZERS)}")
-        cls, fixed, _ = OPTIMIZERS[optimizer]
-        return cls(params, **{**fixed, **hyper})
+        entry = OPTIMIZERS[optimizer]
+        return entry.cls(params, **{**entry.fixed, **hyper})
     return optimizer(params, **hyper)
 
 

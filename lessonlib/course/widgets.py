@@ -26,12 +26,16 @@ from lessonlib.course.runs import OPTIMIZERS, run
 from lessonlib.optim.ema import effective_window
 
 SIGNAL_SHIFT = 100  # the step at which the demo signal's mean jumps from 2 to 4
+PANEL_DPI = 100  # a panel's PNG: one pixel per pixel of the page, as the notebook's own figures (figure.dpi)
 
 
 def demo_signal(n: int = 200, *, seed: int = 0, sigma: float = 0.5) -> np.ndarray:
     r"""A noisy signal :math:`x_t = \mu_t + \sigma\,\xi_t`: mean :math:`\mu_t = 2` up to step 100, 4 after.
 
     The first value is exactly 2 (:math:`\xi_1 = 0`) so the bias at :math:`t = 1` reads cleanly.
+
+    Args:
+        n: the number of values. seed: the seed of the noise :math:`\xi_t`. sigma: :math:`\sigma`.
 
     >>> x = demo_signal()
     >>> x.shape, float(x[0]), round(float(x[1:100].mean()), 1), round(float(x[100:].mean()), 1)
@@ -44,21 +48,92 @@ def demo_signal(n: int = 200, *, seed: int = 0, sigma: float = 0.5) -> np.ndarra
     return np.where(t <= SIGNAL_SHIFT, 2.0, 4.0) + noise
 
 
-def ema_demo(beta: float = 0.9, *, corrected: bool = True, n: int = 200, seed: int = 0):
-    r"""The EMA of :func:`demo_signal` for one :math:`\beta`, raw and (optionally) bias-corrected.
+def ema_demo(beta: float = 0.9, *, corrected: bool = True, raw: bool = True, n: int = 200, seed: int = 0):
+    r"""The EMA of :func:`demo_signal` for one :math:`\beta`, raw and bias-corrected, each optional.
 
-    Returns ``(fig, text)``; the text gives the window and the two averages at :math:`t = 1`.
+    Returns ``(fig, text)``; the text gives the window and, at :math:`t = 1`, the value of each
+    average that is drawn (and only those: a hidden line's number is not in the text either).
+
+    Args:
+        beta: the decay :math:`\beta`, in ``[0, 1)``.
+        corrected: draw (and report) the bias-corrected :math:`\hat a_t`.
+        raw: draw (and report) the raw :math:`a_t`.
+        n: the length of the signal. seed: the seed of its noise.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig, text = ema_demo(beta=0.9, corrected=False)
+    >>> print(text)
+    beta = 0.9: window about 10 steps; at t = 1 the raw average is 0.20 (signal mean 2 until t = 100, then 4)
+    >>> plt.close(fig)
     """
     x = demo_signal(n, seed=seed)
-    fig, ax = figures.ema_signal(x, betas=(beta,), corrected=corrected)
+    fig, ax = figures.ema_signal(x, betas=(beta,), corrected=corrected, raw=raw)
     ax.axvline(SIGNAL_SHIFT + 0.5, color="0.7", lw=1)
     ax.set_title(rf"EMA with $\beta = {beta:g}$", fontsize=10)
-    raw, hat = figures.ema_lines(x[:1], beta)
+    raw_1, hat_1 = figures.ema_lines(x[:1], beta)
+    shown = []
+    if raw:
+        shown.append(f"the raw average is {raw_1[0]:.2f}")
+    if corrected:
+        shown.append(f"the corrected one {hat_1[0]:.2f}" if raw else f"the corrected average is {hat_1[0]:.2f}")
+    at_1 = f"; at t = 1 {', '.join(shown)}" if shown else "; no average shown"
     text = (
-        f"beta = {beta:g}: window about {effective_window(beta):.0f} steps; at t = 1 the raw average is "
-        f"{raw[0]:.2f}, the corrected one {hat[0]:.2f} (signal mean 2 until t = {SIGNAL_SHIFT}, then 4)"
+        f"beta = {beta:g}: window about {effective_window(beta):.0f} steps{at_1} "
+        f"(signal mean 2 until t = {SIGNAL_SHIFT}, then 4)"
     )
     return fig, text
+
+
+def short(x: float) -> str:
+    r"""A hyperparameter as a person would write it: 3 significant digits, a decay rate to the digit that counts.
+
+    For :math:`0.9 \le x < 1` what matters is :math:`1 - x`, so that is rounded to 2 significant digits
+    (0.9999 stays 0.9999, not 1); anything else gets 3 significant digits. Slider arithmetic leaves
+    values like 0.8000000000000002 and 10**-0.6: they print as 0.8 and 0.251.
+
+    Args:
+        x: the value (a real number).
+
+    >>> [short(x) for x in (10**-0.6, 0.8000000000000002, 0.999, 0.9999, 0.99, 0.0, 1e-3, 0.5)]
+    ['0.251', '0.8', '0.999', '0.9999', '0.99', '0', '0.001', '0.5']
+    """
+    if isinstance(x, bool) or not isinstance(x, int | float | np.integer | np.floating):
+        raise TypeError(f"x must be a real number, got {type(x).__name__}")
+    x = float(x)
+    if 0.9 <= x < 1:
+        return f"{1 - float(f'{1 - x:.2g}'):.6g}"
+    return f"{x:.3g}"
+
+
+def format_hyper(hyper: dict) -> str:
+    """The keyword arguments of :func:`optimizer_hyper` as one would type them, rounded by :func:`short`.
+
+    Args:
+        hyper: ``{name: value}``; a value may be a tuple of numbers (``betas``).
+
+    >>> format_hyper({"lr": 0.25118864315095796, "betas": (0.8000000000000002, 0.999)})
+    'lr=0.251, betas=(0.8, 0.999)'
+    """
+    if not isinstance(hyper, dict):
+        raise TypeError(f"hyper must be a dict of keyword arguments, got {type(hyper).__name__}")
+
+    def one(value):
+        return f"({', '.join(short(v) for v in value)})" if isinstance(value, tuple) else short(value)
+
+    return ", ".join(f"{name}={one(value)}" for name, value in hyper.items())
+
+
+def loss_text(loss: float, floor: float = figures.LOSS_FLOOR) -> str:
+    """A loss as the figures draw it: 3 significant digits, or "below 1e-12" where the log axis floors it.
+
+    Args:
+        loss: the loss. floor: the floor of :func:`figures.losses` (``figures.LOSS_FLOOR``).
+
+    >>> loss_text(23.6249), loss_text(4.47e-168), loss_text(1e-12)
+    ('23.6', 'below 1e-12', '1e-12')
+    """
+    return f"below {floor:.0e}".replace("e-0", "e-").replace("e+0", "e+") if loss < floor else f"{loss:.3g}"
 
 
 def optimizer_hyper(optimizer: str, lr: float, beta1: float, beta2: float) -> dict:
@@ -66,6 +141,9 @@ def optimizer_hyper(optimizer: str, lr: float, beta1: float, beta2: float) -> di
 
     ``beta1`` is the momentum of "momentum" (it plays the part of Adam's beta1),
     ``beta2`` is RMSprop's decay (torch calls it ``alpha``); plain SGD uses only ``lr``.
+
+    Args:
+        optimizer: a name of ``runs.OPTIMIZERS``. lr, beta1, beta2: the sliders' values.
 
     >>> optimizer_hyper("momentum", 0.01, 0.8, 0.999), optimizer_hyper("RMSprop", 0.01, 0.8, 0.99)
     ({'lr': 0.01, 'momentum': 0.8}, {'lr': 0.01, 'alpha': 0.99})
@@ -75,8 +153,25 @@ def optimizer_hyper(optimizer: str, lr: float, beta1: float, beta2: float) -> di
     return OPTIMIZERS[optimizer].sliders(lr, beta1, beta2)
 
 
+def optimizer_defaults(optimizer: str) -> dict:
+    """The slider values ``optimizer`` starts from (``runs.OPTIMIZERS``): a value for each slider it uses.
+
+    Args:
+        optimizer: a name of ``runs.OPTIMIZERS``.
+
+    >>> optimizer_defaults("RMSprop")
+    {'lr': 0.1, 'beta2': 0.99}
+    """
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {list(OPTIMIZERS)}")
+    return dict(OPTIMIZERS[optimizer].defaults)
+
+
 def active_betas(optimizer: str) -> dict[str, bool]:
     """Which of the two beta sliders ``optimizer`` uses (the panel greys out the other).
+
+    Args:
+        optimizer: a name of ``runs.OPTIMIZERS``.
 
     >>> active_betas("RMSprop"), active_betas("Adam")
     ({'beta1': False, 'beta2': True}, {'beta1': True, 'beta2': True})
@@ -89,86 +184,153 @@ def active_betas(optimizer: str) -> dict[str, bool]:
 def optimizer_demo(
     optimizer: str = "Adam",
     objective: str = "quadratic",
-    lr: float = 0.1,
-    beta1: float = 0.9,
-    beta2: float = 0.999,
+    lr: float | None = None,
+    beta1: float | None = None,
+    beta2: float | None = None,
     steps: int = 200,
     *,
     seed: int = 0,
 ):
     """One optimizer (a name of ``OPTIMIZERS``) on one objective (a name for ``objectives.by_name``).
 
-    Returns ``(fig, text)``: the path on the contours and the loss curve, and a
-    line with the hyperparameters used and the final loss.
+    Returns ``(fig, text)``: the path on the contours and the loss curve, and a line with the
+    hyperparameters used (rounded, :func:`format_hyper`) and the final loss as the plot shows it
+    (:func:`loss_text`); if the path leaves the plotted box, the line says at which step.
+
+    Args:
+        optimizer: a name of ``runs.OPTIMIZERS``. objective: ``"quadratic"``, ``"Rosenbrock"`` or ``"noisy"``.
+        lr, beta1, beta2: the sliders' values; None takes the optimizer's own default
+            (:func:`optimizer_defaults`: RMSprop's rho is 0.99, Adam's beta2 0.999).
+        steps: how many steps to take. seed: the seed of a noisy objective's noise.
 
     >>> import matplotlib
     >>> matplotlib.use("Agg")
-    >>> fig, text = optimizer_demo("Adam", "quadratic", lr=0.1, steps=200)
-    >>> text.split(" -> ")[0]
-    "Adam {'lr': 0.1, 'betas': (0.9, 0.999)} on quadratic: loss 23.6"
+    >>> fig, text = optimizer_demo("Adam", "quadratic", lr=10**-0.6, beta1=0.8000000000000002, steps=200)
+    >>> text.split(": ")[0]
+    'Adam (lr=0.251, betas=(0.8, 0.999)) on quadratic'
     >>> plt.close(fig)
     """
     obj = by_name(objective)
-    hyper = optimizer_hyper(optimizer, lr, beta1, beta2)
+    defaults = optimizer_defaults(optimizer)
+    given = {"lr": lr, "beta1": beta1, "beta2": beta2}
+    values = {name: defaults.get(name) if value is None else value for name, value in given.items()}
+    hyper = optimizer_hyper(optimizer, **values)
     tr = run(optimizer, obj, steps=steps, seed=seed, **hyper)
     fig, _ = figures.comparison(obj, {optimizer: tr})
     taken = len(tr.losses) - 1
     ending = f"diverged after {taken} steps" if tr.diverged else f"in {taken} steps"
-    text = f"{optimizer} {hyper} on {obj.name}: loss {tr.losses[0]:.3g} -> {tr.final_loss:.3g} {ending}"
+    text = (
+        f"{optimizer} ({format_hyper(hyper)}) on {obj.name}: "
+        f"loss {loss_text(tr.losses[0])} -> {loss_text(tr.final_loss)} {ending}"
+    )
+    exit_step = figures.first_exit(obj, tr.path)
+    if exit_step is not None:
+        theta = ", ".join(f"{c:.3g}" for c in tr.path[exit_step])
+        text += f"; the path leaves the plot at step {exit_step} (theta = ({theta}))"
     return fig, text
 
 
-def panel(fn, controls: dict):
+def panel(fn, controls: dict, *, links: dict | None = None):
     """A widget panel around a ``(fig, text)`` function: the controls, then the text, then the figure.
 
-    The figure is shown as a PNG in an ``ipywidgets.Image`` and the text in a
-    ``Label``; moving a control calls ``fn(**values)`` again and replaces both.
-    Nothing is printed or displayed from inside the callback, so there is no
-    output for a notebook runner to capture (or lose) while the panel updates.
+    The figure is shown as a PNG in an ``ipywidgets.Image`` at its own size (one pixel of the PNG per
+    pixel of the page: 100 dpi, so an 8.8-inch figure is 880 pixels wide and its 10-point text is read at about
+    that size; a narrower notebook column shrinks it to fit), and the text in a ``Label``; moving a
+    control calls ``fn(**values)`` again and replaces both. Nothing is printed or displayed from inside
+    the callback, so there is no output for a notebook runner to capture (or lose) while the panel updates.
+
+    Args:
+        fn: ``fn(**{name: control.value})`` returns ``(fig, text)``.
+        controls: ``{name: widget}``, in the order they are shown.
+        links: ``{name: hook}``: when control ``name`` changes, ``hook(new_value)`` returns
+            ``{other_name: value}`` to set on other controls first (an optimizer's own defaults, say);
+            the figure is then drawn once, for all the new values together.
     """
     import ipywidgets as w
 
-    image = w.Image(format="png", layout=w.Layout(width="700px"))
+    image = w.Image(format="png", layout=w.Layout(max_width="100%", height="auto"))
     label = w.Label()
+    busy = [False]
 
     def refresh(_change=None):
+        if busy[0]:
+            return
         fig, text = fn(**{key: control.value for key, control in controls.items()})
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=100)
+        fig.savefig(buf, format="png", dpi=PANEL_DPI)
+        width = round(fig.get_figwidth() * PANEL_DPI)
         plt.close(fig)
         image.value, label.value = buf.getvalue(), text
+        image.layout.width = f"{width}px"
 
-    for control in controls.values():
-        control.observe(refresh, names="value")
+    def linked(hook):
+        def on_change(change):
+            busy[0] = True
+            try:
+                for name, value in hook(change["new"]).items():
+                    controls[name].value = value
+            finally:
+                busy[0] = False
+            refresh()
+
+        return on_change
+
+    links = links or {}
+    unknown = sorted(set(links) - set(controls))
+    if unknown:
+        raise ValueError(f"links names controls that are not in controls: {unknown}")
+    for name, control in controls.items():
+        control.observe(linked(links[name]) if name in links else refresh, names="value")
     refresh()
     return w.VBox([*controls.values(), label, image])
 
 
 def ema_widget():
-    """A slider for beta around :func:`ema_demo` (and a box to hide the corrected line)."""
+    """A slider for beta around :func:`ema_demo`, and boxes to hide the corrected and the raw line."""
     import ipywidgets as w
 
     controls = {
         "beta": w.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="beta", continuous_update=False),
         "corrected": w.Checkbox(value=True, description="corrected"),
+        "raw": w.Checkbox(value=True, description="raw"),
     }
     return panel(ema_demo, controls)
 
 
+#: The learning rates the optimizer panel offers: 1, 2, 3, 5 per decade (0.003 is where SGD on
+#: Rosenbrock starts to diverge).
+LR_CHOICES = (0.001, 0.002, 0.003, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0)
+#: The beta2 (RMSprop's rho) the panel offers: evenly spaced in log(1 - beta2), half a decade apart
+#: (1 - beta2 = 0.1, 0.03, 0.01, ...), each the true value it shows.
+BETA2_CHOICES = (0.9, 0.97, 0.99, 0.997, 0.999, 0.9997, 0.9999)
+
+
+def _choices(values):
+    return [(short(v), v) for v in values]
+
+
 def optimizer_widget():
-    """Dropdowns and sliders around :func:`optimizer_demo`: optimizer, objective, lr, beta1, beta2, steps."""
+    """Dropdowns and sliders around :func:`optimizer_demo`: optimizer, objective, lr, beta1, beta2, steps.
+
+    Choosing an optimizer moves its sliders to its own defaults (:func:`optimizer_defaults`) and
+    greys out the betas it does not use. The learning rate and beta2 are chosen from
+    :data:`LR_CHOICES` and :data:`BETA2_CHOICES`, evenly spaced on a log scale (of lr, of 1 - beta2).
+    """
     import ipywidgets as w
 
-    slider = dict(continuous_update=False, readout_format=".3f")
+    start = optimizer_defaults("Adam")
+    slider = dict(continuous_update=False)
     controls = {
         "optimizer": w.Dropdown(options=list(OPTIMIZERS), value="Adam", description="optimizer"),
         "objective": w.Dropdown(
             options=["quadratic", "Rosenbrock", "noisy"], value="quadratic", description="objective"
         ),
-        "lr": w.FloatLogSlider(value=0.1, base=10, min=-3, max=0, step=0.1, description="lr", **slider),
-        "beta1": w.FloatSlider(value=0.9, min=0.0, max=0.99, step=0.01, description="beta1", **slider),
-        "beta2": w.FloatSlider(
-            value=0.999, min=0.9, max=0.9999, step=0.0001, description="beta2", **{**slider, "readout_format": ".4f"}
+        "lr": w.SelectionSlider(options=_choices(LR_CHOICES), value=start["lr"], description="lr", **slider),
+        "beta1": w.FloatSlider(
+            value=start["beta1"], min=0.0, max=0.99, step=0.01, description="beta1", readout_format=".2f", **slider
+        ),
+        "beta2": w.SelectionSlider(
+            options=_choices(BETA2_CHOICES), value=start["beta2"], description="beta2", **slider
         ),
         "steps": w.IntSlider(value=200, min=10, max=1000, step=10, description="steps", continuous_update=False),
     }
@@ -179,4 +341,4 @@ def optimizer_widget():
 
     controls["optimizer"].observe(grey_out_unused, names="value")
     grey_out_unused()
-    return panel(optimizer_demo, controls)
+    return panel(optimizer_demo, controls, links={"optimizer": optimizer_defaults})
