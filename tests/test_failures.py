@@ -287,8 +287,10 @@ def test_tiny_gradient_step():
 
 
 def test_counterexample_beta2():
-    assert ex.check_counterexample_beta2(1 / (1 + 3**2)).ok is True
-    for answer, text in [(1 / 9, "1 / C**2"), (0.9, "1 - beta2"), (0.25, "squared"), (0.5, "Theorem 1")]:
+    assert ex.check_counterexample_beta2(1 / (1 + 4**2)).ok is True
+    assert ex.check_counterexample_beta2(0.0588).ok is True  # four digits are enough
+    assert ex.check_counterexample_beta2(0.1).ok is False  # the lesson's own C = 3, not the exercise's
+    for answer, text in [(1 / 16, "1 / C**2"), (16 / 17, "1 - beta2"), (0.2, "squared"), (0.5, "Theorem 1")]:
         wrong = ex.check_counterexample_beta2(answer)
         assert wrong.ok is False and text in wrong.message, answer
     assert ex.check_counterexample_beta2(None).ok is None

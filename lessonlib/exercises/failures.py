@@ -1,7 +1,7 @@
 """Checks for notebook 07 (when Adam fails, and the knobs people turn).
 
->>> check_counterexample_beta2(0.1)
-✓ beta2 for C = 3 = 0.1 is right.
+>>> check_counterexample_beta2(1 / 17)
+✓ beta2 for C = 4 = 0.05882352941 is right.
 >>> check_memory_steps(...)
 … steps until 0.95**k <= 0.01: not answered yet. Replace the ... with your answer and run the cell again.
 """
@@ -17,7 +17,7 @@ from lessonlib.optim.adam import adam_step
 # Exercise 1: Adam's first step, in units of lr, for a tiny gradient with fastai's eps (betas at torch's defaults)
 TINY_G, TINY_EPS = 1e-7, 1e-5
 # Exercise 2: the large gradient of Reddi, Kale & Kumar's counterexample
-COUNTER_C = 3.0
+COUNTER_C = 4.0
 # Exercise 3: how long v keeps a gradient: the first k with beta2**k <= SHARE
 MEMORY_BETA2, SHARE = 0.95, 0.01
 
@@ -43,7 +43,7 @@ def check_tiny_gradient_step(answer) -> Result:
 
 
 def check_counterexample_beta2(answer) -> Result:
-    """Exercise 2: the beta2 of Reddi, Kale & Kumar's counterexample for C = 3."""
+    """Exercise 2: the beta2 of Reddi, Kale & Kumar's counterexample for C = 4 (the lesson itself runs C = 3)."""
     expected = counterexample_beta2(COUNTER_C)
     hint = "Theorem 1 uses beta2 = 1 / (1 + C**2)."
     if _near(answer, 1 / COUNTER_C**2):
@@ -52,7 +52,7 @@ def check_counterexample_beta2(answer) -> Result:
         hint = "That is 1 - beta2, the weight of the newest g**2; the question asks for beta2 itself."
     elif _near(answer, 1 / (1 + COUNTER_C)):
         hint = "C enters squared: 1 / (1 + C**2)."
-    return check_value(f"beta2 for C = {COUNTER_C:g}", answer, expected=expected, rtol=1e-9, hint=hint)
+    return check_value(f"beta2 for C = {COUNTER_C:g}", answer, expected=expected, rtol=1e-3, hint=hint)
 
 
 def check_memory_steps(answer) -> Result:
