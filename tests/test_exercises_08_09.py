@@ -16,10 +16,12 @@ from lessonlib.exercises import pytorch as ex
     [
         (cost.check_adam_state_gb, 12.0, 24.0, "two tensors (m and v) per parameter"),
         (cost.check_fastest_step_ms, 7.0, 2.0, "seven float32 numbers"),
+        (cost.check_recipe_bytes, 10 + 8 / 2048, 10.0, "also keeps its scale"),
+        (cost.check_zero1_state_gb, 10.5, 84.0, "splits it evenly across the 8 ranks"),
         (ex.check_warmup_cosine, 0.5 * (1 + math.cos(math.pi * 0.25)), 0.25, "fraction of that part already done"),
         (ex.check_clipped_entry, 0.4, 1.0, "does not cap each entry at max_norm"),
     ],
-    ids=["state-gb", "fastest-step", "warmup-cosine", "clipped-entry"],
+    ids=["state-gb", "fastest-step", "recipe-bytes", "zero1-gb", "warmup-cosine", "clipped-entry"],
 )
 def test_check(check, right, wrong, hint):
     ok = check(right)
@@ -40,3 +42,61 @@ def test_expected_values_come_from_the_numbers_in_the_exercises():
     assert ex.check_clipped_entry(2.0 / (5.0 + 1e-6))
     assert not ex.check_warmup_cosine(325 / 100)  # as if still warming up
     assert not ex.check_clipped_entry(2.0 / math.sqrt(5.0))
+
+
+def test_the_cost_exercises_recognise_their_slips():
+    # 8-bit states: 2 + 2 (16-bit weights, gradients) + 4 (master) + 1 + 1 (m, v) + 2 * 4 / 2048 (scales)
+    assert "master copy" in cost.check_recipe_bytes(6 + 8 / 2048).message  # without the master weights
+    assert "m and v alone" in cost.check_recipe_bytes(2 + 8 / 2048).message
+    # ZeRO-1 on 8 ranks, 7e9 parameters: 12 bytes (master, m, v) / 8 = 10.5 GB; m and v only would be 7
+    assert "three float32 numbers" in cost.check_zero1_state_gb(7.0).message
+    assert "everything a rank keeps" in cost.check_zero1_state_gb(7e9 * (2 + 2 + 12 / 8) / 1e9).message
+    assert not cost.check_zero1_state_gb(12.0)
+    assert cost.check_zero1_state_gb(7e9 * 12 / 8 / 1e9)
+
+
+def right_zero_bytes_per_rank(n_params, n_ranks, stage):
+    """Written from the ZeRO paper: 2 + 2 + K bytes (K = 12), sharded from stage 3, 2 and 1 on."""
+    weights = 2 * n_params / (n_ranks if stage >= 3 else 1)
+    gradients = 2 * n_params / (n_ranks if stage >= 2 else 1)
+    optimizer = 12 * n_params / (n_ranks if stage >= 1 else 1)
+    return weights, gradients, optimizer
+
+
+def test_the_zero_function_exercise_accepts_a_right_function():
+    result = cost.check_zero_bytes_per_rank(right_zero_bytes_per_rank)
+    assert result.ok is True and "24 cases" in result.message
+    assert "38.5 GB per rank" in result.message and "10.5 GB of optimizer state" in result.message  # 7e9 / 8 ranks
+
+
+@pytest.mark.parametrize(
+    "fn, hint",
+    [
+        (lambda n, r, s: tuple(x / (r if s >= 1 else 1) for x in (2 * n, 2 * n, 12 * n)), "divides everything"),
+        (lambda n, r, s: (2 * n / (r if s >= 2 else 1), 2 * n / (r if s >= 1 else 1), 12 * n / (r if s >= 1 else 1)),
+         "one off"),
+        (lambda n, r, s: (2 * n / (r if s >= 3 else 1), 2 * n / (r if s >= 2 else 1), 8 * n / (r if s >= 1 else 1)),
+         "master weights"),
+        (lambda n, r, s: (2 * n, 2 * n / (r if s >= 2 else 1), 12 * n / (r if s >= 1 else 1)),
+         "the bytes of weights are wrong for n_params=7e+09, n_ranks=8, stage=3"),  # stage 3 forgotten
+        (lambda n, r, s: 16 * n, "return three numbers"),
+        (lambda n, r: 0, "raised TypeError"),
+    ],
+    ids=["every-stage", "one-off", "no-master", "stage-3", "one-number", "signature"],
+)  # fmt: skip
+def test_the_zero_function_exercise_names_the_slip(fn, hint):
+    result = cost.check_zero_bytes_per_rank(fn)
+    assert result.ok is False and result.message.startswith("✗") and hint in result.message
+
+
+def test_the_zero_function_exercise_template_is_unanswered():
+    def zero_bytes_per_rank(n_params, n_ranks, stage):
+        weights = ...
+        gradients = ...
+        optimizer = ...
+        return weights, gradients, optimizer
+
+    assert cost.check_zero_bytes_per_rank(zero_bytes_per_rank).ok is None
+    assert cost.check_zero_bytes_per_rank(...).ok is None
+    with pytest.raises(TypeError, match="your function"):
+        cost.check_zero_bytes_per_rank(3)

@@ -104,14 +104,87 @@ def test_recovery_steps_solves_its_equation():
 
 
 def test_bytes_per_parameter_adds_up_its_parts():
+    # 8-bit states (Dettmers et al. 2022): 2 + 2 + 4 (master) + 1 (m) + 1 (v) + two float32 scales per 2048 numbers
     assert {s: th.bytes_per_parameter(s) for s in th.BYTES_PER_PARAMETER} == {
         "float32": 16,
         "autocast": 16,
         "mixed": 16,
+        "8-bit states": 10 + 8 / 2048,
     }
     assert th.BYTES_PER_PARAMETER["mixed"]["master weights"] == 4
+    assert th.QUANT_BLOCK == 2048  # the paper's block size
     with pytest.raises(ValueError, match="unknown scheme"):
         th.bytes_per_parameter("int8")
+
+
+def test_traced_bytes_sees_numpy_buffers_and_the_peak_of_temporaries():
+    n = 2**18
+    kept, peak = th.traced_bytes(lambda: np.ones(n))  # held until measured: 8 bytes per float64
+    assert 8 * n <= kept < 8 * n + 4096 and peak >= kept
+
+    def temporary():
+        a = np.ones(n)
+        del a
+
+    kept, peak = th.traced_bytes(temporary)
+    assert kept < 4096 and 8 * n <= peak < 8 * n + 4096
+    theta = np.zeros(n, dtype=np.float32)
+    kept, _ = th.traced_bytes(lambda: ll.Adam([theta]))  # m and v, float32: 8 bytes per parameter
+    assert 8 * n <= kept < 8 * n + 8192
+
+
+# ZeRO per rank, mixed precision (16-bit weights and gradients, K = 12 bytes of optimizer state), worked by hand
+# from the ZeRO paper's formulas: stage 0: 16 Psi; stage 1: (4 + 12 / Nd) Psi; stage 2: (2 + 14 / Nd) Psi;
+# stage 3: 16 Psi / Nd.
+@pytest.mark.parametrize(
+    "stage, parts",
+    [(0, (2.0, 2.0, 12.0)), (1, (2.0, 2.0, 1.5)), (2, (2.0, 0.25, 1.5)), (3, (0.25, 0.25, 1.5))],
+)
+def test_zero_parts_per_rank_shards_one_more_kind_per_stage(stage, parts):
+    got = th.zero_parts_per_rank(1, 8, stage)
+    assert tuple(got.values()) == parts and list(got) == ["weights", "gradients", "optimizer"]
+    assert th.zero_bytes_per_rank(7e9, 8, stage) == pytest.approx(7e9 * sum(parts), rel=1e-15)
+
+
+def test_zero_bytes_per_rank_other_recipes_and_one_rank():
+    assert th.zero_bytes_per_rank(1e9, 1, 3) == th.zero_bytes_per_rank(1e9, 1, 0) == 16e9  # one rank: nothing to share
+    # float32: the master copy is the weights; the optimizer's kind is m and v (8 bytes)
+    assert th.zero_parts_per_rank(1, 4, 1, "float32") == {"weights": 4.0, "gradients": 4.0, "optimizer": 2.0}
+    # 8-bit states: master (4) + m, v (1 + 1) + scales (8 / 2048) are the optimizer's
+    assert th.zero_parts_per_rank(1, 2, 1, "8-bit states")["optimizer"] == pytest.approx((6 + 8 / 2048) / 2)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: th.zero_bytes_per_rank(1e9, 0, 1), "n_ranks"),
+        (lambda: th.zero_bytes_per_rank(-1, 8, 1), "n_params"),
+        (lambda: th.zero_bytes_per_rank(1e9, 8, 4), "stage"),
+        (lambda: th.zero_bytes_per_rank(1e9, 8, True), "stage"),
+        (lambda: th.zero_bytes_per_rank(1e9, 8, 1, "int4"), "unknown scheme"),
+        (lambda: th.comm_bytes_per_rank(1e9, 8, -1), "stage"),
+        (lambda: th.comm_bytes_per_rank(1e9, 0.5, 1), "n_ranks"),
+    ],
+)
+def test_zero_helpers_refuse_bad_input(call, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        call()
+
+
+def test_zero_helpers_refuse_a_string_for_a_number():
+    with pytest.raises(TypeError, match="n_params"):
+        th.zero_bytes_per_rank("7e9", 8, 1)
+
+
+def test_comm_bytes_per_rank_counts_ring_passes():
+    # a ring all-reduce of Psi numbers: reduce-scatter + all-gather, each (Nd - 1) / Nd of Psi from every rank
+    psi, nd = 7e9, 8
+    all_reduce = 2 * (nd - 1) / nd * psi * 2  # 16-bit numbers
+    for stage in (0, 1, 2):
+        assert th.comm_bytes_per_rank(psi, nd, stage) == pytest.approx(all_reduce, rel=1e-15)
+    assert th.comm_bytes_per_rank(psi, nd, 3) == pytest.approx(1.5 * all_reduce, rel=1e-15)
+    assert th.comm_bytes_per_rank(psi, 1, 3) == 0.0  # nothing to send to nobody
+    assert th.comm_bytes_per_rank(1, 2, 0, itemsize=4) == 4.0
 
 
 @pytest.mark.parametrize("dtype, itemsize", [(torch.float32, 4), (torch.float64, 8), (torch.bfloat16, 2)])
@@ -158,3 +231,43 @@ def test_median_seconds_measures_real_time_on_the_cpu():
 
     assert 0.009 <= th.median_seconds(lambda: time.sleep(0.01), repeat=3, warmup=0) < 0.5
     th.synchronize("cpu")  # a no-op on the CPU, but it must accept it
+
+
+# ----------------------------------------------------------------------------- four implementations
+
+
+def test_adam_steppers_start_from_the_same_arrays_and_take_the_same_step():
+    n = 1000
+    steppers = th.adam_steppers(n, seed=3)
+    assert list(steppers) == list(th.STEP_IMPLEMENTATIONS)
+    start = np.random.default_rng(3).standard_normal(n).astype(np.float32)
+    g = np.random.default_rng(3).standard_normal(2 * n).astype(np.float32)[n:]  # the second draw is the gradient
+    for s in steppers.values():
+        assert s.theta.dtype == np.float32 and np.array_equal(s.theta, start)
+    for s in steppers.values():
+        for _ in range(5):
+            s.step()
+    # five steps of a constant gradient: m_hat = g and v_hat = g^2 exactly, so each step is lr * g / (|g| + eps)
+    expected = start.astype(np.float64) - 5 * 1e-3 * g / (np.abs(g) + 1e-8)
+    for name, s in steppers.items():
+        assert np.max(np.abs(s.theta - expected)) < 1e-5, name
+        assert not np.array_equal(s.theta, start)
+
+
+def test_adam_steppers_refuse_unknown_names_and_bad_sizes():
+    with pytest.raises(ValueError, match="unknown implementations"):
+        th.adam_steppers(10, implementations=("numpy",))
+    with pytest.raises(ValueError, match="n"):
+        th.adam_steppers(0)
+
+
+def test_time_adam_steps_times_every_implementation_at_every_size():
+    result = th.time_adam_steps([256, 1024], repeat=2, warmup=1, bandwidth=1e9)
+    assert result.ns == (256, 1024) and set(result.seconds) == set(th.STEP_IMPLEMENTATIONS)
+    for impl, seconds in result.seconds.items():
+        assert seconds.shape == (2,) and np.all(seconds > 0)
+        share = result.share(impl)
+        np.testing.assert_allclose(share, 28 * np.array([256, 1024]) / seconds / 1e9, rtol=1e-12)
+    np.testing.assert_allclose(result.floor(), 28 * np.array([256, 1024]) / 1e9, rtol=1e-12)
+    with pytest.raises(ValueError, match="empty"):
+        th.time_adam_steps([])

@@ -1,0 +1,214 @@
+r"""Lesson 08: what 16-bit and 8-bit numbers do to Adam, as functions that tests can check.
+
+- **rounding**: :func:`spacing` (the gap between a number and the next one in a dtype);
+  :func:`stochastic_round`, float32 to bfloat16 rounding up or down at random so that the mean is
+  exact; :func:`repeated_updates`, the same small update applied many times to a bfloat16
+  parameter, to a float32 master copy, and with stochastic rounding;
+- **loss scaling**: :func:`clip_with_scaler`, what ``clip_grad_norm_`` sees and what the optimizer
+  receives, with ``GradScaler``'s ``unscale_`` before clipping or without it;
+- **8-bit states**: :func:`blockwise_quantize` and :func:`blockwise_dequantize`, block-wise absmax
+  quantization to int8 (Dettmers et al. 2022, with a linear code in place of their dynamic one:
+  the bytes are the same).
+
+>>> float(spacing(1.0, torch.bfloat16)), float(spacing(1.0, torch.float16))
+(0.0078125, 0.0009765625)
+>>> x, generator = torch.full((100_000,), 1.001), torch.Generator().manual_seed(0)
+>>> float(x.to(torch.bfloat16)[0]), round(float(stochastic_round(x, generator=generator).float().mean()), 4)
+(1.0, 1.001)
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from lessonlib.course.pytorch import QUANT_BLOCK
+
+#: The dtypes :func:`spacing` knows.
+FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def spacing(x, dtype: torch.dtype) -> torch.Tensor:
+    """The gap between ``x`` (rounded to ``dtype``) and the next larger number of ``dtype``, in float64.
+
+    A number added to ``x`` and rounded to nearest is lost (the sum rounds back to ``x``) when it is
+    smaller than half this gap.
+
+    Args:
+        x: a number or a tensor. dtype: one of :data:`FLOAT_DTYPES`.
+    """
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"Invalid dtype: {dtype} (allowed: {', '.join(map(str, FLOAT_DTYPES))})")
+    x = torch.as_tensor(x).to(dtype)
+    return (torch.nextafter(x, torch.full_like(x, math.inf)) - x).double()
+
+
+def stochastic_round(x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Round float32 ``x`` to bfloat16 up or down at random, with the probabilities that make the mean exact.
+
+    A bfloat16 number is the top 16 bits of a float32 one, so cutting off the low 16 bits rounds
+    towards zero. Adding a random integer from 0 to :math:`2^{16} - 1` to those bits first carries
+    into the kept bits with probability equal to how far :math:`|x|` lies between its two
+    neighbours: :math:`x` lies 30% of the way from :math:`a` to :math:`b`, it becomes :math:`b` 30% of the
+    time, and on average exactly :math:`x`. (A number within one bfloat16 gap of the largest
+    float32 may round to infinity; nan stays nan.)
+
+    Args:
+        x: a float32 tensor. generator: a ``torch.Generator`` for the random bits (the global one if None).
+    """
+    if not isinstance(x, torch.Tensor) or x.dtype != torch.float32:
+        raise TypeError(f"x must be a float32 tensor, got {getattr(x, 'dtype', type(x).__name__)}")
+    bits = x.contiguous().view(torch.int32)
+    noise = torch.randint(0, 1 << 16, x.shape, dtype=torch.int32, generator=generator, device=x.device)
+    return ((bits + noise) & -(1 << 16)).view(torch.float32).to(torch.bfloat16)  # exact: low bits are zero
+
+
+def _check_int(name: str, value, *, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}: {value!r}")
+    if value < low:
+        raise ValueError(f"Invalid {name}: {value} (allowed: {name} >= {low})")
+    return int(value)
+
+
+def _check_finite(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise TypeError(f"{name} must be a finite real number, got {type(value).__name__}: {value!r}")
+    return float(value)
+
+
+#: The three ways :func:`repeated_updates` keeps the parameter.
+UPDATE_MODES = ("bfloat16", "float32 master", "stochastic rounding")
+
+
+def repeated_updates(
+    theta0: float, update: float, steps: int, *, copies: int = 1, seed: int = 0
+) -> dict[str, np.ndarray]:
+    r"""Apply :math:`\theta \leftarrow \theta - u` ``steps`` times; return :math:`\theta_0, \dots, \theta_T` per mode.
+
+    Each value is an array of shape ``(steps + 1,)``, except stochastic rounding's, of shape
+    ``(steps + 1, copies)``: ``copies`` independent runs, with independent random bits.
+
+    - ``"bfloat16"``: the parameter is stored in bfloat16 and each result rounded to nearest;
+    - ``"float32 master"``: a float32 copy is updated, and the bfloat16 weights the model would use are
+      rounded from it (the values returned are those bfloat16 weights);
+    - ``"stochastic rounding"``: stored in bfloat16, each result rounded with :func:`stochastic_round`.
+
+    Args:
+        theta0: :math:`\theta_0`. update: :math:`u = \alpha \cdot` (the optimizer's step), the same every step.
+        steps: :math:`T \ge 1`. copies: runs of stochastic rounding (>= 1).
+        seed: the seed of the random bits of stochastic rounding.
+    """
+    theta0, update, steps = _check_finite("theta0", theta0), _check_finite("update", update), _check_int("steps", steps)
+    copies = _check_int("copies", copies)
+    generator = torch.Generator().manual_seed(seed)
+    bf16 = torch.tensor([theta0], dtype=torch.bfloat16)
+    master = torch.tensor([theta0], dtype=torch.float32)
+    sr = bf16.repeat(copies)
+    out = {mode: np.empty(steps + 1) for mode in UPDATE_MODES[:2]} | {UPDATE_MODES[2]: np.empty((steps + 1, copies))}
+    for t in range(steps + 1):
+        if t:
+            bf16 = bf16 - update  # bfloat16 minus a Python float: computed, then rounded to nearest bfloat16
+            master = master - update
+            sr = stochastic_round(sr.float() - update, generator=generator)
+        out["bfloat16"][t] = float(bf16)
+        out["float32 master"][t] = float(master.to(torch.bfloat16))
+        out["stochastic rounding"][t] = sr.double().numpy()
+    return out
+
+
+@dataclass(frozen=True)
+class Clipping:
+    """What one step with ``GradScaler`` and ``clip_grad_norm_`` did (norms are 2-norms of all gradients together)."""
+
+    seen: float  # the norm clip_grad_norm_ measured (and returned)
+    stepped: float  # the norm of the gradient the optimizer stepped with
+    true: float  # the norm of the gradient of the loss itself, unscaled and unclipped
+    scale: float  # the loss scale
+
+
+def clip_with_scaler(unscale_first: bool, *, max_norm: float = 1.0, scale: float = 2.0**16, seed: int = 0) -> Clipping:
+    """One AdamW step of a small linear model with ``torch.amp.GradScaler`` and gradient clipping, on the CPU.
+
+    The loss is multiplied by ``scale`` before ``backward`` (``scaler.scale(loss)``), so every
+    gradient is ``scale`` times too large until ``scaler.unscale_(optimizer)`` divides it back.
+    ``unscale_first=True`` is the documented order (``unscale_``, then ``clip_grad_norm_``, then
+    ``scaler.step``); ``False`` clips the scaled gradients, and ``scaler.step`` unscales them after.
+
+    Args:
+        unscale_first: call ``scaler.unscale_`` before clipping. max_norm: the clipping threshold.
+        scale: the loss scale (GradScaler's ``init_scale``; its default is :math:`2^{16}`). seed: the data.
+    """
+    if not isinstance(unscale_first, bool):
+        raise TypeError(f"unscale_first must be a bool, got {type(unscale_first).__name__}")
+    max_norm, scale = _check_finite("max_norm", max_norm), _check_finite("scale", scale)
+    if max_norm <= 0 or scale <= 0:
+        raise ValueError(f"Invalid max_norm={max_norm}, scale={scale} (allowed: both > 0)")
+    generator = torch.Generator().manual_seed(seed)
+    model = nn.Linear(4, 1)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=generator))
+    x, y = torch.randn(16, 4, generator=generator), torch.randn(16, 1, generator=generator)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    scaler = torch.amp.GradScaler("cpu", init_scale=scale)
+    loss = nn.functional.mse_loss(model(x), y)
+    true = float(
+        torch.linalg.vector_norm(
+            torch.cat([g.flatten() for g in torch.autograd.grad(loss, model.parameters(), retain_graph=True)])
+        )
+    )
+    scaler.scale(loss).backward()
+    if unscale_first:
+        scaler.unscale_(opt)
+    seen = float(nn.utils.clip_grad_norm_(model.parameters(), max_norm))
+    scaler.step(opt)  # unscales first if unscale_ was not called; then opt.step()
+    scaler.update()
+    stepped = float(torch.linalg.vector_norm(torch.cat([p.grad.flatten() for p in model.parameters()])))
+    return Clipping(seen=seen, stepped=stepped, true=true, scale=scale)
+
+
+def blockwise_quantize(x: torch.Tensor, block_size: int = QUANT_BLOCK) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""8-bit block-wise quantization of a float32 tensor: (int8 codes, one float32 scale per block).
+
+    ``x`` is cut into blocks of ``block_size`` elements (the last may be shorter); each block is
+    divided by its largest :math:`|x|` (its scale, kept in float32) and each element rounded to one of
+    the 255 levels :math:`k/127`, :math:`k = -127 \dots 127`. Storage: one byte per element plus four
+    per block. Dettmers et al. (2022) map to a non-linear "dynamic" code instead of these even
+    levels, more precise for small values; it takes the same bytes.
+
+    Args:
+        x: a float32 tensor (flattened). block_size: elements per block (>= 1).
+    """
+    if not isinstance(x, torch.Tensor) or x.dtype != torch.float32:
+        raise TypeError(f"x must be a float32 tensor, got {getattr(x, 'dtype', type(x).__name__)}")
+    block_size = _check_int("block_size", block_size)
+    flat = x.flatten()
+    pad = -flat.numel() % block_size
+    blocks = torch.cat([flat, flat.new_zeros(pad)]).view(-1, block_size)
+    scales = blocks.abs().amax(dim=1)
+    safe = torch.where(scales > 0, scales, torch.ones_like(scales))  # an all-zero block: codes 0
+    codes = torch.round(blocks / safe[:, None] * 127).to(torch.int8).flatten()[: flat.numel()]
+    return codes, scales
+
+
+def blockwise_dequantize(codes: torch.Tensor, scales: torch.Tensor, block_size: int = QUANT_BLOCK) -> torch.Tensor:
+    """The float32 values :func:`blockwise_quantize` stored: code / 127 times its block's scale (flattened).
+
+    Args:
+        codes: the int8 codes. scales: the float32 scale of each block. block_size: as when quantizing.
+    """
+    block_size = _check_int("block_size", block_size)
+    if codes.dtype != torch.int8 or scales.dtype != torch.float32:
+        raise TypeError(f"codes must be int8 and scales float32, got {codes.dtype} and {scales.dtype}")
+    if scales.numel() != -(-codes.numel() // block_size):
+        raise ValueError(
+            f"scales has {scales.numel()} blocks; {codes.numel()} codes make {-(-codes.numel() // block_size)}"
+        )
+    block = torch.arange(codes.numel()) // block_size
+    return codes.float() / 127 * scales[block]

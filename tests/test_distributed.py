@@ -1,0 +1,160 @@
+"""lessonlib.course.zero_demo: ZeRO stage 1 on two gloo processes, bounded in time, and no process left behind.
+
+The real run takes most of this file's time (two processes importing torch, about 10 to 30 s on two busy
+cores); the failure paths use stand-in rank scripts that start in milliseconds.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from lessonlib.course import zero_demo
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, dead but not yet reaped by its parent, does not count)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True  # no /proc (macOS): os.kill found it
+    return state != "Z"
+
+
+def gone(pids: list[int], within: float = 5.0) -> bool:
+    """Whether every process in ``pids`` has died within ``within`` seconds (SIGKILL takes a moment to land)."""
+    deadline = time.time() + within
+    while any(alive(pid) for pid in pids) and time.time() < deadline:
+        time.sleep(0.05)
+    return not any(alive(pid) for pid in pids)
+
+
+def test_zero1_matches_plain_adamw_and_halves_the_state():
+    start = time.perf_counter()
+    run = zero_demo.run(2)
+    assert time.perf_counter() - start < 60 and run.seconds < 60
+    assert run.world_size == 2 and run.backend == "gloo" and [r["rank"] for r in run.ranks] == [0, 1]
+    # 8 -> 64 -> 64 -> 64 -> 1: weights 512, 4096, 4096, 64 and biases 64, 64, 64, 1 = 8,961 parameters
+    sizes = [p.numel() for p in zero_demo.make_model().parameters()]
+    assert sum(sizes) == 8 * 64 + 64 + 64 * 64 + 64 + 64 * 64 + 64 + 64 + 1 == 8961
+    # plain AdamW on every rank: m and v of every parameter (8 bytes in float32) and a float32 step per tensor
+    for r in run.ranks:
+        assert r["plain_state_bytes"] == 8 * 8961 + 4 * 8
+    # sorted-greedy by hand: 4096 -> rank 0, 4096 -> rank 1, 512 -> rank 0 (4096 < 4608 afterwards: the rest
+    # go to rank 1): rank 0 owns 4608 parameters in 2 tensors, rank 1 owns 4353 in 6
+    assert [(r["zero_params"], r["zero_tensors"]) for r in run.ranks] == [(4608, 2), (4353, 6)]
+    assert [r["zero_state_bytes"] for r in run.ranks] == [8 * 4608 + 4 * 2, 8 * 4353 + 4 * 6]
+    assert zero_demo.expected_shares(sizes, 2) == [4608, 4353]
+    shares = [r["zero_state_bytes"] / r["plain_state_bytes"] for r in run.ranks]
+    assert all(0.45 < s < 0.55 for s in shares) and sum(shares) == pytest.approx(1.0)
+    # parity: the same AdamW step per tensor, computed by its owner and broadcast, is bit for bit plain AdamW's
+    assert all(r["largest_difference"] == 0.0 for r in run.ranks)
+    # and one process on whole batches agrees to float32 rounding (two half-batch means, averaged)
+    reference = zero_demo.train_one_process()
+    assert run.deviation_from(reference) < 1e-5
+    assert [w.numel() for w in run.weights] == sizes
+    # the run trained: the weights moved from where they started
+    start_weights = [p.detach() for p in zero_demo.make_model().parameters()]
+    assert run.deviation_from(start_weights) > 1e-3
+
+
+def fake_rank(tmp_path: Path, body: str) -> str:
+    """A stand-in for zero_demo.py: records its pid (and its child's), then runs ``body``."""
+    script = tmp_path / "fake_rank.py"
+    script.write_text(
+        textwrap.dedent(f"""
+        import os, subprocess, sys, time
+        rank = int(os.environ["RANK"])
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        with open({str(tmp_path)!r} + f"/pids-{{rank}}.tmp", "w") as f:
+            f.write(f"{{os.getpid()}} {{child.pid}}")
+        os.replace({str(tmp_path)!r} + f"/pids-{{rank}}.tmp", {str(tmp_path)!r} + f"/pids-{{rank}}")  # all or nothing
+        """)
+        + textwrap.dedent(body)
+    )
+    return str(script)
+
+
+def recorded_pids(tmp_path: Path, world_size: int) -> list[int]:
+    deadline = time.time() + 10
+    while not all((tmp_path / f"pids-{r}").exists() for r in range(world_size)) and time.time() < deadline:
+        time.sleep(0.05)
+    missing = [r for r in range(world_size) if not (tmp_path / f"pids-{r}").exists()]
+    assert not missing, f"ranks {missing} were killed before they recorded their pids: the machine is too slow"
+    return [int(x) for r in range(world_size) for x in (tmp_path / f"pids-{r}").read_text().split()]
+
+
+def test_a_failing_rank_stops_the_run_and_every_process_is_killed(tmp_path, monkeypatch):
+    # rank 1 fails at once; rank 0 hangs, as a rank waiting for it in a collective would
+    script = fake_rank(tmp_path, """
+        time.sleep(0.5)
+        if rank == 1:
+            print("rank 1 gives up", flush=True)
+            sys.exit(3)
+        time.sleep(120)
+    """)  # fmt: skip
+    monkeypatch.setattr(zero_demo, "__file__", script)
+    start = time.perf_counter()
+    with pytest.raises(RuntimeError, match=r"(?s)failed.*rank 1 \(exit code 3\).*rank 1 gives up"):
+        zero_demo.run(2, timeout=30)
+    assert time.perf_counter() - start < 15  # it did not wait for the timeout
+    pids = recorded_pids(tmp_path, 2)
+    assert len(pids) == 4 and gone(pids)  # both ranks and the child each one started
+
+
+def test_a_run_past_its_timeout_is_killed(tmp_path, monkeypatch):
+    script = fake_rank(tmp_path, "time.sleep(120)\n")
+    monkeypatch.setattr(zero_demo, "__file__", script)
+    start = time.perf_counter()
+    with pytest.raises(TimeoutError, match="within 8 s"):  # long enough for both to start and record their pids
+        zero_demo.run(2, timeout=8)
+    assert time.perf_counter() - start < 15
+    pids = recorded_pids(tmp_path, 2)
+    assert len(pids) == 4 and gone(pids)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"world_size": 0}, "world_size"),
+        ({"world_size": True}, "world_size"),
+        ({"batch": 63}, "batch"),
+        ({"backend": "mpi"}, "backend"),
+        ({"timeout": 0}, "timeout"),
+    ],
+)
+def test_run_refuses_bad_arguments_before_starting_anything(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        zero_demo.run(**kwargs)
+
+
+@pytest.mark.skipif(torch.cuda.device_count() >= 2, reason="this machine has the GPUs nccl needs")
+def test_nccl_needs_one_gpu_per_rank():
+    with pytest.raises(ValueError, match="CUDA devices"):
+        zero_demo.run(2, backend="nccl")
+
+
+def test_helpers_of_the_demonstration():
+    assert zero_demo.expected_shares([5, 4, 3, 3], 2) == [8, 7]  # 5 -> r0, 4 -> r1, 3 -> r1, 3 -> r0
+    assert zero_demo.expected_shares([1, 1, 1], 4) == [1, 1, 1, 0]
+    with pytest.raises(ValueError, match="world_size"):
+        zero_demo.expected_shares([1], 0)
+    x, y = zero_demo.make_data(steps=3, batch=4)
+    assert x.shape == (3, 4, 8) and y.shape == (3, 4, 1)
+    assert torch.equal(zero_demo.make_data(steps=3, batch=4)[0], x)  # seeded: every rank draws the same batches
+    model = zero_demo.make_model()
+    opt = torch.optim.AdamW(model.parameters())
+    model(x[0]).sum().backward()
+    opt.step()
+    assert zero_demo.state_bytes(opt) == 8 * 8961 + 4 * 8
+    with pytest.raises(ValueError, match="reference"):
+        zero_demo.ZeroRun("gloo", 2, 1, [], [torch.zeros(1)], 0.0).deviation_from([])
