@@ -106,6 +106,18 @@ def slide_type(cell) -> str:
     return "-"
 
 
+def merged_streams(outputs):
+    """One output per run of stdout (or stderr) chunks: how a kernel splits a long print varies with the load."""
+    merged = []
+    for out in outputs:
+        last = merged[-1] if merged else None
+        if out.output_type == "stream" and last is not None and last.output_type == "stream" and last.name == out.name:
+            last.text += out.text
+        else:
+            merged.append(out)
+    return merged
+
+
 def normalise(nb) -> None:
     """Make the stored notebook the same bytes on every run."""
     nb.metadata.pop("widgets", None)
@@ -117,6 +129,8 @@ def normalise(nb) -> None:
         cell.metadata["slideshow"] = {"slide_type": slide_type(cell)}
         if varies(cell):
             cell.outputs = []
+        if cell.cell_type == "code":
+            cell.outputs = merged_streams(cell.outputs)
         for out in cell.get("outputs", []):
             out.get("metadata", {}).pop("execution", None)
 
