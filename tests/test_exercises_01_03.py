@@ -1,4 +1,4 @@
-"""The exercise checks of notebooks 01, 03 and 04: a right answer passes, a wrong one gets its hint, ... is unanswered."""
+"""The exercise checks of notebooks 01, 03 and 04: right answers pass, wrong ones get their hint, ... is unanswered."""
 
 from __future__ import annotations
 
