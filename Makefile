@@ -2,7 +2,9 @@
 #   make lab        set up (if needed) and open the course in JupyterLab
 #   make test       set up (if needed) and run every test: ruff, unit/property/doctests, nbval
 #   make notebooks  re-execute every notebook in a fresh kernel and store its outputs
-#   make slides     the notebooks as reveal.js slides, with their stored outputs, in build/slides/
+#   make site       the course as a static site that opens from disk, offline, in build/site/
+#   make slides     one reveal.js deck per lesson, offline, in build/slides/
+#   make handouts   one A4 PDF per lesson (chromium prints the site), in build/handouts/
 #   make bench      benchmark one optimizer step against torch.optim (not part of the tests)
 #   make lock       re-resolve requirements.lock from pyproject.toml (maintainers)
 
@@ -11,22 +13,31 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: lab test lint notebooks slides bench lock clean
+.PHONY: lab test lint notebooks site slides handouts bench lock clean
 
-$(STAMP): requirements.lock pyproject.toml Makefile
+$(STAMP): requirements.lock pyproject.toml Makefile notebooks/_lab/overrides.json
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version.split()[0]'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null  # "Python 3 (ipykernel)", as the notebooks say
+	@# The lab's settings for this course (no news or update checks over the network, RISE's slideshow settings)
+	install -D -m 644 notebooks/_lab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $(STAMP)
 
-# Jupyter refuses to start as root without --allow-root (containers often run as root).
-LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+# Jupyter refuses to start as root without --allow-root (containers often run as root). The notebooks are
+# trusted (their outputs are ours), the lab's default page is 00 however it is reached (the printed URL too),
+# and kernels get CurveZMQ keys (no "running over TCP without encryption" at every start). LAB_ARGS adds more
+# (the browser tests: --no-browser, a port, a token).
+ROOT_ARGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+LAB_ARGS ?=
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(LAB_ARGS) --ServerApp.root_dir="$(CURDIR)" notebooks/00-start-here.ipynb
+	@$(BIN)/jupyter trust notebooks/[0-9][0-9]-*.ipynb >/dev/null
+	$(BIN)/jupyter lab $(ROOT_ARGS) --ServerApp.root_dir="$(CURDIR)" \
+		--LabApp.default_url=/lab/tree/notebooks/00-start-here.ipynb \
+		--MappingKernelManager.transport_encryption=auto $(LAB_ARGS)
 
 # One worker per core; --dist loadfile keeps each notebook in one worker (nbval runs its cells in one
 # kernel, in order).
@@ -42,10 +53,20 @@ lint: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python notebooks/_build.py $(NB)
 
-slides: $(STAMP)
-	$(BIN)/jupyter nbconvert --to slides --SlidesExporter.reveal_scroll=True --output-dir build/slides \
-		notebooks/[0-9][0-9]-*.ipynb
-	@echo "open build/slides/00-start-here.slides.html in a browser (reveal.js loads from its CDN)"
+# MathJax and reveal.js come from npm (package.json, pinned by package-lock.json), never from a CDN.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+site: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python notebooks/_site.py site build/site
+
+slides: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python notebooks/_site.py slides build/slides
+
+handouts: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python notebooks/_site.py handouts build/handouts
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/adam_step.py
@@ -64,4 +85,4 @@ lock: $(STAMP)
 	rm requirements.lock.tmp
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build node_modules *.egg-info
