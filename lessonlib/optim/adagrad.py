@@ -41,9 +41,14 @@ def adagrad_step(theta, g, s, t, *, lr=1e-2, eps=1e-10, weight_decay=0.0, sqrt=n
     r"""One AdaGrad step from :math:`(\theta_{t-1}, s_{t-1})`; pure, returns every intermediate.
 
     Args:
-        theta: :math:`\theta_{t-1}`. g: :math:`g_t`. s: :math:`s_{t-1}`, the sum of the squared gradients so far.
-        t: the step number (1-based). lr: :math:`\alpha`. eps: :math:`\epsilon` (torch's default, 1e-10).
-        weight_decay: :math:`\lambda` (L2). sqrt: the square root to use.
+        theta: :math:`\theta_{t-1}`.
+        g: :math:`g_t`.
+        s: :math:`s_{t-1}`, the sum of the squared gradients so far.
+        t: the step number (1-based).
+        lr: :math:`\alpha`.
+        eps: :math:`\epsilon` (torch's default, 1e-10).
+        weight_decay: :math:`\lambda` (L2).
+        sqrt: the square root to use.
 
     >>> theta, s = 0.0, 0.0
     >>> for t in range(1, 5):                      # a constant gradient...

@@ -83,9 +83,15 @@ def adam_step(
     function stays the math (the classes check their input).
 
     Args:
-        theta: :math:`\theta_{t-1}`. g: :math:`g_t`. m: :math:`m_{t-1}`. v: :math:`v_{t-1}`.
+        theta: :math:`\theta_{t-1}`.
+        g: :math:`g_t`.
+        m: :math:`m_{t-1}`.
+        v: :math:`v_{t-1}`.
         t: the step number, 1-based.
-        lr: :math:`\alpha`. beta1: :math:`\beta_1`. beta2: :math:`\beta_2`. eps: :math:`\epsilon`.
+        lr: :math:`\alpha`.
+        beta1: :math:`\beta_1`.
+        beta2: :math:`\beta_2`.
+        eps: :math:`\epsilon`.
         weight_decay: :math:`\lambda`, the L2 term added to :math:`g_t`.
         v_max: AMSGrad's :math:`v^{\max}_{t-1}`: given, :math:`\hat v_t` is built from
             :math:`v^{\max}_t = \max(v^{\max}_{t-1}, v_t)` instead of :math:`v_t` (as torch's ``amsgrad=True``).
@@ -114,10 +120,11 @@ def adam_step(
 
 
 def adam_trace(theta0, grads, **hyper):
-    """Run :func:`adam_step` over a sequence of gradients; return the list of steps.
+    r"""Run :func:`adam_step` over a sequence of gradients; return the list of steps.
 
     Args:
-        theta0: :math:`\\theta_0`. grads: :math:`g_1, g_2, \\dots`.
+        theta0: :math:`\theta_0`.
+        grads: :math:`g_1, g_2, \dots`.
         **hyper: the keyword arguments of :func:`adam_step`; ``v_max=0`` turns on AMSGrad.
 
     >>> steps = adam_trace(1.0, [0.5, 0.3])
@@ -142,7 +149,8 @@ def step_bound(beta1, beta2):
     :math:`\beta_2 = 0.999` a lone large gradient moves :math:`\theta` by up to :math:`3.16\alpha`).
 
     Args:
-        beta1: :math:`\beta_1`. beta2: :math:`\beta_2`; each in :math:`[0, 1)`.
+        beta1: :math:`\beta_1`, in :math:`[0, 1)`.
+        beta2: :math:`\beta_2`, in :math:`[0, 1)`.
 
     >>> round(step_bound(0.9, 0.999), 4)
     3.1623
@@ -204,7 +212,8 @@ class Adam(Optimizer):
 
     Args:
         params: a list of float32/float64 numpy arrays, updated in place.
-        lr: :math:`\alpha \ge 0`. betas: :math:`(\beta_1, \beta_2)`, each in :math:`[0, 1)`.
+        lr: :math:`\alpha \ge 0`.
+        betas: :math:`(\beta_1, \beta_2)`, each in :math:`[0, 1)`.
         eps: :math:`\epsilon \ge 0`.
         weight_decay: :math:`\lambda \ge 0`: the L2 term added to :math:`g` or, with
             ``decoupled_weight_decay=True``, the decoupled decay of :class:`~lessonlib.AdamW`.

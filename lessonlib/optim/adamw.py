@@ -34,7 +34,12 @@ def adamw_step(theta, g, m, v, t, *, lr=1e-3, weight_decay=1e-2, **adam):
     r"""One AdamW step: :func:`~lessonlib.decay` of :math:`\theta`, then :func:`~lessonlib.adam_step` with the plain g.
 
     Args:
-        theta, g, m, v, t, lr: as for :func:`~lessonlib.adam_step`.
+        theta: :math:`\theta_{t-1}`.
+        g: :math:`g_t`.
+        m: :math:`m_{t-1}`.
+        v: :math:`v_{t-1}`.
+        t: the step number, 1-based.
+        lr: :math:`\alpha`.
         weight_decay: :math:`\lambda`, PyTorch's decoupled decay (the step shrinks :math:`\theta` by
             :math:`\alpha\lambda`).
         **adam: the other keyword arguments of :func:`~lessonlib.adam_step` (betas, eps, ``v_max``, ...).
@@ -61,8 +66,17 @@ def adamw_paper_step(
     parameter after the whole step, decay included.
 
     Args:
-        theta, g, m, v, t, beta1, beta2, eps, sqrt: as for :func:`~lessonlib.adam_step`.
-        alpha: :math:`\alpha`. eta: the schedule multiplier :math:`\eta_t`.
+        theta: :math:`\theta_{t-1}`.
+        g: :math:`g_t`.
+        m: :math:`m_{t-1}`.
+        v: :math:`v_{t-1}`.
+        t: the step number, 1-based.
+        beta1: :math:`\beta_1`.
+        beta2: :math:`\beta_2`.
+        eps: :math:`\epsilon`.
+        sqrt: the square root to use (``lessonlib.optim.exact.sqrt`` for Fractions).
+        alpha: :math:`\alpha`.
+        eta: the schedule multiplier :math:`\eta_t`.
         weight_decay: the paper's :math:`\lambda` (the decay per step at :math:`\eta_t = 1`,
             *not* multiplied by :math:`\alpha`).
 

@@ -47,9 +47,15 @@ def rmsprop_step(theta, g, v, t, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, 
     r"""One RMSprop step from :math:`(\theta_{t-1}, v_{t-1})`; pure, returns every intermediate.
 
     Args:
-        theta: :math:`\theta_{t-1}`. g: :math:`g_t`. v: :math:`v_{t-1}`. t: the step number (1-based).
-        lr: :math:`\alpha`. alpha: :math:`\rho`, the decay of the EMA (torch's name).
-        eps: :math:`\epsilon`. weight_decay: :math:`\lambda` (L2). sqrt: the square root to use.
+        theta: :math:`\theta_{t-1}`.
+        g: :math:`g_t`.
+        v: :math:`v_{t-1}`.
+        t: the step number (1-based).
+        lr: :math:`\alpha`.
+        alpha: :math:`\rho`, the decay of the EMA (torch's name).
+        eps: :math:`\epsilon`.
+        weight_decay: :math:`\lambda` (L2).
+        sqrt: the square root to use.
 
     >>> s = rmsprop_step(1.0, 2.0, 0.0, 1, lr=0.01, alpha=0.99, eps=0.0)
     >>> print(f"{s.update:.6f}")   # the first step is lr / sqrt(1 - rho): RMSprop has no bias correction
@@ -94,7 +100,9 @@ class RMSprop(Optimizer):
 
     Args:
         params: a list of float32/float64 numpy arrays, updated in place.
-        lr: :math:`\alpha \ge 0`. alpha: :math:`\rho \in [0, 1)`. eps: :math:`\epsilon \ge 0`.
+        lr: :math:`\alpha \ge 0`.
+        alpha: :math:`\rho \in [0, 1)`.
+        eps: :math:`\epsilon \ge 0`.
         weight_decay: :math:`\lambda \ge 0` (L2).
     """
 

@@ -63,7 +63,8 @@ def warmup_cosine(t, *, warmup_steps: int, total_steps: int, final: float = 0.0)
 
     Args:
         t: the step :math:`t`, an int >= 1, or an integer array of steps.
-        warmup_steps: :math:`W`, an int >= 0. total_steps: :math:`T`, an int > :math:`W`.
+        warmup_steps: :math:`W`, an int >= 0.
+        total_steps: :math:`T`, an int > :math:`W`.
         final: :math:`\eta_\min`, in :math:`[0, 1]`.
 
     With :math:`W` = ``warmup_steps``, :math:`T` = ``total_steps`` and

@@ -36,8 +36,12 @@ def sgd_step(theta, g, buf, t, *, lr, momentum=0.0, weight_decay=0.0):
     r"""One SGD step; returns ``(new_buffer, new_theta)`` without modifying the inputs.
 
     Args:
-        theta: :math:`\theta_{t-1}`. g: :math:`g_t`. buf: :math:`b_{t-1}` (ignored at ``t = 1``).
-        t: the step number, 1-based. lr: :math:`\alpha`. momentum: :math:`\mu`.
+        theta: :math:`\theta_{t-1}`.
+        g: :math:`g_t`.
+        buf: :math:`b_{t-1}` (ignored at ``t = 1``).
+        t: the step number, 1-based.
+        lr: :math:`\alpha`.
+        momentum: :math:`\mu`.
         weight_decay: :math:`\lambda`, the L2 term added to :math:`g_t`.
 
     >>> sgd_step(1.0, 2.0, 0.0, 1, lr=0.1, momentum=0.9)
@@ -84,7 +88,9 @@ class SGD(Optimizer):
 
     Args:
         params: a list of float32/float64 numpy arrays, updated in place.
-        lr: :math:`\alpha \ge 0`. momentum: :math:`\mu \ge 0`. weight_decay: :math:`\lambda \ge 0` (L2).
+        lr: :math:`\alpha \ge 0`.
+        momentum: :math:`\mu \ge 0`.
+        weight_decay: :math:`\lambda \ge 0` (L2).
     """
 
     _hyper = ("lr", "momentum", "weight_decay")

@@ -26,7 +26,9 @@ def l2_gradient(g, theta, weight_decay):
     r"""The gradient of :math:`f(\theta) + \frac{\lambda}{2}\lVert\theta\rVert^2`: :math:`g + \lambda\theta`.
 
     Args:
-        g: :math:`g_t = \nabla f(\theta_{t-1})`. theta: :math:`\theta_{t-1}`. weight_decay: :math:`\lambda`.
+        g: :math:`g_t = \nabla f(\theta_{t-1})`.
+        theta: :math:`\theta_{t-1}`.
+        weight_decay: :math:`\lambda`.
 
     >>> l2_gradient(0.5, 2.0, 0.1)
     0.7
@@ -39,7 +41,9 @@ def decay(theta, lr, weight_decay):
     r"""Decoupled weight decay, as PyTorch applies it: :math:`(1 - \alpha\lambda)\,\theta`.
 
     Args:
-        theta: :math:`\theta_{t-1}`. lr: :math:`\alpha`. weight_decay: :math:`\lambda`.
+        theta: :math:`\theta_{t-1}`.
+        lr: :math:`\alpha`.
+        weight_decay: :math:`\lambda`.
 
     >>> decay(1.0, 1e-3, 1e-2)
     0.99999
@@ -54,7 +58,8 @@ def torch_weight_decay(paper_weight_decay, alpha):
     PyTorch shrinks by :math:`\eta_t\alpha\lambda_\text{torch}`, the paper by :math:`\eta_t\lambda`.
 
     Args:
-        paper_weight_decay: the paper's :math:`\lambda \ge 0`. alpha: :math:`\alpha > 0`.
+        paper_weight_decay: the paper's :math:`\lambda \ge 0`.
+        alpha: :math:`\alpha > 0`.
 
     >>> torch_weight_decay(1e-5, alpha=1e-3)    # PyTorch's default 0.01 at lr = 1e-3 is the paper's 1e-5
     0.01
@@ -84,8 +89,10 @@ def decay_rates(lr, weight_decay, v_hat, eps=1e-8) -> DecayRates:
     next to :math:`\sqrt{\hat v_t}` and :math:`\theta` changes slowly); the AdamW rate is exact.
 
     Args:
-        lr: :math:`\alpha \ge 0`. weight_decay: :math:`\lambda \ge 0`.
-        v_hat: :math:`\hat v_t \ge 0` (a number or an array). eps: :math:`\epsilon \ge 0`.
+        lr: :math:`\alpha \ge 0`.
+        weight_decay: :math:`\lambda \ge 0`.
+        v_hat: :math:`\hat v_t \ge 0` (a number or an array).
+        eps: :math:`\epsilon \ge 0`.
 
     >>> r = decay_rates(1e-3, 1e-2, v_hat=np.array([100.0, 0.01]))
     >>> [f"{x:.1e}" for x in r.l2], f"{r.adamw:.1e}"
@@ -113,7 +120,8 @@ def half_life(lr, weight_decay):
     ``inf`` when :math:`\alpha\lambda = 0` (nothing decays); needs :math:`0 \le \alpha\lambda < 1`.
 
     Args:
-        lr: :math:`\alpha \ge 0`. weight_decay: :math:`\lambda \ge 0`.
+        lr: :math:`\alpha \ge 0`.
+        weight_decay: :math:`\lambda \ge 0`.
 
     >>> round(half_life(1e-3, 0.01))    # PyTorch's AdamW defaults
     69314
