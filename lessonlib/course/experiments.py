@@ -60,6 +60,8 @@ def decay_trajectories(scales, *, lr, weight_decay, steps, theta0=1.0):
 
 
 class Regression(NamedTuple):
+    """The experiment's data: train and test split, the true weights, and each feature's scale."""
+
     X_train: np.ndarray
     y_train: np.ndarray
     X_test: np.ndarray

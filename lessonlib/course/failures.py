@@ -71,7 +71,8 @@ def counterexample_grad(t, C) -> float:
     r"""The gradient of :math:`f_t`, the same at every :math:`x`: :math:`C` if :math:`t \bmod 3 = 1`, else :math:`-1`.
 
     Args:
-        t: the step, 1-based. C: the large gradient, :math:`C > 2`.
+        t: the step, 1-based.
+        C: the large gradient, :math:`C > 2`.
     """
     t, C = _check_steps("t", t), _check_C(C)
     return C if t % 3 == 1 else -1.0
@@ -81,7 +82,9 @@ def counterexample_loss(x, t, C):
     r""":math:`f_t(x) = C x` when :math:`t \bmod 3 = 1`, else :math:`-x` (numbers or arrays of :math:`x`).
 
     Args:
-        x: the point(s) played, in :math:`[-1, 1]`. t: the step, 1-based. C: the large gradient, :math:`C > 2`.
+        x: the point(s) played, in :math:`[-1, 1]`.
+        t: the step, 1-based.
+        C: the large gradient, :math:`C > 2`.
     """
     return counterexample_grad(t, C) * np.asarray(x, dtype=np.float64)
 
@@ -93,7 +96,8 @@ def best_fixed_point(C, steps) -> float:
     interval: :math:`-1` when the slope is positive (every full cycle of three steps adds :math:`C - 2 > 0`).
 
     Args:
-        C: the large gradient, :math:`C > 2`. steps: :math:`T \ge 1`.
+        C: the large gradient, :math:`C > 2`.
+        steps: :math:`T \ge 1`.
     """
     steps = _check_steps("steps", steps)
     slope = math.fsum(counterexample_grad(t, C) for t in range(1, steps + 1))
@@ -105,7 +109,8 @@ def average_regret(x_played, C) -> float:
 
     Args:
         x_played: :math:`x_1, \dots, x_T`, the point played at each step (before that step's update:
-            ``Trajectory.x[:-1]``). C: the large gradient, :math:`C > 2`.
+            ``Trajectory.x[:-1]``).
+        C: the large gradient, :math:`C > 2`.
     """
     x_played = np.asarray(x_played, dtype=np.float64)
     if x_played.ndim != 1 or x_played.size == 0:
@@ -118,8 +123,11 @@ def average_regret(x_played, C) -> float:
 
 @dataclass(frozen=True)
 class Trajectory:
-    r"""One run of the counterexample. ``x[t]`` is the point after :math:`t` projected steps (``x[0]`` the start);
-    ``alpha_t``, ``v`` and ``v_max`` are per step :math:`t = 1, \dots, T` (``v_max`` is None without AMSGrad)."""
+    r"""One run of the counterexample, per step.
+
+    ``x[t]`` is the point after :math:`t` projected steps (``x[0]`` the start); ``alpha_t``, ``v`` and ``v_max``
+    are per step :math:`t = 1, \dots, T` (``v_max`` is None without AMSGrad).
+    """
 
     x: np.ndarray
     alpha_t: np.ndarray
@@ -153,9 +161,13 @@ def run_lessonlib(C=3.0, *, steps=3000, alpha=0.5, betas=None, eps=1e-8, amsgrad
     schedule); after it, ``np.clip(x, -1, 1, out=x)`` projects the point back.
 
     Args:
-        C: the large gradient, :math:`C > 2`. steps: :math:`T`. alpha: :math:`\alpha`, the base step size.
+        C: the large gradient, :math:`C > 2`.
+        steps: :math:`T`.
+        alpha: :math:`\alpha`, the base step size.
         betas: :math:`(\beta_1, \beta_2)`; by default the paper's :math:`(0, 1/(1+C^2))`.
-        eps: :math:`\epsilon`. amsgrad: run AMSGrad instead. x0: the starting point in :math:`[-1, 1]`.
+        eps: :math:`\epsilon`.
+        amsgrad: run AMSGrad instead.
+        x0: the starting point in :math:`[-1, 1]`.
     """
     C, steps, alpha, betas, eps, amsgrad, x0 = _counterexample_hyper(C, steps, alpha, betas, eps, amsgrad, x0)
     x = np.array([x0])
@@ -182,9 +194,13 @@ def run_torch(C=3.0, *, steps=3000, alpha=0.5, betas=None, eps=1e-8, amsgrad=Fal
     :func:`run_lessonlib`; ``v`` and ``v_max`` are torch's ``exp_avg_sq`` and ``max_exp_avg_sq``.
 
     Args:
-        C: the large gradient, :math:`C > 2`. steps: :math:`T`. alpha: :math:`\alpha`, the base step size.
+        C: the large gradient, :math:`C > 2`.
+        steps: :math:`T`.
+        alpha: :math:`\alpha`, the base step size.
         betas: :math:`(\beta_1, \beta_2)`; by default the paper's :math:`(0, 1/(1+C^2))`.
-        eps: :math:`\epsilon`. amsgrad: run AMSGrad instead. x0: the starting point in :math:`[-1, 1]`.
+        eps: :math:`\epsilon`.
+        amsgrad: run AMSGrad instead.
+        x0: the starting point in :math:`[-1, 1]`.
     """
     import torch
 
@@ -215,8 +231,12 @@ def moments(C=3.0, *, steps=12, betas=None, eps=1e-8, amsgrad=False) -> list[Ada
     units of :math:`\alpha_t` (``AdamStep.update``), are those of any run, projected or not.
 
     Args:
-        C: the large gradient, :math:`C > 2`. steps: how many steps. betas: :math:`(\beta_1, \beta_2)`, by
-            default the paper's. eps: :math:`\epsilon`. amsgrad: keep :math:`v^{\max}` (``AdamStep.v_max``).
+        C: the large gradient, :math:`C > 2`.
+        steps: how many steps.
+        betas: :math:`(\beta_1, \beta_2)`, by
+            default the paper's.
+        eps: :math:`\epsilon`.
+        amsgrad: keep :math:`v^{\max}` (``AdamStep.v_max``).
     """
     C, steps, _, betas, eps, amsgrad, _ = _counterexample_hyper(C, steps, 1.0, betas, eps, amsgrad, 0.0)
     grads = [counterexample_grad(t, C) for t in range(1, steps + 1)]
@@ -230,7 +250,8 @@ def counterexample_figure(trajectories, *, C=3.0):
     r""":math:`x_t` of each :class:`Trajectory` (a list), with the best fixed point; returns ``(fig, ax)``.
 
     Args:
-        trajectories: the runs to draw. C: the problem's large gradient (for the title).
+        trajectories: the runs to draw.
+        C: the problem's large gradient (for the title).
     """
     fig, ax = plt.subplots(figsize=(7.0, 3.8))
     for tr in trajectories:
@@ -263,9 +284,11 @@ def counterexample_figure(trajectories, *, C=3.0):
 def moments_figure(adam_steps, amsgrad_steps):
     r""":math:`v_t` and :math:`v^{\max}_t` (left) and the step :math:`|\Delta_t|/\alpha_t` (right), per step.
 
+    Returns ``(fig, axes)``.
+
     Args:
-        adam_steps, amsgrad_steps: :func:`moments` of the same problem without and with AMSGrad.
-            Returns ``(fig, axes)``.
+        adam_steps: :func:`moments` of the problem, without AMSGrad.
+        amsgrad_steps: :func:`moments` of the same problem with AMSGrad.
     """
     t = np.arange(1, len(adam_steps) + 1)
     fig, (ax_v, ax_s) = plt.subplots(1, 2, figsize=(10.0, 3.8))
@@ -327,9 +350,13 @@ def eps_scan(scales, eps_values=(0.0, 1e-8, 1e-5), *, steps=300, last=100, noise
     :math:`s`, :math:`\hat m_t = s`, :math:`\hat v_t = s^2`, and every step is :math:`s/(s+\epsilon)`.
 
     Args:
-        scales: the gradient sizes :math:`s > 0`. eps_values: the :math:`\epsilon` to compare.
-        steps: steps per run. last: how many final steps ``late`` averages. noise: :math:`\sigma/\mu`.
-        betas: :math:`(\beta_1, \beta_2)`. seed: the generator's seed.
+        scales: the gradient sizes :math:`s > 0`.
+        eps_values: the :math:`\epsilon` to compare.
+        steps: steps per run.
+        last: how many final steps ``late`` averages.
+        noise: :math:`\sigma/\mu`.
+        betas: :math:`(\beta_1, \beta_2)`.
+        seed: the generator's seed.
     """
     scales = np.asarray(scales, dtype=np.float64)
     if scales.ndim != 1 or scales.size == 0 or not np.all(np.isfinite(scales)) or np.any(scales <= 0):
@@ -428,12 +455,16 @@ def _shift_scale(steps, shifts, start_scale) -> np.ndarray:
 
 
 def adaptation_steps(root_v_hat, target, start, tol) -> int:
-    r"""Steps from ``start`` (0-based index of the first step at the new scale) until
-    :math:`|\sqrt{\hat v_t}/\text{target} - 1| <` ``tol`` first holds (``-1`` if it never does).
+    r"""Steps from ``start`` until :math:`\sqrt{\hat v_t}` is within ``tol`` of ``target``.
+
+    That is, until :math:`|\sqrt{\hat v_t}/\text{target} - 1| <` ``tol`` first holds (``-1`` if it never does);
+    ``start`` is the 0-based index of the first step at the new scale.
 
     Args:
-        root_v_hat: :math:`\sqrt{\hat v_t}` per step. target: the value it should reach.
-        start: the index of the first step at the new scale. tol: the relative tolerance, > 0.
+        root_v_hat: :math:`\sqrt{\hat v_t}` per step.
+        target: the value it should reach.
+        start: the index of the first step at the new scale.
+        tol: the relative tolerance, > 0.
     """
     root_v_hat = np.asarray(root_v_hat, dtype=np.float64)
     tol = check_real("tol", tol)
@@ -461,11 +492,18 @@ def scale_shift(
     tenfold.
 
     Args:
-        beta2s: the :math:`\beta_2` to compare. shifts: pairs ``(step, new_scale)``; the scale is
-            ``new_scale`` from step ``step + 1`` on. steps: the run's length. start_scale: the first scale.
-        noise: :math:`\sigma/\mu` of the gradient. beta1: :math:`\beta_1`. eps: :math:`\epsilon`.
-        tol: the relative tolerance of ``adapt``. window: the steps before the first change that the
-            jitters are measured over. seed: the generator's seed.
+        beta2s: the :math:`\beta_2` to compare.
+        shifts: pairs ``(step, new_scale)``; the scale is
+            ``new_scale`` from step ``step + 1`` on.
+        steps: the run's length.
+        start_scale: the first scale.
+        noise: :math:`\sigma/\mu` of the gradient.
+        beta1: :math:`\beta_1`.
+        eps: :math:`\epsilon`.
+        tol: the relative tolerance of ``adapt``.
+        window: the steps before the first change that the
+            jitters are measured over.
+        seed: the generator's seed.
     """
     steps, window = _check_steps("steps", steps), _check_steps("window", window)
     shifts = tuple((_check_steps("shift step", at), check_real("new scale", s)) for at, s in shifts)
@@ -499,11 +537,14 @@ def scale_shift(
 
 
 def scale_shift_figure(result: ScaleShift, *, zoom=(-30, 300)):
-    r""":math:`\sqrt{\hat v_t}` over the whole run (left, log scale, with the target) and the step
-    :math:`\Delta_t/\alpha` around the first change (right). Returns ``(fig, axes)``.
+    r"""How :math:`\sqrt{\hat v_t}` follows a change of scale, and what the steps do meanwhile.
+
+    Left, :math:`\sqrt{\hat v_t}` over the whole run (log scale, with the target); right, the step
+    :math:`\Delta_t/\alpha` around the first change. Returns ``(fig, axes)``.
 
     Args:
-        result: a :class:`ScaleShift`. zoom: the steps around the first change that the right panel shows.
+        result: a :class:`ScaleShift`.
+        zoom: the steps around the first change that the right panel shows.
     """
     fig, (ax_v, ax_s) = plt.subplots(1, 2, figsize=(11.0, 4.0), width_ratios=(1.3, 1.0))
     t = np.arange(1, result.scale.size + 1)

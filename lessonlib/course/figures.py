@@ -1,5 +1,7 @@
-r"""Figures that several notebooks draw. Each function returns the matplotlib Figure/Axes it drew on and
-never calls ``plt.show()``: the notebook decides when to show a figure.
+r"""Figures that several notebooks draw.
+
+Each function returns the matplotlib Figure/Axes it drew on and never calls ``plt.show()``: the notebook
+decides when to show a figure.
 
 Figures take their size from the course style (``ll.course.setup``: 7 x 4 inches at 100 dpi, for slides);
 the wide ones, :func:`comparison` and :func:`course_map`, are :data:`WIDE` = 8.8 inches: with the 0.1-inch
@@ -38,7 +40,8 @@ def ema_lines(x, beta):
     r"""The raw EMA :math:`a_t` and the bias-corrected :math:`\hat a_t = a_t / (1-\beta^t)` of ``x``.
 
     Args:
-        x: the values :math:`x_1, x_2, \dots`, a 1-D sequence. beta: the decay :math:`\beta`, in ``[0, 1)``.
+        x: the values :math:`x_1, x_2, \dots`, a 1-D sequence.
+        beta: the decay :math:`\beta`, in ``[0, 1)``.
 
     >>> raw, corrected = ema_lines([4.0, 4.0, 4.0], beta=0.5)
     >>> raw.tolist(), corrected.tolist()
@@ -59,7 +62,8 @@ def ema_signal(x, betas=(0.5, 0.9, 0.98), *, corrected=True, raw=True, ax=None):
     Args:
         x: the signal, a 1-D sequence of numbers.
         betas: one EMA per :math:`\beta`, each in ``[0, 1)``.
-        corrected: draw the bias-corrected :math:`\hat a_t`. raw: draw the raw :math:`a_t`.
+        corrected: draw the bias-corrected :math:`\hat a_t`.
+        raw: draw the raw :math:`a_t`.
         ax: the Axes to draw on (a new figure if None).
     """
     fig, ax = _axes(ax)
@@ -90,7 +94,9 @@ def bias_correction_curves(betas=(0.9, 0.999), t_max: int = 5000, *, ax=None):
     A dotted line marks each :math:`\beta`'s effective window :math:`1/(1-\beta)`.
 
     Args:
-        betas: one curve per :math:`\beta`. t_max: the last step drawn. ax: the Axes (a new figure if None).
+        betas: one curve per :math:`\beta`.
+        t_max: the last step drawn.
+        ax: the Axes (a new figure if None).
     """
     _, ax = _axes(ax)
     t = np.arange(1, t_max + 1)
@@ -109,8 +115,10 @@ def contours(objective: Objective, *, ax=None, n: int = 200, levels: int = 25):
     """Contour lines of ``objective`` over its box, its minimum marked with a star; returns ``ax``.
 
     Args:
-        objective: what to draw. ax: the Axes (a new figure if None).
-        n: grid points per side. levels: how many contour lines.
+        objective: what to draw.
+        ax: the Axes (a new figure if None).
+        n: grid points per side.
+        levels: how many contour lines.
     """
     _, ax = _axes(ax)
     x = np.linspace(*objective.xlim, n)

@@ -24,11 +24,11 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Objective:
-    """A 2-D loss with its gradient, its minimiser, a start point and a box to draw it in.
+    r"""A 2-D loss with its gradient, its minimiser, a start point and a box to draw it in.
 
-    ``value(theta)`` is :math:`f(\\theta)`; ``grad(theta, rng)`` is the gradient the
+    ``value(theta)`` is :math:`f(\theta)`; ``grad(theta, rng)`` is the gradient the
     optimizer sees (noisy objectives draw their noise from ``rng``). Both accept
-    an array whose *first* axis holds :math:`(\\theta_1, \\theta_2)`, so ``value``
+    an array whose *first* axis holds :math:`(\theta_1, \theta_2)`, so ``value``
     also evaluates a whole grid at once for contour plots.
     """
 
@@ -44,7 +44,7 @@ class Objective:
     log_levels: bool = False  # draw contours on a log scale (for very steep valleys)
 
     def value(self, theta):
-        """The loss :math:`f(\\theta)` (noise-free: the quantity we want to make small)."""
+        r"""The loss :math:`f(\theta)` (noise-free: the quantity we want to make small)."""
         return self.f(np.asarray(theta, dtype=np.float64))
 
     def grad(self, theta, rng: np.random.Generator | None = None):

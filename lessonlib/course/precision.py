@@ -40,7 +40,8 @@ def spacing(x, dtype: torch.dtype) -> torch.Tensor:
     smaller than half this gap.
 
     Args:
-        x: a number or a tensor. dtype: one of :data:`FLOAT_DTYPES`.
+        x: a number or a tensor.
+        dtype: one of :data:`FLOAT_DTYPES`.
     """
     if dtype not in FLOAT_DTYPES:
         raise ValueError(f"Invalid dtype: {dtype} (allowed: {', '.join(map(str, FLOAT_DTYPES))})")
@@ -59,7 +60,8 @@ def stochastic_round(x: torch.Tensor, *, generator: torch.Generator | None = Non
     float32 may round to infinity; nan stays nan.)
 
     Args:
-        x: a float32 tensor. generator: a ``torch.Generator`` for the random bits (the global one if None).
+        x: a float32 tensor.
+        generator: a ``torch.Generator`` for the random bits (the global one if None).
     """
     if not isinstance(x, torch.Tensor) or x.dtype != torch.float32:
         raise TypeError(f"x must be a float32 tensor, got {getattr(x, 'dtype', type(x).__name__)}")
@@ -100,8 +102,10 @@ def repeated_updates(
     - ``"stochastic rounding"``: stored in bfloat16, each result rounded with :func:`stochastic_round`.
 
     Args:
-        theta0: :math:`\theta_0`. update: :math:`u = \alpha \cdot` (the optimizer's step), the same every step.
-        steps: :math:`T \ge 1`. copies: runs of stochastic rounding (>= 1).
+        theta0: :math:`\theta_0`.
+        update: :math:`u = \alpha \cdot` (the optimizer's step), the same every step.
+        steps: :math:`T \ge 1`.
+        copies: runs of stochastic rounding (>= 1).
         seed: the seed of the random bits of stochastic rounding.
     """
     theta0, update, steps = _check_finite("theta0", theta0), _check_finite("update", update), _check_int("steps", steps)
@@ -141,8 +145,10 @@ def clip_with_scaler(unscale_first: bool, *, max_norm: float = 1.0, scale: float
     ``scaler.step``); ``False`` clips the scaled gradients, and ``scaler.step`` unscales them after.
 
     Args:
-        unscale_first: call ``scaler.unscale_`` before clipping. max_norm: the clipping threshold.
-        scale: the loss scale (GradScaler's ``init_scale``; its default is :math:`2^{16}`). seed: the data.
+        unscale_first: call ``scaler.unscale_`` before clipping.
+        max_norm: the clipping threshold.
+        scale: the loss scale (GradScaler's ``init_scale``; its default is :math:`2^{16}`).
+        seed: the data.
     """
     if not isinstance(unscale_first, bool):
         raise TypeError(f"unscale_first must be a bool, got {type(unscale_first).__name__}")
@@ -183,7 +189,8 @@ def blockwise_quantize(x: torch.Tensor, block_size: int = QUANT_BLOCK) -> tuple[
     levels, more precise for small values; it takes the same bytes.
 
     Args:
-        x: a float32 tensor (flattened). block_size: elements per block (>= 1).
+        x: a float32 tensor (flattened).
+        block_size: elements per block (>= 1).
     """
     if not isinstance(x, torch.Tensor) or x.dtype != torch.float32:
         raise TypeError(f"x must be a float32 tensor, got {getattr(x, 'dtype', type(x).__name__)}")
@@ -201,7 +208,9 @@ def blockwise_dequantize(codes: torch.Tensor, scales: torch.Tensor, block_size: 
     """The float32 values :func:`blockwise_quantize` stored: code / 127 times its block's scale (flattened).
 
     Args:
-        codes: the int8 codes. scales: the float32 scale of each block. block_size: as when quantizing.
+        codes: the int8 codes.
+        scales: the float32 scale of each block.
+        block_size: as when quantizing.
     """
     block_size = _check_int("block_size", block_size)
     if codes.dtype != torch.int8 or scales.dtype != torch.float32:

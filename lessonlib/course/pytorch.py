@@ -239,7 +239,8 @@ def adam_state_bytes(n_params: float, itemsize: int = 4) -> float:
     The step count is one scalar per tensor, not per parameter, and is not counted.
 
     Args:
-        n_params: the number of parameters. itemsize: bytes per number of the state (4 for float32).
+        n_params: the number of parameters.
+        itemsize: bytes per number of the state (4 for float32).
     """
     return 2 * itemsize * n_params
 
@@ -251,7 +252,8 @@ def adam_step_traffic(n_params: float, itemsize: int = 4) -> float:
     28
 
     Args:
-        n_params: the number of parameters. itemsize: bytes per number (4 for float32).
+        n_params: the number of parameters.
+        itemsize: bytes per number (4 for float32).
     """
     return 7 * itemsize * n_params
 
@@ -321,7 +323,8 @@ def zero_parts_per_rank(n_params: float, n_ranks: int, stage: int, scheme: str =
     {'weights': 2.0, 'gradients': 2.0, 'optimizer': 1.5}
 
     Args:
-        n_params: :math:`\Psi`, the number of parameters. n_ranks: :math:`N_d`, the number of ranks (>= 1).
+        n_params: :math:`\Psi`, the number of parameters.
+        n_ranks: :math:`N_d`, the number of ranks (>= 1).
         stage: 0 (plain data parallelism), 1 (optimizer state), 2 (+ gradients) or 3 (+ weights).
         scheme: the recipe, a key of :data:`BYTES_PER_PARAMETER`.
     """
@@ -342,7 +345,10 @@ def zero_bytes_per_rank(n_params: float, n_ranks: int, stage: int, scheme: str =
     (16.0, 5.5, 2.0)
 
     Args:
-        n_params, n_ranks, stage, scheme: as in :func:`zero_parts_per_rank`.
+        n_params: parameters in the model.
+        n_ranks: processes the state is split over.
+        stage: the ZeRO stage, 0 (nothing split) to 3.
+        scheme: the precision scheme, as in :func:`zero_parts_per_rank`.
     """
     return sum(zero_parts_per_rank(n_params, n_ranks, stage, scheme).values())
 
@@ -361,7 +367,9 @@ def comm_bytes_per_rank(n_params: float, n_ranks: int, stage: int, itemsize: int
     (1.0, 1.5)
 
     Args:
-        n_params: :math:`\Psi`. n_ranks: :math:`N_d` (>= 1). stage: 0, 1, 2 or 3.
+        n_params: :math:`\Psi`.
+        n_ranks: :math:`N_d` (>= 1).
+        stage: 0, 1, 2 or 3.
         itemsize: bytes per number sent (2 for 16-bit gradients and weights).
     """
     n_params, n_ranks, stage = (
@@ -400,7 +408,8 @@ def median_seconds(
     queueing it.
 
     Args:
-        fn: the work to time, a function of no arguments. repeat: timed calls (>= 1).
+        fn: the work to time, a function of no arguments.
+        repeat: timed calls (>= 1).
         warmup: calls before the timed ones, not timed (compilation, first-touch pages).
         device: where ``fn`` runs; on a GPU each call is bracketed by :func:`synchronize`.
         clock: the clock, in seconds (a test may pass a fake one).
@@ -429,8 +438,10 @@ def stream_bandwidth(device="cpu", *, nbytes: int = 2**27, repeat: int = 10, clo
     Choose ``nbytes`` well above the caches, or the result is the cache's speed.
 
     Args:
-        device: where the tensors live. nbytes: bytes of each of the two tensors.
-        repeat: timed calls (their median is used). clock: the clock, in seconds.
+        device: where the tensors live.
+        nbytes: bytes of each of the two tensors.
+        repeat: timed calls (their median is used).
+        clock: the clock, in seconds.
     """
     n = nbytes // 4
     x = torch.zeros(n, device=device)
@@ -469,7 +480,8 @@ def adam_steppers(
     The gradient stays the same from step to step: timing needs no new numbers.
 
     Args:
-        n: the number of parameters (>= 1), one array. seed: the seed of the data.
+        n: the number of parameters (>= 1), one array.
+        seed: the seed of the data.
         implementations: which of :data:`STEP_IMPLEMENTATIONS` to build.
     """
     _check_count("n", n)
@@ -538,7 +550,9 @@ def time_adam_steps(
     absolute times depend on the machine and on what else runs on it.
 
     Args:
-        ns: the sizes, numbers of float32 parameters. repeat, warmup: as in :func:`median_seconds`.
+        ns: the sizes, numbers of float32 parameters.
+        repeat: calls per timing, as in :func:`median_seconds`.
+        warmup: untimed calls first, as in :func:`median_seconds`.
         bandwidth: bytes per second to compare with; measured with :func:`stream_bandwidth` if None.
         implementations: which of :data:`STEP_IMPLEMENTATIONS` to time.
     """

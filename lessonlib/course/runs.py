@@ -25,8 +25,10 @@ from lessonlib.optim.sgd import SGD
 
 
 class Entry(NamedTuple):
-    r"""One optimizer the lessons compare: its class, fixed keyword arguments, what the panels' sliders set,
-    and the slider values it starts from.
+    r"""One optimizer the lessons compare, as the panels' sliders drive it.
+
+    It holds the optimizer's class, its fixed keyword arguments, what the sliders set and the slider values it
+    starts from.
 
     ``sliders(lr, beta1, beta2)`` gives the keyword arguments one set of slider values means:
     ``beta1`` is the momentum of "momentum" (it plays the part of Adam's beta1), ``beta2`` is
@@ -75,6 +77,7 @@ class Trajectory(NamedTuple):
 
     @property
     def final_loss(self) -> float:
+        """The loss after the last step."""
         return float(self.losses[-1])
 
 

@@ -75,7 +75,8 @@ def make_data(steps: int = STEPS, batch: int = BATCH, seed: int = 1) -> tuple[to
     """Inputs ``x`` of shape (steps, batch, 8) and targets ``y`` (steps, batch, 1): a smooth function plus noise.
 
     Args:
-        steps: how many batches. batch: the whole batch of each step, before it is split between the ranks.
+        steps: how many batches.
+        batch: the whole batch of each step, before it is split between the ranks.
         seed: the seed of the data's generator (every rank draws the same batches and takes its own half).
     """
     generator = torch.Generator().manual_seed(seed)
@@ -102,7 +103,8 @@ def expected_shares(sizes: list[int], world_size: int) -> list[int]:
     decreasing order of size to the rank that holds the fewest elements so far.
 
     Args:
-        sizes: the number of elements of each parameter tensor. world_size: the number of ranks.
+        sizes: the number of elements of each parameter tensor.
+        world_size: the number of ranks.
     """
     if world_size < 1:
         raise ValueError(f"Invalid world_size: {world_size} (allowed: world_size >= 1)")
@@ -116,7 +118,8 @@ def train_one_process(steps: int = STEPS, batch: int = BATCH) -> list[torch.Tens
     """The reference: plain AdamW in one process, on the whole batch of every step. Returns the final weights.
 
     Args:
-        steps: how many steps. batch: the batch of each step.
+        steps: how many steps.
+        batch: the batch of each step.
     """
     model, (x, y) = make_model(), make_data(steps, batch)
     opt = torch.optim.AdamW(model.parameters(), **HYPER)
@@ -194,7 +197,7 @@ def _rank_main(out: str, steps: int = STEPS, batch: int = BATCH) -> None:
 
 @dataclass(frozen=True)
 class ZeroRun:
-    """What :func:`run` measured.
+    r"""What :func:`run` measured.
 
     ``ranks[r]`` holds, for rank ``r``: ``plain_state_bytes`` and ``zero_state_bytes`` (the state
     that rank keeps with plain AdamW and with ZeRO), ``zero_params`` and ``zero_tensors`` (the
@@ -238,7 +241,9 @@ def run(
     are killed before this function returns or raises, so no process outlives the call.
 
     Args:
-        world_size: how many ranks (processes). steps: training steps. batch: the whole batch of a step,
+        world_size: how many ranks (processes).
+        steps: training steps.
+        batch: the whole batch of a step,
             split evenly between the ranks.
         backend: ``"gloo"`` (CPU) or ``"nccl"`` (one GPU per rank; needs ``world_size`` CUDA devices).
         timeout: seconds before the ranks are killed and a ``TimeoutError`` raised.

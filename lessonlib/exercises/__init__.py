@@ -41,6 +41,7 @@ def _fmt(x) -> str:
 
 
 def unanswered(name: str) -> Result:
+    """The verdict on an answer still ``...``: neither right nor wrong, and how to answer."""
     return Result(None, f"… {name}: not answered yet. Replace the ... with your answer and run the cell again.")
 
 

@@ -233,7 +233,10 @@ _EMA = _Exercise(
 
 
 def _momentum(theta, g, buf, *, lr, momentum):
-    """torch's heavy ball: lessonlib's SGD step past t = 1 (its first step, b = g, is the same from buf = 0)."""
+    """The heavy ball as torch writes it: lessonlib's SGD step past t = 1.
+
+    Its first step, b = g, is the same from buf = 0.
+    """
     return ll.sgd_step(theta, g, buf, 2, lr=lr, momentum=momentum)
 
 
