@@ -16,6 +16,8 @@ beta = 0.9: window about 10 steps; at t = 1 the raw average is 0.20, the correct
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
+from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -230,6 +232,49 @@ def optimizer_demo(
     return fig, text
 
 
+class StaticPanel(NamedTuple):
+    """What a panel shows before anyone moves a control: its PNG, its width in pixels and its line of text."""
+
+    png: bytes
+    width: int
+    text: str
+
+
+_STATIC: list[bool] = []  # non-empty inside static_panels(): panel() returns its initial state, not widgets
+
+
+@contextmanager
+def static_panels():
+    """Inside this block :func:`panel` (and so every ``*_widget``) returns a :class:`StaticPanel`: the figure
+    and text of its initial control values, drawn once, with no callbacks attached.
+
+    The site, slides and handouts (``notebooks/_site.py``) show that figure where a notebook has a live panel;
+    outside the block the panels are the live widgets, unchanged.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> with static_panels():
+    ...     still = ema_widget()
+    >>> still.text.startswith("beta = 0.9: window about 10 steps"), still.png[:4] == b"\\x89PNG", still.width > 0
+    (True, True, True)
+    """
+    _STATIC.append(True)
+    try:
+        yield
+    finally:
+        _STATIC.pop()
+
+
+def _draw(fn, controls: dict) -> StaticPanel:
+    """Call ``fn`` with the controls' values and render its figure as the panel shows it (then close it)."""
+    fig, text = fn(**{key: control.value for key, control in controls.items()})
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=PANEL_DPI)
+    width = round(fig.get_figwidth() * PANEL_DPI)
+    plt.close(fig)
+    return StaticPanel(buf.getvalue(), width, text)
+
+
 def panel(fn, controls: dict, *, links: dict | None = None):
     """A widget panel around a ``(fig, text)`` function: the controls, then the text, then the figure.
 
@@ -245,6 +290,8 @@ def panel(fn, controls: dict, *, links: dict | None = None):
         links: ``{name: hook}``: when control ``name`` changes, ``hook(new_value)`` returns
             ``{other_name: value}`` to set on other controls first (an optimizer's own defaults, say);
             the figure is then drawn once, for all the new values together.
+
+    Inside :func:`static_panels` it returns the :class:`StaticPanel` of the initial values instead.
     """
     import ipywidgets as w
 
@@ -255,13 +302,9 @@ def panel(fn, controls: dict, *, links: dict | None = None):
     def refresh(_change=None):
         if busy[0]:
             return
-        fig, text = fn(**{key: control.value for key, control in controls.items()})
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=PANEL_DPI)
-        width = round(fig.get_figwidth() * PANEL_DPI)
-        plt.close(fig)
-        image.value, label.value = buf.getvalue(), text
-        image.layout.width = f"{width}px"
+        drawn = _draw(fn, controls)
+        image.value, label.value = drawn.png, drawn.text
+        image.layout.width = f"{drawn.width}px"
 
     def linked(hook):
         def on_change(change):
@@ -279,6 +322,8 @@ def panel(fn, controls: dict, *, links: dict | None = None):
     unknown = sorted(set(links) - set(controls))
     if unknown:
         raise ValueError(f"links names controls that are not in controls: {unknown}")
+    if _STATIC:
+        return _draw(fn, controls)
     for name, control in controls.items():
         control.observe(linked(links[name]) if name in links else refresh, names="value")
     refresh()

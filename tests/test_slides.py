@@ -1,0 +1,109 @@
+"""The slide structure comes from the notebooks: a slide per ``#``/``##`` section, so every such heading begins
+its cell; the lecture material (notebooks/_site.py) keeps that structure and gives every figure its alt text."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+sys.path.insert(0, str(NOTEBOOKS))
+import _site  # noqa: E402
+
+PATHS = _site.lesson_paths()
+
+
+def cells_of(path):
+    return nbformat.read(path, as_version=4).cells
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_every_section_heading_begins_its_cell(path):
+    inside = []
+    for i, cell in enumerate(cells_of(path)):
+        if cell.cell_type != "markdown":
+            continue
+        in_code = False
+        for n, line in enumerate(cell.source.splitlines()):
+            in_code ^= line.lstrip().startswith("```")
+            if n and not in_code and re.match(r"#{1,2} ", line):
+                inside.append(f"cell {i}: {line!r}")
+    assert not inside, f"{path.name}: a # or ## heading inside a cell (start a new cell there): {inside}"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_a_slide_starts_at_each_section_and_nowhere_else(path):
+    for i, cell in enumerate(cells_of(path)):
+        kind = cell.metadata.get("slideshow", {}).get("slide_type")
+        assert (kind == "slide") == _site.is_section(cell), f"{path.name} cell {i}: slide_type {kind!r}"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_every_figure_has_alt_text(path):
+    for i, cell in enumerate(cells_of(path)):
+        for alt in _site.alt_texts(cell):
+            assert len(alt.strip()) >= 40, f"{path.name} cell {i}: no alt text that says what the figure shows"
+
+
+def test_alt_check_finds_nothing_missing():
+    assert _site.missing_alt() == []
+
+
+def test_the_widget_cells_are_the_three_panels():
+    found = {p.stem: [c.source.splitlines()[-1] for c in cells_of(p) if _site.is_widget_cell(c)] for p in PATHS}
+    assert {k: v for k, v in found.items() if v} == {
+        "01-ema": ["widgets.ema_widget()"],
+        "02-momentum": ["momentum.damping_widget()"],
+        "04-adam": ["widgets.optimizer_widget()"],
+    }
+
+
+def test_links_between_notebooks_become_links_between_pages():
+    src = "see [02](02-momentum.ipynb), [a section](01-ema.ipynb#The-recursion) and [web](https://example.org/x.ipynb)"
+    assert _site.rewrite_links(src) == (
+        "see [02](02-momentum.html), [a section](01-ema.html#The-recursion) and [web](https://example.org/x.ipynb)"
+    )
+
+
+def test_a_long_section_is_cut_into_subslides_and_a_short_one_is_not():
+    nb = nbformat.v4.new_notebook()
+    head = nbformat.v4.new_markdown_cell("## A section")
+    head.metadata["slideshow"] = {"slide_type": "slide"}
+    short = nbformat.v4.new_markdown_cell("One line.")
+    long_code = nbformat.v4.new_code_cell("\n".join(f"x{i} = {i}" for i in range(20)))
+    nb.cells = [head, short, long_code, long_code, long_code]
+    _site.paginate(nb)
+    kinds = [c.metadata.get("slideshow", {}).get("slide_type", "-") for c in nb.cells]
+    assert kinds.count("slide") == 1 and kinds.count("subslide") == 2
+    assert "A section (continued)" in nb.cells[3].source
+    nb.cells = [head, short]
+    _site.paginate(nb)
+    assert len(nb.cells) == 2
+
+
+def test_the_deck_has_a_slide_per_section(tmp_path):
+    if not (_site.NODE / "mathjax" / "package.json").is_file():
+        pytest.skip("node_modules/ is missing: run `npm ci` (make slides does)")
+    path = next(p for p in PATHS if p.name.startswith("01"))
+    nb = _site.prepared(path)
+    _site.paginate(nb)
+    body, _ = _site.exporter("deck", reveal_url_prefix="assets/reveal.js").from_notebook_node(
+        nb, resources={"site": _site.site_resources()}
+    )
+    sections = sum(_site.is_section(c) for c in cells_of(path))
+    inner = body.split('<div class="slides">', 1)[1]
+    depth, top = 0, 0
+    for tag in re.findall(r"<(/?)section\b", inner):
+        if tag == "":
+            top += depth == 0
+            depth += 1
+        else:
+            depth -= 1
+    assert top == sections
+    assert "ema_widget" in body and "runs in JupyterLab" in body  # the panel's still, not nothing
+    assert body.count("<img ") == len(re.findall(r'<img [^>]*alt="[^"]{40,}"', body)) == 4
+    assert not re.search(r'(src|href)="(https?:)?//', body), "the deck loads something from the network"
