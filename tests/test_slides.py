@@ -85,6 +85,115 @@ def test_a_long_section_is_cut_into_subslides_and_a_short_one_is_not():
     assert len(nb.cells) == 2
 
 
+def pieces(source: str) -> list[str]:
+    lines = source.split("\n")
+    return ["\n".join(lines[a:b]) for a, b in _site.md_pieces(source)]
+
+
+def test_a_markdown_cell_is_cut_between_paragraphs_only():
+    source = "\n".join(
+        [
+            "### A heading",
+            "",
+            "stays with this paragraph.",
+            "",
+            "A lead-in to the formula:",
+            "",
+            "$$",
+            "a = b",
+            "",
+            "c = d",
+            "$$",
+            "",
+            "where the formula's blank line is not a paragraph's end.",
+            "",
+            "```python",
+            "x = 1",
+            "",
+            "y = 2",
+            "```",
+            "",
+            '<div class="box">',
+            "",
+            "inside a block",
+            "",
+            "</div>",
+            "",
+            "| a | b |",
+            "|---|---|",
+            "| 1 | 2 |",
+            "",
+            "- an item",
+            "",
+            "  its second paragraph",
+            "- another item",
+        ]
+    )
+    got = pieces(source)
+    assert got[0] == "### A heading\n\nstays with this paragraph."
+    assert got[1].startswith("A lead-in to the formula:\n\n$$\na = b\n\nc = d\n$$")
+    assert got[1].endswith("where the formula's blank line is not a paragraph's end.")
+    assert got[2] == "```python\nx = 1\n\ny = 2\n```"
+    assert got[3] == '<div class="box">\n\ninside a block\n\n</div>'
+    assert got[4] == "| a | b |\n|---|---|\n| 1 | 2 |"
+    assert got[5] == "- an item\n\n  its second paragraph\n- another item"
+    assert len(got) == 6
+    assert pieces("One paragraph.") == ["One paragraph."]
+
+
+def test_a_code_cell_is_cut_between_top_level_statements_only():
+    source = "import math\n\n\ndef f(x):\n    y = x\n\n    return y\n\n# the answer\nf(42)"
+    lines = source.split("\n")
+    got = ["\n".join(lines[a:b]) for a, b in _site.code_pieces(source)]
+    assert got == ["import math\n", "def f(x):\n    y = x\n\n    return y", "# the answer\nf(42)"]
+    assert _site.code_pieces("%time f(\n\n1)") == [(0, 3)]  # not Python: one piece
+
+
+def section(*cells):
+    nb = nbformat.v4.new_notebook()
+    head = nbformat.v4.new_markdown_cell("## A section")
+    head.metadata["slideshow"] = {"slide_type": "slide"}
+    nb.cells = [head, *cells]
+    return nb
+
+
+def test_a_code_cell_too_tall_with_its_output_has_the_output_on_the_next_subslide():
+    code = nbformat.v4.new_code_cell("\n".join(f"x{i} = {i}" for i in range(20)))
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="".join(f"{i}\n" for i in range(20)))]
+    code.metadata["alt"] = []
+    nb = section(code)
+    _site.paginate(nb)
+    assert [_site.kind_of(c) for c in nb.cells] == ["slide", "-", "subslide", "-"]
+    source, note, output = nb.cells[1:]
+    assert source.source == code.source and source.outputs == []
+    assert "A section (continued)" in note.source
+    assert output.outputs == code.outputs and output.metadata["transient"] == {"remove_source": True}
+
+
+def test_a_long_derivation_is_cut_between_its_paragraphs_and_a_short_section_is_left_as_it_is():
+    long = nbformat.v4.new_markdown_cell("\n\n".join(f"Paragraph {i}: " + "words " * 90 for i in range(10)))
+    nb = section(long)
+    _site.paginate(nb)
+    kinds = [_site.kind_of(c) for c in nb.cells]
+    assert kinds[0] == "slide" and kinds.count("subslide") >= 2
+    text = [c.source for c in nb.cells if "continued" not in c.source]
+    assert "\n\n".join(text[1:]) == long.source  # every paragraph, once, in order
+    nb = section(nbformat.v4.new_markdown_cell("Short.\n\nTwo paragraphs."))
+    before = [c.source for c in nb.cells]
+    _site.paginate(nb)
+    assert [c.source for c in nb.cells] == before
+
+
+def test_measured_spans_decide_the_cuts():
+    nb = section(nbformat.v4.new_markdown_cell("One.\n\nTwo."))
+    groups = _site.groups_of(nb)
+    head, one, two = _site.leaves(groups[0][1])
+    spans = {head.key: (14, 60), one.key: (60, 600), two.key: (600, 700), "note-0": (0, 30)}
+    _site.paginate(nb, spans)
+    assert [c.source for c in nb.cells if "continued" not in c.source] == ["## A section", "One.", "Two."]
+    assert [_site.kind_of(c) for c in nb.cells] == ["slide", "-", "subslide", "-"]
+
+
 def test_the_deck_has_a_slide_per_section(tmp_path):
     if not (_site.NODE / "mathjax" / "package.json").is_file():
         pytest.skip("node_modules/ is missing: run `npm ci` (make slides does)")

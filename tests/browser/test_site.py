@@ -152,9 +152,19 @@ SLIDE_FACTS = r"""() => {
     leaves.forEach((leaf, v) => {
       Reveal.slide(h, v);
       const r = leaf.getBoundingClientRect();
+      const below = (e) => e.getBoundingClientRect().bottom > r.bottom - 14 + 0.5;  // into the bottom padding
+      const boxes = Array.from(leaf.querySelectorAll('.jp-OutputArea-output'));
+      const first = leaf.querySelector(':scope > .jp-Cell');
       out.push({h, v, w: leaf.offsetWidth, hgt: leaf.offsetHeight, right: r.right, bottom: r.bottom,
                 left: r.left, top: r.top, scrolls: leaf.scrollHeight > leaf.clientHeight + 1,
-                cut: leaf.scrollWidth > leaf.clientWidth + 1});
+                cut: leaf.scrollWidth > leaf.clientWidth + 1,
+                text_cut: Array.from(leaf.querySelectorAll(':scope > .jp-Cell, .jp-MarkdownOutput')).filter(below)
+                  .map(e => e.textContent.trim().slice(0, 60)),
+                box_cut: boxes.filter(below).length,
+                box_scrolls: boxes.filter(b => b.scrollHeight > b.clientHeight + 1).length,
+                continued: !!(first && first.querySelector('.continued')),
+                math: leaf.querySelectorAll('mjx-container[display="true"]').length,
+                img: leaf.querySelectorAll('img').length});
     });
   });
   Reveal.slide(0, 0);
@@ -162,31 +172,47 @@ SLIDE_FACTS = r"""() => {
 }"""
 
 
+def own_subslides(path: Path) -> int:
+    """The sub-slides a lesson asks for itself (its exercises); every other one continues a section."""
+    cells = nbformat.read(path, as_version=4).cells
+    return sum(c.metadata.get("slideshow", {}).get("slide_type") == "subslide" for c in cells)
+
+
+def where(leaves) -> list[str]:
+    """``h.v``: where each of these slides is in its deck (as reveal.js numbers them, from 0)."""
+    return [f"{s['h']}.{s['v']}" for s in leaves]
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_every_deck_presents_offline_a_slide_per_section(built, new_page, shots, lesson):
     deck = built["slides"] / _site.page_name(lesson)
     watched = open_page(new_page, deck)
     page = watched.page
-    page.wait_for_function("window.Reveal && Reveal.isReady()", timeout=30_000)
+    page.wait_for_function(_site.DECK_READY, timeout=30_000)
     facts = page.evaluate(PAGE_FACTS)
     assert watched.problems() == []
     assert facts["raw"] == [] and facts["errors"] == 0, f"math not typeset: {facts['raw']}"
     assert not facts["broken"] and not facts["no_alt"] and facts["images"] == figures(lesson)
     assert check_links(facts["links"], built["slides"], {}) == []
     slides = page.evaluate(SLIDE_FACTS)
+    leaves = slides["leaves"]
     assert slides["tops"] == sections(lesson), "a horizontal slide per # / ## section"
-    too_big = [
-        s for s in slides["leaves"] if s["w"] > 1280 or s["hgt"] > 720 or s["right"] > 1280.5 or s["bottom"] > 720.5
-    ]
+    too_big = [s for s in leaves if s["w"] > 1280 or s["hgt"] > 720 or s["right"] > 1280.5 or s["bottom"] > 720.5]
     assert too_big == [], "slides larger than 1280x720"
-    assert [s for s in slides["leaves"] if s["cut"]] == [], "content cut off at a slide's right edge"
-    scrolling = sum(s["scrolls"] for s in slides["leaves"])
-    print(f"{lesson.stem}: {slides['tops']} slides, {len(slides['leaves'])} with sub-slides, {scrolling} scroll")
+    assert [s for s in leaves if s["cut"]] == [], "content cut off at a slide's right edge"
+    # nothing taller than its slide: only an output (a long table, a long print) may scroll, inside its own box
+    assert where(s for s in leaves if s["scrolls"]) == [], "slides whose content is taller than 720 px"
+    assert [(f"{s['h']}.{s['v']}", s["text_cut"]) for s in leaves if s["text_cut"]] == [], "text cut at the bottom"
+    assert where(s for s in leaves if s["box_cut"]) == [], "an output box reaching below its slide"
+    cut = [s for s in leaves if s["v"] > 0 and not s["continued"]]
+    assert len(cut) == own_subslides(lesson), f"sub-slides that do not say which section they continue: {where(cut)}"
+    boxes = sum(bool(s["box_scrolls"]) for s in leaves)
+    print(f"{lesson.stem}: {slides['tops']} slides, {len(leaves)} with sub-slides, {boxes} with an output that scrolls")
     # the keyboard: right moves to the next section, down into a section's next part, left back
     page.locator(".reveal").click(position={"x": 640, "y": 300})
     page.keyboard.press("ArrowRight")
     assert page.evaluate(WHERE) == {"h": 1, "v": 0}
-    tall = next((s["h"] for s in slides["leaves"] if s["v"] == 1), None)
+    tall = next((s["h"] for s in leaves if s["v"] == 1), None)
     if tall is not None:
         page.evaluate(f"Reveal.slide({tall}, 0)")
         page.keyboard.press("ArrowDown")
@@ -195,17 +221,17 @@ def test_every_deck_presents_offline_a_slide_per_section(built, new_page, shots,
     assert page.evaluate(WHERE)["h"] == (tall - 1 if tall is not None else 0)
     assert watched.problems() == []
     if lesson.name.startswith("04"):
-        fits = [s for s in slides["leaves"] if not s["scrolls"]]
-        shown = page.evaluate(
-            """(fits) => { for (const s of fits) { Reveal.slide(s.h, s.v); const here = Reveal.getCurrentSlide();
-                 if (here.querySelector('img')) return s; } return null; }""",
-            fits,
-        )
-        assert shown is not None, "no slide with a figure fits without scrolling"
+        # for the README: the derivation slide with the most displayed formulas; and one continued sub-slide
+        shown = max(leaves, key=lambda s: (s["math"], -s["h"]))
+        assert shown["math"] >= 2, "no derivation slide in 04"
+        page.evaluate(f"Reveal.slide({shown['h']}, {shown['v']})")
         shot = shots / "slide-04-adam.png"
         page.screenshot(path=str(shot))
         MEDIA.mkdir(exist_ok=True)
         shutil.copy(shot, MEDIA / "slide.png")
+        more = next(s for s in leaves if s["continued"] and s["img"])
+        page.evaluate(f"Reveal.slide({more['h']}, {more['v']})")
+        page.screenshot(path=str(shots / "slide-04-adam-continued.png"))
 
 
 def test_a_handout_is_an_a4_pdf_with_its_math_typeset(built, shots):
