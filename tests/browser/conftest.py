@@ -118,3 +118,61 @@ def new_page(browser) -> Iterator[Callable[..., Watched]]:
 def shots() -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     return SHOTS
+
+
+# --- JupyterLab (tests/browser/lab.py): one `make lab` server for the session, and one page on it ----------------
+
+
+def watch(context, allow: tuple[str, ...]) -> Watched:
+    """What ``new_page`` does, for a context a session-scoped fixture owns: a page whose every request outside
+    ``allow`` (and ``data:``/``blob:``) is aborted and recorded, with its console errors and exceptions."""
+    page = context.new_page()
+    watched = Watched(page)
+    allowed = (*allow, "data:", "blob:")
+
+    def route(r):
+        if r.request.url.startswith(allowed):
+            r.continue_()
+        else:
+            watched.blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page.on(
+        "requestfailed", lambda req: req.url in watched.blocked or watched.failed.append(f"{req.url} ({req.failure})")
+    )
+    page.on("console", lambda msg: msg.type == "error" and watched.console_errors.append(msg.text))
+    page.on("pageerror", lambda exc: watched.page_errors.append(str(exc)))
+    return watched
+
+
+@pytest.fixture(scope="session")
+def lab(browser, tmp_path_factory):
+    """``make lab`` as the README runs it, on a free loopback port with a random token, in folders of its own;
+    stopped (its whole process group: make, jupyter, every kernel) whatever happens."""
+    import secrets
+
+    from tests.browser.lab import Lab, free_port
+
+    server = Lab(port=free_port(), token=secrets.token_hex(16), home=tmp_path_factory.mktemp("lab"))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab_page(browser, lab) -> Iterator[Watched]:
+    """One JupyterLab page for the session (the notebooks are opened in it one after another), on a fresh
+    workspace; requests may go to the lab's own address only."""
+    from tests.browser.lab import APP_READY
+
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        watched = watch(context, (lab.base + "/",))
+        watched.page.goto(lab.url("/lab?reset"))
+        watched.page.wait_for_function(APP_READY, timeout=60_000)
+        yield watched
+    finally:
+        context.close()

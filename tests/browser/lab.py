@@ -1,0 +1,252 @@
+"""JupyterLab for the browser tests: the server started as the README starts it (``make lab``), and the
+page-side helpers that open a notebook, run it as a learner would and read what it shows.
+
+The server runs with its own config, data, runtime, settings and workspaces folders (a learner's are never
+read or written), with two test-only settings: windowing off (JupyterLab 4 leaves off-screen cells out of the
+page otherwise) and autosave off (a run in the lab must never rewrite the stored notebooks), and the app
+exposed to the page as ``window.jupyterapp`` (as Galata, JupyterLab's own UI-test layer, does) so that a test
+can call the lab's commands and read the notebook model.
+
+How the waits are written (borrowed from Galata's ``NotebookHelper.waitForRun``): a run is over when the
+kernel is idle and no code cell shows the ``[*]`` prompt, and either every code cell has an execution count
+or one of them holds an error (JupyterLab stops a run-all at the first error). ``page.evaluate`` has no
+timeout of its own, so every wait is a ``page.wait_for_function`` with one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+#: The settings the tests add in their own settings folder (JUPYTERLAB_SETTINGS_DIR).
+TEST_SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+}
+#: ... and in their own config folder (JUPYTER_CONFIG_DIR).
+TEST_CONFIG = {"jupyter_lab_config.json": {"LabApp": {"expose_app_in_browser": True}}}
+
+#: Console errors JupyterLab itself prints on a kernel restart while its debugger is available (ipykernel
+#: has debugpy): the debugger's pending request is cancelled with the old kernel. Allowed by exact text.
+RESTART_CONSOLE_ERRORS = (
+    "Could not restore the debugger state: Canceled future for debug_request message before replies were done",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Lab:
+    """A running ``make lab``: its URL parts, the folders it was given, and what it printed."""
+
+    port: int
+    token: str
+    home: Path
+    proc: subprocess.Popen | None = None
+    out_path: Path = field(init=False)
+    err_path: Path = field(init=False)
+
+    def __post_init__(self):
+        self.out_path = self.home / "lab.stdout"
+        self.err_path = self.home / "lab.stderr"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, path: str = "/") -> str:
+        sep = "&" if "?" in path else "?"
+        return f"{self.base}{path}{sep}token={self.token}"
+
+    def env(self) -> dict:
+        env = dict(os.environ)
+        for var, sub in [
+            ("JUPYTER_CONFIG_DIR", "config"),
+            ("JUPYTER_DATA_DIR", "data"),
+            ("JUPYTER_RUNTIME_DIR", "runtime"),
+            ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+            ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+        ]:
+            env[var] = str(self.home / sub)
+        env.pop("JUPYTER_PORT", None)
+        env.pop("JUPYTER_TOKEN", None)
+        return env
+
+    def command(self) -> list[str]:
+        args = (
+            f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={self.port} --ServerApp.port_retries=0 "
+            f"--IdentityProvider.token={self.token}"
+        )
+        return ["make", "--no-print-directory", "lab", f"LAB_ARGS={args}"]
+
+    def start(self, timeout: float = 180.0) -> None:
+        for sub in ("config", "data", "runtime", "settings", "workspaces"):
+            (self.home / sub).mkdir(parents=True, exist_ok=True)
+        for rel, value in TEST_SETTINGS.items():
+            path = self.home / "settings" / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(value))
+        for rel, value in TEST_CONFIG.items():
+            (self.home / "config" / rel).write_text(json.dumps(value))
+        self.proc = subprocess.Popen(
+            self.command(),
+            cwd=ROOT,
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=self.out_path.open("wb"),
+            stderr=self.err_path.open("wb"),
+            start_new_session=True,  # its own process group: stop() ends make, jupyter and every kernel
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"make lab exited with status {self.proc.returncode}:\n{self.log()[-4000:]}")
+            if self.printed_url() and self._answers():
+                return
+            time.sleep(0.25)
+        raise RuntimeError(f"make lab did not serve {self.base} within {timeout:.0f} s:\n{self.log()[-4000:]}")
+
+    def _answers(self) -> bool:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(self.url("/api/status"), timeout=2) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.proc.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    def log(self) -> str:
+        """What the lab and its kernels wrote to stderr (where jupyter logs), with make's stdout before it."""
+        out = self.out_path.read_text(errors="replace") if self.out_path.exists() else ""
+        err = self.err_path.read_text(errors="replace") if self.err_path.exists() else ""
+        return out + err
+
+    def printed_url(self) -> str | None:
+        """The URL the server prints for a person to open (the token is printed as ``...``)."""
+        m = re.search(r"(http://127\.0\.0\.1:\d+/\S*)\?token=\.\.\.", self.log())
+        return m.group(1) if m else None
+
+
+# --- page side ------------------------------------------------------------------------------------------------
+
+APP_READY = "() => !!(window.jupyterapp && window.jupyterapp.started && window.jupyterapp.shell)"
+
+OPEN = """async (path) => {
+  const app = window.jupyterapp;
+  await app.started;
+  const w = await app.commands.execute('docmanager:open', {path});
+  await w.context.ready;
+  await w.sessionContext.ready;
+  w.node.dataset.testNb = path;
+  (window.__nbs = window.__nbs || {})[path] = w;
+  app.shell.activateById(w.id);
+  return w.id;
+}"""
+
+# A notebook panel's state as the tests read it; `path` is its path under the server root.
+W = "window.__nbs[path]"
+
+KERNEL_IDLE = f"""(path) => {{ const w = {W};
+  const k = w && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!k && k.status === 'idle' && k.connectionStatus === 'connected'; }}"""
+
+ACTIVATE = f"""(path) => {{ window.jupyterapp.shell.activateById({W}.id); }}"""
+
+# Clear the outputs first (execution counts back to none), then restart and run all: the wait below then
+# cannot mistake the stored counts for a finished run. Not awaited: the command waits for the dialog.
+RESTART_RUN_ALL = f"""(path) => {{
+  const app = window.jupyterapp; const w = {W};
+  app.shell.activateById(w.id);
+  app.commands.execute('notebook:clear-all-cell-outputs');
+  app.commands.execute('notebook:restart-run-all');
+}}"""
+
+RUN_STATE = f"""(path) => {{
+  const w = {W}; const k = w.sessionContext.session && w.sessionContext.session.kernel;
+  const code = w.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim());
+  const pending = code.filter(c => (c.promptNode && c.promptNode.textContent || '').includes('*')).length;
+  const done = code.filter(c => c.model.executionCount !== null).length;
+  const error = code.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
+  return {{status: k ? k.status : 'none', pending, done, total: code.length, error}};
+}}"""
+
+RUN_FINISHED = f"""(path) => {{ const s = ({RUN_STATE})(path);
+  return s.status === 'idle' && s.pending === 0 && (s.done === s.total || s.error); }}"""
+
+# Every cell: its index, type, source, execution count, and outputs (type, mime types, text of streams and
+# errors); every markdown cell's text with math, code and pre taken out (to look for raw $...$); images.
+REPORT = f"""(path) => {{
+  const w = {W};
+  const cells = w.content.widgets.map((c, i) => {{
+    const cell = {{index: i, type: c.model.type, source: c.model.sharedModel.getSource()}};
+    if (c.model.type === 'code') {{
+      cell.count = c.model.executionCount;
+      cell.outputs = c.model.outputs.toJSON().map(o => ({{
+        type: o.output_type, name: o.name || null,
+        text: o.output_type === 'stream' ? [].concat(o.text).join('') :
+              o.output_type === 'error' ? o.ename + ': ' + o.evalue :
+              [].concat((o.data || {{}})['text/plain'] || []).join(''),
+        mimes: Object.keys(o.data || {{}}),
+      }}));
+      cell.shown = [...c.node.querySelectorAll('.jp-OutputArea-output')].map(n => n.innerText);
+    }}
+    if (c.model.type === 'markdown') {{
+      const md = c.node.querySelector('.jp-MarkdownOutput');
+      cell.rendered = !!md && !md.classList.contains('lm-mod-hidden');
+      cell.math = md ? md.querySelectorAll('mjx-container').length : 0;
+      if (md) {{
+        const copy = md.cloneNode(true);
+        copy.querySelectorAll('mjx-container, code, pre, script, mjx-assistive-mml').forEach(n => n.remove());
+        cell.text = copy.textContent;
+      }}
+    }}
+    cell.images = [...c.node.querySelectorAll('img')].map(im => ({{
+      src: (im.getAttribute('src') || '').slice(0, 80), complete: im.complete, width: im.naturalWidth}}));
+    return cell;
+  }});
+  return {{cells, mathjax: w.node.querySelectorAll('mjx-container').length}};
+}}"""
+
+IMAGES_SETTLED = f"""(path) => [...{W}.node.querySelectorAll('img')].every(im => im.complete)"""
+
+RAW_MATH = re.compile(r"\$\$|\$[^$\s][^$]*\$|\\\(|\\\[")
+
+
+def cell_index(report: dict, needle: str) -> int:
+    """The index of the one code cell whose source contains ``needle``."""
+    hits = [c["index"] for c in report["cells"] if c["type"] == "code" and needle in c["source"]]
+    if len(hits) != 1:
+        raise LookupError(f"expected one code cell containing {needle!r}, found {len(hits)} (cells {hits})")
+    return hits[0]
+
+
+def nb_path(name: str) -> str:
+    return f"notebooks/{name}"
