@@ -157,8 +157,8 @@ def test_widgets_build_and_call_the_pure_functions():
 def test_the_optimizer_panel_greys_out_the_betas_an_optimizer_ignores(optimizer, beta1, beta2):
     assert widgets.active_betas(optimizer) == {"beta1": beta1, "beta2": beta2}
     panel = widgets.optimizer_widget()
-    dropdown = panel.children[0]
-    dropdown.value = optimizer
+    choice = panel.children[0]
+    choice.value = optimizer
     sliders = {c.description: c for c in panel.children if getattr(c, "description", "") in ("beta1", "beta2")}
     assert (not sliders["beta1"].disabled, not sliders["beta2"].disabled) == (beta1, beta2)
 

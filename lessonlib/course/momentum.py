@@ -109,7 +109,7 @@ class LeastSquares:
 
     @property
     def d(self) -> int:
-        """``d``, the number of features (the length of :math:`\\theta`)."""
+        r"""``d``, the number of features (the length of :math:`\theta`)."""
         return self.X.shape[1]
 
     @property
@@ -392,7 +392,9 @@ def spectral_radius(lam, lr, momentum):
     :func:`iteration_matrix`; returns a float for scalar arguments.
 
     Args:
-        lam: :math:`\lambda > 0`. lr: :math:`\alpha \ge 0`. momentum: :math:`\mu \in [0, 1)`.
+        lam: :math:`\lambda > 0`.
+        lr: :math:`\alpha \ge 0`.
+        momentum: :math:`\mu \in [0, 1)`.
 
     >>> round(spectral_radius(1.0, 0.1, 0.0), 12)   # gradient descent: |1 - alpha lambda|
     0.9
@@ -408,7 +410,8 @@ def rate(lams, lr, momentum):
 
     Args:
         lams: the curvatures :math:`\lambda_i > 0`.
-        lr: :math:`\alpha \ge 0`. momentum: :math:`\mu \in [0, 1)`.
+        lr: :math:`\alpha \ge 0`.
+        momentum: :math:`\mu \in [0, 1)`.
 
     >>> round(rate([1.0, 100.0], 2 / 101, 0.0), 12)   # gradient descent's best: (kappa - 1) / (kappa + 1)
     0.980198019802
@@ -449,7 +452,8 @@ def gd_optimal(lam_min, lam_max) -> Tuned:
     r"""Gradient descent's best fixed step :math:`2/(L + \lambda_{\min})` and its rate :math:`(\kappa-1)/(\kappa+1)`.
 
     Args:
-        lam_min: :math:`\lambda_{\min} > 0`. lam_max: :math:`L \ge \lambda_{\min}`.
+        lam_min: :math:`\lambda_{\min} > 0`.
+        lam_max: :math:`L \ge \lambda_{\min}`.
 
     >>> gd_optimal(1.0, 9.0)
     Tuned(lr=0.2, momentum=0.0, rate=0.8)
@@ -460,7 +464,9 @@ def gd_optimal(lam_min, lam_max) -> Tuned:
 
 
 def polyak_optimal(lam_min, lam_max) -> Tuned:
-    r"""Polyak's heavy ball: :math:`\alpha = 4/(\sqrt L + \sqrt{\lambda_{\min}})^2`,
+    r"""Polyak's tuning of the heavy ball for a bowl with curvatures in :math:`[\lambda_{\min}, L]`.
+
+    :math:`\alpha = 4/(\sqrt L + \sqrt{\lambda_{\min}})^2`,
     :math:`\mu = \left(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\right)^2`,
     rate :math:`\frac{\sqrt\kappa-1}{\sqrt\kappa+1}`.
 
@@ -468,7 +474,8 @@ def polyak_optimal(lam_min, lam_max) -> Tuned:
     :math:`|z| = \sqrt\mu`.
 
     Args:
-        lam_min: :math:`\lambda_{\min} > 0`. lam_max: :math:`L \ge \lambda_{\min}`.
+        lam_min: :math:`\lambda_{\min} > 0`.
+        lam_max: :math:`L \ge \lambda_{\min}`.
 
     >>> polyak_optimal(1.0, 9.0)
     Tuned(lr=0.25, momentum=0.25, rate=0.5)
@@ -497,15 +504,19 @@ def steps_per_e(rho) -> float:
 
 
 def regime(lam, lr, momentum, *, tol: float = 1e-9) -> str:
-    r"""How the error in one direction behaves: from the discriminant
-    :math:`\Delta = (1 + \mu - \alpha\lambda)^2 - 4\mu` of :math:`z^2 - (1 + \mu - \alpha\lambda)z + \mu`.
+    r"""How the error in one direction behaves, read off the discriminant.
+
+    The discriminant is :math:`\Delta = (1 + \mu - \alpha\lambda)^2 - 4\mu`, of
+    :math:`z^2 - (1 + \mu - \alpha\lambda)z + \mu`.
 
     ``"unstable"`` if :math:`\rho \ge 1`; else ``"under-damped"`` (:math:`\Delta < 0`: complex roots, the error
     rings, :math:`|z| = \sqrt\mu`), ``"critically damped"`` (:math:`|\Delta| \le` ``tol``: a double root) or
     ``"over-damped"`` (:math:`\Delta > 0`: two real roots, no ringing).
 
     Args:
-        lam: :math:`\lambda > 0`. lr: :math:`\alpha \ge 0`. momentum: :math:`\mu \in [0, 1)`.
+        lam: :math:`\lambda > 0`.
+        lr: :math:`\alpha \ge 0`.
+        momentum: :math:`\mu \in [0, 1)`.
         tol: how close to zero :math:`\Delta` counts as zero.
 
     >>> regime(1.0, 0.01, 0.95), regime(1.0, 0.01, 0.0), regime(100.0, 0.05, 0.0)
@@ -531,7 +542,9 @@ def flips_sign(lam, lr, momentum, *, tol: float = 1e-9) -> bool:
     :math:`\alpha\lambda > 1`.
 
     Args:
-        lam: :math:`\lambda > 0`. lr: :math:`\alpha \ge 0`. momentum: :math:`\mu \in [0, 1)`.
+        lam: :math:`\lambda > 0`.
+        lr: :math:`\alpha \ge 0`.
+        momentum: :math:`\mu \in [0, 1)`.
         tol: how close to zero the discriminant counts as zero.
 
     >>> flips_sign(100.0, 0.015, 0.0), flips_sign(1.0, 0.015, 0.0)
@@ -551,7 +564,8 @@ def heavy_ball_run(lams, lr, momentum, steps: int, x0=None) -> np.ndarray:
 
     Args:
         lams: the curvatures :math:`\lambda_i > 0`.
-        lr: :math:`\alpha \ge 0`. momentum: :math:`\mu \in [0, 1)`.
+        lr: :math:`\alpha \ge 0`.
+        momentum: :math:`\mu \in [0, 1)`.
         steps: how many steps.
         x0: the start, one value per direction.
 
@@ -574,8 +588,10 @@ def heavy_ball_run(lams, lr, momentum, steps: int, x0=None) -> np.ndarray:
 
 
 def measured_rate(errors, start: int, stop: int | None = None) -> float:
-    r"""The rate per step read off a run: :math:`e^{s}`, :math:`s` the slope of a straight-line fit of
-    :math:`\ln` ``errors[t]`` against :math:`t` for ``start <= t < stop``.
+    r"""The rate per step read off a run.
+
+    It is :math:`e^{s}`, :math:`s` the slope of a straight-line fit of :math:`\ln` ``errors[t]`` against
+    :math:`t` for ``start <= t < stop``.
 
     Args:
         errors: the size of the error at each step (positive), e.g. the norm of each row of a path.
@@ -593,8 +609,9 @@ def measured_rate(errors, start: int, stop: int | None = None) -> float:
 
 
 def rate_map(lams=BOWL, *, n: int = 301, ax=None):
-    r"""The bowl's rate :math:`\rho(\alpha, \mu)` over the plane of hyperparameters, with the stable edge
-    :math:`\alpha = 2(1+\mu)/L`, gradient descent's best step and Polyak's optimum marked.
+    r"""The bowl's rate :math:`\rho(\alpha, \mu)` over the plane of hyperparameters.
+
+    Marked: the stable edge :math:`\alpha = 2(1+\mu)/L`, gradient descent's best step and Polyak's optimum marked.
 
     Returns ``(fig, ax)``.
 
@@ -638,8 +655,9 @@ def _envelope_label(lam, lr, momentum) -> str:
 
 
 def regimes_figure(lam=1.0, lr=None, momenta=(0.3, None, 0.95), *, steps: int = 80):
-    r"""One direction of curvature ``lam`` under the heavy ball, one panel per momentum: over-, critically,
-    under-damped.
+    r"""One direction of curvature ``lam`` under the heavy ball, one panel per momentum.
+
+    The momenta are chosen over-, critically and under-damped.
 
     Each panel shows :math:`x_t / x_0` (from :func:`heavy_ball_run`) and the envelope :math:`\pm\rho^t`.
     ``lr`` defaults to Polyak's for :data:`BOWL`; a ``None`` in ``momenta`` is the critical momentum
@@ -681,7 +699,8 @@ def damping_demo(lr: float = 0.02, momentum: float = 0.9, *, lams=BOWL, steps: i
     Returns ``(fig, text)``; the text gives the spectral radius and each direction's regime.
 
     Args:
-        lr: :math:`\alpha \ge 0`. momentum: :math:`\mu \in [0, 1)`.
+        lr: :math:`\alpha \ge 0`.
+        momentum: :math:`\mu \in [0, 1)`.
         lams: the curvatures :math:`\lambda_i > 0`.
         steps: how many steps to run and draw.
     """

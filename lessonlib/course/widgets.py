@@ -1,4 +1,4 @@
-"""The functions behind the notebooks' sliders and dropdowns, and the helpers that build the widgets.
+"""The functions behind the notebooks' sliders and buttons, and the helpers that build the widgets.
 
 Each ``*_demo`` function is pure: it takes the widget values and returns
 ``(fig, text)``, a matplotlib Figure and a one-line summary, so a notebook (and a
@@ -37,7 +37,9 @@ def demo_signal(n: int = 200, *, seed: int = 0, sigma: float = 0.5) -> np.ndarra
     The first value is exactly 2 (:math:`\xi_1 = 0`) so the bias at :math:`t = 1` reads cleanly.
 
     Args:
-        n: the number of values. seed: the seed of the noise :math:`\xi_t`. sigma: :math:`\sigma`.
+        n: the number of values.
+        seed: the seed of the noise :math:`\xi_t`.
+        sigma: :math:`\sigma`.
 
     >>> x = demo_signal()
     >>> x.shape, float(x[0]), round(float(x[1:100].mean()), 1), round(float(x[100:].mean()), 1)
@@ -60,7 +62,8 @@ def ema_demo(beta: float = 0.9, *, corrected: bool = True, raw: bool = True, n: 
         beta: the decay :math:`\beta`, in ``[0, 1)``.
         corrected: draw (and report) the bias-corrected :math:`\hat a_t`.
         raw: draw (and report) the raw :math:`a_t`.
-        n: the length of the signal. seed: the seed of its noise.
+        n: the length of the signal.
+        seed: the seed of its noise.
 
     >>> import matplotlib
     >>> matplotlib.use("Agg")
@@ -130,7 +133,8 @@ def loss_text(loss: float, floor: float = figures.LOSS_FLOOR) -> str:
     """A loss as the figures draw it: 3 significant digits, or "below 1e-12" where the log axis floors it.
 
     Args:
-        loss: the loss. floor: the floor of :func:`figures.losses` (``figures.LOSS_FLOOR``).
+        loss: the loss.
+        floor: the floor of :func:`figures.losses` (``figures.LOSS_FLOOR``).
 
     >>> loss_text(23.6249), loss_text(4.47e-168), loss_text(1e-12)
     ('23.6', 'below 1e-12', '1e-12')
@@ -139,13 +143,16 @@ def loss_text(loss: float, floor: float = figures.LOSS_FLOOR) -> str:
 
 
 def optimizer_hyper(optimizer: str, lr: float, beta1: float, beta2: float) -> dict:
-    """The keyword arguments one set of widget values means for each optimizer.
+    r"""The keyword arguments one set of widget values means for each optimizer.
 
     ``beta1`` is the momentum of "momentum" (it plays the part of Adam's beta1),
     ``beta2`` is RMSprop's decay (torch calls it ``alpha``); plain SGD uses only ``lr``.
 
     Args:
-        optimizer: a name of ``runs.OPTIMIZERS``. lr, beta1, beta2: the sliders' values.
+        optimizer: a name of ``runs.OPTIMIZERS``.
+        lr: the learning-rate slider's value, :math:`\alpha`.
+        beta1: the beta1 slider's value (Adam's :math:`\beta_1`, the momentum :math:`\mu` of "momentum").
+        beta2: the beta2 slider's value (Adam's :math:`\beta_2`, RMSprop's :math:`\rho`).
 
     >>> optimizer_hyper("momentum", 0.01, 0.8, 0.999), optimizer_hyper("RMSprop", 0.01, 0.8, 0.99)
     ({'lr': 0.01, 'momentum': 0.8}, {'lr': 0.01, 'alpha': 0.99})
@@ -193,17 +200,21 @@ def optimizer_demo(
     *,
     seed: int = 0,
 ):
-    """One optimizer (a name of ``OPTIMIZERS``) on one objective (a name for ``objectives.by_name``).
+    r"""One optimizer (a name of ``OPTIMIZERS``) on one objective (a name for ``objectives.by_name``).
 
     Returns ``(fig, text)``: the path on the contours and the loss curve, and a line with the
     hyperparameters used (rounded, :func:`format_hyper`) and the final loss as the plot shows it
     (:func:`loss_text`); if the path leaves the plotted box, the line says at which step.
 
     Args:
-        optimizer: a name of ``runs.OPTIMIZERS``. objective: ``"quadratic"``, ``"Rosenbrock"`` or ``"noisy"``.
-        lr, beta1, beta2: the sliders' values; None takes the optimizer's own default
-            (:func:`optimizer_defaults`: RMSprop's rho is 0.99, Adam's beta2 0.999).
-        steps: how many steps to take. seed: the seed of a noisy objective's noise.
+        optimizer: a name of ``runs.OPTIMIZERS``.
+        objective: ``"quadratic"``, ``"Rosenbrock"`` or ``"noisy"``.
+        lr: the learning rate :math:`\alpha`; None takes the optimizer's own default (:func:`optimizer_defaults`).
+        beta1: :math:`\beta_1` (the momentum of "momentum"); None takes the optimizer's default.
+        beta2: :math:`\beta_2` (RMSprop's :math:`\rho`); None takes the optimizer's default (RMSprop's 0.99,
+            Adam's 0.999).
+        steps: how many steps to take.
+        seed: the seed of a noisy objective's noise.
 
     >>> import matplotlib
     >>> matplotlib.use("Agg")
@@ -245,8 +256,9 @@ _STATIC: list[bool] = []  # non-empty inside static_panels(): panel() returns it
 
 @contextmanager
 def static_panels():
-    """Inside this block :func:`panel` (and so every ``*_widget``) returns a :class:`StaticPanel`: the figure
-    and text of its initial control values, drawn once, with no callbacks attached.
+    r"""Inside this block :func:`panel` (and so every ``*_widget``) returns a :class:`StaticPanel`.
+
+    That is the figure and text of its initial control values, drawn once, with no callbacks attached.
 
     The site, slides and handouts (``notebooks/_site.py``) show that figure where a notebook has a live panel;
     outside the block the panels are the live widgets, unchanged.
@@ -255,7 +267,7 @@ def static_panels():
     >>> matplotlib.use("Agg")
     >>> with static_panels():
     ...     still = ema_widget()
-    >>> still.text.startswith("beta = 0.9: window about 10 steps"), still.png[:4] == b"\\x89PNG", still.width > 0
+    >>> still.text.startswith("beta = 0.9: window about 10 steps"), still.png[:4] == b"\x89PNG", still.width > 0
     (True, True, True)
     """
     _STATIC.append(True)
@@ -355,7 +367,11 @@ def _choices(values):
 
 
 def optimizer_widget():
-    """Dropdowns and sliders around :func:`optimizer_demo`: optimizer, objective, lr, beta1, beta2, steps.
+    """Buttons and sliders around :func:`optimizer_demo`: optimizer, objective, lr, beta1, beta2, steps.
+
+    The choices are toggle buttons, not drop-downs: in JupyterLab a collapsed drop-down hands its keys to the
+    notebook (ipywidgets issue 3912), so a letter typed to pick an option runs a cell shortcut instead
+    ("r" turns the widget's cell into a raw cell).
 
     Choosing an optimizer moves its sliders to its own defaults (:func:`optimizer_defaults`) and
     greys out the betas it does not use. The learning rate and beta2 are chosen from
@@ -365,10 +381,15 @@ def optimizer_widget():
 
     start = optimizer_defaults("Adam")
     slider = dict(continuous_update=False)
+
+    # one row: the description beside its buttons (as for the sliders), each button as wide as its label
+    def buttons():
+        return dict(style={"button_width": "auto"}, layout=w.Layout(display="flex", align_items="center"))
+
     controls = {
-        "optimizer": w.Dropdown(options=list(OPTIMIZERS), value="Adam", description="optimizer"),
-        "objective": w.Dropdown(
-            options=["quadratic", "Rosenbrock", "noisy"], value="quadratic", description="objective"
+        "optimizer": w.ToggleButtons(options=list(OPTIMIZERS), value="Adam", description="optimizer", **buttons()),
+        "objective": w.ToggleButtons(
+            options=["quadratic", "Rosenbrock", "noisy"], value="quadratic", description="objective", **buttons()
         ),
         "lr": w.SelectionSlider(options=_choices(LR_CHOICES), value=start["lr"], description="lr", **slider),
         "beta1": w.FloatSlider(

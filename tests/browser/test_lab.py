@@ -319,30 +319,31 @@ WIDGETS = {
             "beta1": "slider",
             "beta2": "slider",
             "steps": "slider",
-            "objective": "dropdown",
-            "optimizer": "dropdown",
+            "objective": "buttons",
+            "optimizer": "buttons",
         },
         _optimizer_matches,
     ),
 }
-# How each kind of control is moved. A drop-down is not moved by keyboard: in JupyterLab 4.6's command mode the
-# notebook takes the keys of a focused <select> (ArrowDown selects the next cell, a letter's type-ahead runs a
-# cell shortcut: "r" turns the widget's cell into a raw cell and the widget disappears); see the report.
-MOVES = {"slider": ("keyboard", "mouse"), "checkbox": ("keyboard", "mouse"), "dropdown": ("mouse",)}
+# How each kind of control is moved. The choices are toggle buttons, not drop-downs: in JupyterLab 4.6's command
+# mode the notebook takes the keys of a collapsed <select> (ArrowDown selects the next cell, a letter's type-ahead
+# runs a cell shortcut: "r" turns the widget's cell into a raw cell); a button takes Space itself.
+MOVES = {"slider": ("keyboard", "mouse"), "checkbox": ("keyboard", "mouse"), "buttons": ("keyboard", "mouse")}
 # the demo functions' argument names for the sliders' descriptions
 ARGUMENT = {"alpha": "lr", "mu": "momentum"}
 
 PANEL_STATE = """(root) => {
   const values = {};
-  for (const box of root.querySelectorAll('.widget-inline-hbox')) {
+  for (const box of root.querySelectorAll('.widget-inline-hbox, .widget-toggle-buttons')) {
     const label = box.querySelector(':scope > label.widget-label');
     if (!label) continue;
     const name = label.textContent.trim();
     if (!name) continue;
     const readout = box.querySelector('.widget-readout');
-    const select = box.querySelector('select');
+    const active = box.querySelector('button.mod-active');
     const check = box.querySelector('input[type=checkbox]');
-    values[name] = readout ? readout.textContent.trim() : select ? select.value : check ? check.checked : null;
+    values[name] = readout ? readout.textContent.trim()
+      : active ? active.textContent.trim() : check ? check.checked : null;
   }
   for (const box of root.querySelectorAll('.widget-checkbox')) {
     const input = box.querySelector('input'); const label = box.querySelector('label.widget-label-basic');
@@ -363,7 +364,7 @@ IMAGE_HASH = """async (root) => {
 
 
 def _control(panel, name):
-    return panel.locator(".widget-inline-hbox, .widget-checkbox").filter(
+    return panel.locator(".widget-inline-hbox, .widget-toggle-buttons, .widget-checkbox").filter(
         has=panel.page.locator("label", has_text=re.compile(rf"^{re.escape(name)}$"))
     )
 
@@ -390,12 +391,16 @@ def _move(page, box, kind, how):
             page.keyboard.press("Space")
         else:
             box_input.click()
-    elif kind == "dropdown":
-        select = box.locator("select")
-        options = select.evaluate("s => [...s.options].map(o => o.value)")
-        target = options[(options.index(select.input_value()) + 1) % len(options)]
-        # a headless browser draws no native drop-down list: pick the next option as the mouse would
-        select.select_option(target)
+    elif kind == "buttons":
+        buttons = box.locator("button")
+        labels = [b.strip() for b in buttons.all_inner_texts()]
+        active = box.locator("button.mod-active").inner_text().strip()
+        target = buttons.nth((labels.index(active) + 1) % len(labels))
+        if how == "keyboard":
+            target.focus()
+            page.keyboard.press("Space")
+        else:
+            target.click()
 
 
 @pytest.mark.parametrize("ran", list(WIDGETS), indirect=True, ids=[n[:2] for n in WIDGETS])
