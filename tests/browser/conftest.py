@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,17 +19,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"  # looked at by people, kept after the run
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
-# design.md section 3: without the background-networking flags chromium keeps dialling out of a closed network.
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+# The flags of design.md section 3 (without the background-networking ones chromium keeps dialling out of a
+# closed network), written once, where the handouts' build uses them too.
+sys.path.insert(0, str(ROOT / "notebooks"))
+from _site import CHROMIUM_FLAGS as FLAGS  # noqa: E402
+
 VIEWPORT = {"width": 1280, "height": 720}
 HOW = "apt-get install -y chromium (as .ci/run does), then `make test`"
 
@@ -89,25 +84,7 @@ def new_page(browser) -> Iterator[Callable[..., Watched]]:
     def make(allow: tuple[str, ...] = ("file:",), viewport: dict = VIEWPORT) -> Watched:
         context = browser.new_context(viewport=viewport)
         contexts.append(context)
-        page = context.new_page()
-        watched = Watched(page)
-        allowed = (*allow, "data:", "blob:")
-
-        def route(r):
-            if r.request.url.startswith(allowed):
-                r.continue_()
-            else:
-                watched.blocked.append(r.request.url)
-                r.abort()
-
-        context.route("**/*", route)
-        page.on(
-            "requestfailed",
-            lambda req: req.url in watched.blocked or watched.failed.append(f"{req.url} ({req.failure})"),
-        )
-        page.on("console", lambda msg: msg.type == "error" and watched.console_errors.append(msg.text))
-        page.on("pageerror", lambda exc: watched.page_errors.append(str(exc)))
-        return watched
+        return watch(context, allow)
 
     yield make
     for context in contexts:
