@@ -1,6 +1,6 @@
 # The course's entry points. The first two are the README's two commands.
 #   make lab        set up (if needed) and open the course in JupyterLab
-#   make test       set up (if needed) and run every test: ruff, unit/property/doctests, nbval
+#   make test       set up (if needed) and run every test: ruff, unit/property/doctests, nbval, the browser tests
 #   make notebooks  re-execute every notebook in a fresh kernel and store its outputs
 #   make site       the course as a static site that opens from disk, offline, in build/site/
 #   make slides     one reveal.js deck per lesson, offline, in build/slides/
@@ -12,6 +12,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
 .PHONY: lab test lint notebooks site slides handouts bench lock clean
 
@@ -43,7 +44,11 @@ lab: $(STAMP)
 # kernel, in order).
 PYTEST_ARGS ?= -n auto --dist loadfile
 
-test: $(STAMP) lint
+# The site and slides tests need the web assets: installed here where npm is; without npm they skip (saying so),
+# as the browser tests do without chromium.
+NODE_ASSETS = $(if $(shell command -v npm),$(NODE_STAMP))
+
+test: $(STAMP) $(NODE_ASSETS) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -54,7 +59,6 @@ notebooks: $(STAMP)
 	$(BIN)/python notebooks/_build.py $(NB)
 
 # MathJax and reveal.js come from npm (package.json, pinned by package-lock.json), never from a CDN.
-NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@

@@ -26,6 +26,7 @@ from _site import CHROMIUM_FLAGS as FLAGS  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 720}
 HOW = "apt-get install -y chromium (as .ci/run does), then `make test`"
+UNDER_CI = os.environ.get("CI", "").lower() in ("true", "1")  # CI=false or CI=0 means not under CI
 
 
 def _missing() -> str | None:
@@ -42,7 +43,7 @@ def _missing() -> str | None:
 def browser():
     why = _missing()
     if why:
-        if os.environ.get("CI"):
+        if UNDER_CI:
             pytest.fail(f"browser tests cannot run under CI: {why}; {HOW}")
         pytest.skip(f"browser tests skipped: {why}; to run them: {HOW}")
     from playwright.sync_api import sync_playwright

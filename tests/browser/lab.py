@@ -21,12 +21,16 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+sys.path.insert(0, str(ROOT / "notebooks"))
+from _build import lesson_paths  # noqa: E402
+
+NOTEBOOKS = [p.name for p in lesson_paths()]
 
 #: The settings the tests add in their own settings folder (JUPYTERLAB_SETTINGS_DIR).
 TEST_SETTINGS = {
@@ -80,6 +84,8 @@ class Lab:
             ("JUPYTER_RUNTIME_DIR", "runtime"),
             ("JUPYTERLAB_SETTINGS_DIR", "settings"),
             ("JUPYTERLAB_WORKSPACES_DIR", "workspaces"),
+            ("IPYTHONDIR", "ipython"),  # the kernels' history and startup files: not the learner's
+            ("MPLCONFIGDIR", "matplotlib"),
         ]:
             env[var] = str(self.home / sub)
         env.pop("JUPYTER_PORT", None)
@@ -94,7 +100,7 @@ class Lab:
         return ["make", "--no-print-directory", "lab", f"LAB_ARGS={args}"]
 
     def start(self, timeout: float = 180.0) -> None:
-        for sub in ("config", "data", "runtime", "settings", "workspaces"):
+        for sub in ("config", "data", "runtime", "settings", "workspaces", "ipython", "matplotlib"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
         for rel, value in TEST_SETTINGS.items():
             path = self.home / "settings" / rel
@@ -102,15 +108,16 @@ class Lab:
             path.write_text(json.dumps(value))
         for rel, value in TEST_CONFIG.items():
             (self.home / "config" / rel).write_text(json.dumps(value))
-        self.proc = subprocess.Popen(
-            self.command(),
-            cwd=ROOT,
-            env=self.env(),
-            stdin=subprocess.DEVNULL,
-            stdout=self.out_path.open("wb"),
-            stderr=self.err_path.open("wb"),
-            start_new_session=True,  # its own process group: stop() ends make, jupyter and every kernel
-        )
+        with self.out_path.open("wb") as out, self.err_path.open("wb") as err:  # the child keeps its own copies
+            self.proc = subprocess.Popen(
+                self.command(),
+                cwd=ROOT,
+                env=self.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,  # its own process group: make and jupyter (kernels get their own)
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -130,18 +137,50 @@ class Lab:
             return False
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        """Shut the server down as a person would (which shuts its kernels down), then make sure: the process
+        group (make, jupyter) gets SIGTERM, then SIGKILL, and any kernel still running on this server's
+        connection files is killed (jupyter_client starts kernels in sessions of their own)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self._request_shutdown()
             try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.proc.wait(wait)
-                return
+                self.proc.wait(15)
             except subprocess.TimeoutExpired:
+                for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+                    try:
+                        os.killpg(self.proc.pid, sig)
+                        self.proc.wait(wait)
+                        break
+                    except ProcessLookupError:
+                        break
+                    except subprocess.TimeoutExpired:
+                        continue
+        for pid in self.kernel_pids():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def _request_shutdown(self) -> None:
+        import urllib.request
+
+        request = urllib.request.Request(self.url("/api/shutdown"), method="POST")
+        try:
+            urllib.request.urlopen(request, timeout=10).close()
+        except OSError:
+            pass  # already gone, or not answering: the signals below take over
+
+    def kernel_pids(self) -> list[int]:
+        """Processes whose command line names a connection file in this server's runtime folder: its kernels."""
+        runtime = str(self.home / "runtime")
+        pids = []
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
+            except OSError:
                 continue
+            if runtime in cmdline and "ipykernel" in cmdline:
+                pids.append(int(proc.name))
+        return pids
 
     def log(self) -> str:
         """What the lab and its kernels wrote to stderr (where jupyter logs), with make's stdout before it."""
@@ -171,26 +210,26 @@ OPEN = """async (path) => {
   return w.id;
 }"""
 
-# A notebook panel's state as the tests read it; `path` is its path under the server root.
-W = "window.__nbs[path]"
+# The notebook panel (JupyterLab's NotebookPanel) of `path`, in the page's JavaScript, as OPEN registered it.
+NB_PANEL = "window.__nbs[path]"
 
-KERNEL_IDLE = f"""(path) => {{ const w = {W};
+KERNEL_IDLE = f"""(path) => {{ const w = {NB_PANEL};
   const k = w && w.sessionContext.session && w.sessionContext.session.kernel;
   return !!k && k.status === 'idle' && k.connectionStatus === 'connected'; }}"""
 
-ACTIVATE = f"""(path) => {{ window.jupyterapp.shell.activateById({W}.id); }}"""
+ACTIVATE = f"""(path) => {{ window.jupyterapp.shell.activateById({NB_PANEL}.id); }}"""
 
 # Clear the outputs first (execution counts back to none), then restart and run all: the wait below then
 # cannot mistake the stored counts for a finished run. Not awaited: the command waits for the dialog.
 RESTART_RUN_ALL = f"""(path) => {{
-  const app = window.jupyterapp; const w = {W};
+  const app = window.jupyterapp; const w = {NB_PANEL};
   app.shell.activateById(w.id);
   app.commands.execute('notebook:clear-all-cell-outputs');
   app.commands.execute('notebook:restart-run-all');
 }}"""
 
 RUN_STATE = f"""(path) => {{
-  const w = {W}; const k = w.sessionContext.session && w.sessionContext.session.kernel;
+  const w = {NB_PANEL}; const k = w.sessionContext.session && w.sessionContext.session.kernel;
   const code = w.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim());
   const pending = code.filter(c => (c.promptNode && c.promptNode.textContent || '').includes('*')).length;
   const done = code.filter(c => c.model.executionCount !== null).length;
@@ -204,7 +243,7 @@ RUN_FINISHED = f"""(path) => {{ const s = ({RUN_STATE})(path);
 # Every cell: its index, type, source, execution count, and outputs (type, mime types, text of streams and
 # errors); every markdown cell's text with math, code and pre taken out (to look for raw $...$); images.
 REPORT = f"""(path) => {{
-  const w = {W};
+  const w = {NB_PANEL};
   const cells = w.content.widgets.map((c, i) => {{
     const cell = {{index: i, type: c.model.type, source: c.model.sharedModel.getSource()}};
     if (c.model.type === 'code') {{
@@ -235,7 +274,7 @@ REPORT = f"""(path) => {{
   return {{cells, mathjax: w.node.querySelectorAll('mjx-container').length}};
 }}"""
 
-IMAGES_SETTLED = f"""(path) => [...{W}.node.querySelectorAll('img')].every(im => im.complete)"""
+IMAGES_SETTLED = f"""(path) => [...{NB_PANEL}.node.querySelectorAll('img')].every(im => im.complete)"""
 
 RAW_MATH = re.compile(r"\$\$|\$[^$\s][^$]*\$|\\\(|\\\[")
 

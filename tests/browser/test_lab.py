@@ -26,15 +26,16 @@ from tests.browser.lab import (
     APP_READY,
     IMAGES_SETTLED,
     KERNEL_IDLE,
+    NB_PANEL,
     NOTEBOOKS,
     OPEN,
     RAW_MATH,
     REPORT,
     RESTART_CONSOLE_ERRORS,
     RESTART_RUN_ALL,
+    ROOT,
     RUN_FINISHED,
     RUN_STATE,
-    W,
     cell_index,
     nb_path,
 )
@@ -118,7 +119,8 @@ def ran(request, lab_page, shots):
 def _close(page, path):
     """File > Close and Shut Down Notebook, as a learner would (the model marked clean: nothing is saved)."""
     page.evaluate(
-        f"""(path) => {{ const w = {W}; w.context.model.dirty = false; window.jupyterapp.shell.activateById(w.id);
+        f"""(path) => {{ const w = {NB_PANEL}; w.context.model.dirty = false;
+        window.jupyterapp.shell.activateById(w.id);
         window.jupyterapp.commands.execute('notebook:close-and-shutdown'); }}""",
         path,
     )
@@ -128,13 +130,13 @@ def _close(page, path):
         dialog.locator(".jp-mod-accept").click()
     except Exception:  # no confirmation asked
         pass
-    page.wait_for_function(f"(path) => {W}.isDisposed", arg=path, timeout=30_000)
+    page.wait_for_function(f"(path) => {NB_PANEL}.isDisposed", arg=path, timeout=30_000)
     page.evaluate("(path) => { delete window.__nbs[path]; }", path)
 
 
 def _wait_for_math(page, path):
     """MathJax typesets asynchronously: wait (at most 30 s) until no rendered markdown shows raw TeX."""
-    js = f"""(path) => {{ const w = {W};
+    js = f"""(path) => {{ const w = {NB_PANEL};
       return [...w.node.querySelectorAll('.jp-MarkdownOutput')].every(md => {{
         const c = md.cloneNode(true); c.querySelectorAll('mjx-container, code, pre').forEach(n => n.remove());
         return !/\\$\\$|\\$[^$\\s][^$]*\\$|\\\\\\(|\\\\\\[/.test(c.textContent); }}); }}"""
@@ -218,7 +220,7 @@ def test_index_links_point_at_start_here(ran):
         assert "## Course map" in first, f"00's first section cell starts {first[:80]!r}"
         return
     hrefs = ran["page"].evaluate(
-        f"(path) => [...{W}.node.querySelectorAll('.jp-MarkdownOutput a')]"
+        f"(path) => [...{NB_PANEL}.node.querySelectorAll('.jp-MarkdownOutput a')]"
         ".filter(a => a.textContent.trim() === 'Index').map(a => a.getAttribute('href'))",
         ran["path"],
     )
@@ -255,7 +257,7 @@ def test_index_link_opens_start_here(ran, shots):
         "(window.__nbs = window.__nbs || {})['index'] = w; }"
     )
     _close(page, "index")
-    page.evaluate(f"(path) => window.jupyterapp.shell.activateById({W}.id)", ran["path"])
+    page.evaluate(f"(path) => window.jupyterapp.shell.activateById({NB_PANEL}.id)", ran["path"])
 
 
 # --- the widgets --------------------------------------------------------------------------------------------------
@@ -403,6 +405,21 @@ def _move(page, box, kind, how):
             target.click()
 
 
+def test_every_widget_cell_of_the_course_is_tested():
+    """WIDGETS names each notebook with a live panel and the call that makes it (no browser needed)."""
+    import nbformat
+    from _site import is_widget_cell
+
+    found = {}  # notebook -> the sources of its widget cells
+    for name in NOTEBOOKS:
+        cells = nbformat.read(ROOT / "notebooks" / name, as_version=4).cells
+        if sources := "\n".join(c.source for c in cells if is_widget_cell(c)):
+            found[name] = sources
+    assert set(found) == set(WIDGETS), f"widget cells in {sorted(found)}, WIDGETS lists {sorted(WIDGETS)}"
+    for name, (call, _, _) in WIDGETS.items():
+        assert call in found[name], f"{name}: its widget cell does not call {call}"
+
+
 @pytest.mark.parametrize("ran", list(WIDGETS), indirect=True, ids=[n[:2] for n in WIDGETS])
 def test_widgets_redraw_their_figures(ran, shots):
     """Every control of the notebook's widget, moved by keyboard and then by mouse: the figure's PNG changes
@@ -412,6 +429,11 @@ def test_widgets_redraw_their_figures(ran, shots):
     index = cell_index(ran["report"], call)
     panel = page.locator(f'[data-test-nb="{path}"] .jp-Notebook .jp-Cell').nth(index).locator(".widget-vbox").first
     panel.wait_for(timeout=30_000)
+    shown = set(page.evaluate(PANEL_STATE, panel.element_handle())["values"])
+    assert shown == set(controls), (
+        f"{ran['name']}: the panel shows the controls {sorted(shown)}, the test moves {sorted(controls)}: "
+        "list every control in WIDGETS"
+    )
     problems, moves = [], 0
     for control, kind in controls.items():
         for how in MOVES[kind]:
@@ -495,7 +517,7 @@ EXERCISES = {
 }
 
 RUN_ONE = f"""(args) => {{
-  const [path, index, source] = args; const app = window.jupyterapp; const w = {W};
+  const [path, index, source] = args; const app = window.jupyterapp; const w = {NB_PANEL};
   app.shell.activateById(w.id);
   const cell = w.content.widgets[index];
   cell.model.sharedModel.setSource(source);
@@ -505,7 +527,7 @@ RUN_ONE = f"""(args) => {{
 }}"""
 
 CELL_DONE = f"""(args) => {{
-  const [path, index, before] = args; const w = {W}; const c = w.content.widgets[index];
+  const [path, index, before] = args; const w = {NB_PANEL}; const c = w.content.widgets[index];
   const k = w.sessionContext.session.kernel;
   return k.status === 'idle' && c.model.executionCount !== null && c.model.executionCount !== before
     && !(c.promptNode.textContent || '').includes('*');
@@ -515,12 +537,12 @@ CELL_DONE = f"""(args) => {{
 def _answer(ran, index, source):
     page, path = ran["page"], ran["path"]
     before = page.evaluate(
-        f"(a) => {W.replace('path', 'a[0]')}.content.widgets[a[1]].model.executionCount", [path, index]
+        f"(a) => {NB_PANEL.replace('path', 'a[0]')}.content.widgets[a[1]].model.executionCount", [path, index]
     )
     page.evaluate(RUN_ONE, [path, index, source])
     page.wait_for_function(CELL_DONE, arg=[path, index, before], timeout=60_000, polling=200)
     return page.evaluate(
-        f"(a) => [...{W.replace('path', 'a[0]')}.content.widgets[a[1]].node"
+        f"(a) => [...{NB_PANEL.replace('path', 'a[0]')}.content.widgets[a[1]].node"
         ".querySelectorAll('.jp-OutputArea-output')].map(n => n.innerText.trim())",
         [path, index],
     )
