@@ -69,8 +69,9 @@ site: $(STAMP) $(NODE_STAMP)
 slides: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python notebooks/_site.py slides build/slides
 
-handouts: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python notebooks/_site.py handouts build/handouts
+# The handouts print the site `make site` built (once per make run: `make site slides handouts` builds it once).
+handouts: site
+	$(BIN)/python notebooks/_site.py handouts build/handouts --site build/site
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/adam_step.py

@@ -95,11 +95,19 @@ def varies(cell) -> bool:
     return cell.cell_type == "code" and cell.source.lstrip().startswith("# NBVAL_IGNORE_OUTPUT")
 
 
+SECTION_HEADING = re.compile(r"#{1,2} ")  # a `#` or `##` heading: a slide starts at the cell it begins
+
+
+def is_section(cell) -> bool:
+    """A cell that starts a slide: a markdown cell that begins with a ``#`` or ``##`` heading (navigation aside)."""
+    return cell.cell_type == "markdown" and not tagged(cell, NAV_TAG) and bool(SECTION_HEADING.match(cell.source))
+
+
 def slide_type(cell) -> str:
     """For `make slides`: a new slide at the title and at every section heading; navigation is skipped."""
     if tagged(cell, NAV_TAG):
         return "skip"
-    if cell.cell_type == "markdown" and re.match(r"#{1,2} ", cell.source):
+    if is_section(cell):
         return "slide"
     if cell.cell_type == "markdown" and cell.source.startswith("**Exercise"):
         return "subslide"

@@ -2,7 +2,8 @@
 
     python notebooks/_site.py site build/site           # index.html + a page per lesson, opens from file://
     python notebooks/_site.py slides build/slides       # a reveal.js deck per lesson, presents from disk
-    python notebooks/_site.py handouts build/handouts   # a PDF per lesson: chromium prints the site's pages (A4)
+    python notebooks/_site.py handouts build/handouts --site build/site  # a PDF per lesson: chromium prints the
+                                                        # site's pages (A4); without --site it builds one to print
     python notebooks/_site.py alt-check                 # exit 1 if an image output (or a widget cell) has no alt
 
 Everything works on in-memory copies: the notebooks are never rewritten. On those copies:
@@ -18,8 +19,9 @@ Everything works on in-memory copies: the notebooks are never rewritten. On thos
   is no chromium, or with ``SLIDES_LAYOUT=estimate``); only an output taller than 600 px scrolls, in its own box.
 
 Web assets come from ``node_modules/`` (``package.json``, pinned by ``package-lock.json``, ``npm ci``): MathJax 3
-(``tex-svg-full.js``: one file, no fonts to load) and reveal.js 5; they are copied next to the pages, so a
-built folder works on its own, from disk, with no network.
+(``tex-svg-full.js``: one file, math drawn as SVG, no font files) and reveal.js 5 (its script, its CSS, the
+``white`` theme without the ``@import`` of the Source Sans Pro files reveal.js ships, the notes plugin); they are
+copied next to the pages, so a built folder works on its own, from disk, with no network.
 """
 
 from __future__ import annotations
@@ -29,7 +31,6 @@ import ast
 import base64
 import copy
 import html
-import json
 import math
 import os
 import re
@@ -45,20 +46,29 @@ import nbformat
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from _build import INDEX, INDEX_TAG, NAV_TAG, index_markdown, lesson_paths, tagged, title_of, varies  # noqa: E402
+from _build import (  # noqa: E402
+    INDEX,
+    INDEX_TAG,
+    NAV_TAG,
+    index_markdown,
+    is_section,  # noqa: F401 - the section (= slide) rule, one copy: the tests ask _site.is_section
+    lesson_paths,
+    tagged,
+    title_of,
+    varies,
+)
 
 TEMPLATES = HERE / "_templates"
 NODE = ROOT / "node_modules"
 ASSETS = "assets"
 MATHJAX = "mathjax/es5/tex-svg-full.js"
-REVEAL_FILES = ("dist/reveal.js", "dist/reveal.css", "dist/reset.css", "dist/theme/white.css", "plugin/notes/notes.js")
+REVEAL_FILES = ("dist/reveal.js", "dist/reveal.css", "dist/theme/white.css", "plugin/notes/notes.js")  # what decks link
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 LIVE_NOTE = (
     "A still of this panel at its starting values. The live version, with controls to move, runs in JupyterLab "
     "(<code>make lab</code>)."
 )
 LINK = re.compile(r"\]\((\d\d-[\w-]+)\.ipynb(#[^)\s]*)?\)")
-HEADING = re.compile(r"#{1,2} ")
 
 
 class MissingAssets(SystemExit):
@@ -75,11 +85,6 @@ def page_name(path: Path) -> str:
 def rewrite_links(source: str) -> str:
     """``[..](02-momentum.ipynb#Some-heading)`` -> ``[..](02-momentum.html#Some-heading)`` (pages and decks alike)."""
     return LINK.sub(lambda m: f"]({m.group(1)}.html{m.group(2) or ''})", source)
-
-
-def is_section(cell) -> bool:
-    """A cell that starts a slide: a markdown cell that begins with a ``#`` or ``##`` heading (navigation aside)."""
-    return cell.cell_type == "markdown" and not tagged(cell, NAV_TAG) and bool(HEADING.match(cell.source))
 
 
 def image_count(cell) -> int:
@@ -194,8 +199,8 @@ def prepared(path: Path):
 # paragraph or a statement; a heading or a lead-in ending in ":" moves on with what follows it. Pieces of one cell
 # that land on the same sub-slide are joined again, so a section that fits looks as its notebook does.
 
-PAD = 28  # the slide's padding, top and bottom (deck.css)
-FIT = 720 - PAD - 8  # the height a sub-slide's content may take, 8 px to spare
+PAD = 28  # the slide's padding, top and bottom together (deck.css: 14px each)
+FIT = 720 - 8  # a sub-slide's content plus PAD (and a continuation note) may take this: 8 px to spare
 NOTE_H = 34  # the "Section (continued)" line above a sub-slide's content
 OUTPUT_MAX_H = 600  # deck.css: an output taller than this scrolls inside its own box
 PROSE_LINE, PROSE_CHARS = 27, 100  # 19 px text
@@ -601,15 +606,27 @@ def png_size(b64: str) -> tuple[int, int]:
 # --- rendering -------------------------------------------------------------------------------------------------------
 
 
+NODE_PACKAGES = ("mathjax", "reveal.js")
+
+
+def assets_missing() -> str | None:
+    """Why the web assets cannot be copied (``node_modules/`` lacks MathJax or reveal.js), or None."""
+    gone = [n for n in NODE_PACKAGES if not (NODE / n / "package.json").is_file()]
+    if gone:
+        return f"node_modules/ lacks {', '.join(gone)}: run `npm ci` (make site/slides/handouts does) first"
+    return None
+
+
+def require_assets() -> None:
+    """Stop (:class:`MissingAssets`) unless ``node_modules/`` holds MathJax and reveal.js."""
+    why = assets_missing()
+    if why:
+        raise MissingAssets(why)
+
+
 def node_package(name: str) -> Path:
-    folder = NODE / name
-    if not (folder / "package.json").is_file():
-        raise MissingAssets(f"{folder} is missing: run `npm ci` (make site/slides/handouts does) first")
-    return folder
-
-
-def versions() -> dict[str, str]:
-    return {n: json.loads((node_package(n) / "package.json").read_text())["version"] for n in ("mathjax", "reveal.js")}
+    require_assets()
+    return NODE / name
 
 
 def copy_assets(out: Path, *, deck: bool) -> None:
@@ -622,7 +639,9 @@ def copy_assets(out: Path, *, deck: bool) -> None:
         for rel in REVEAL_FILES:
             dest = assets / "reveal.js" / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
-            if rel.endswith("theme/white.css"):  # its one @import loads a web font: the system's sans-serif instead
+            # white.css's one @import loads the Source Sans Pro files reveal.js ships (dist/theme/fonts/); they are
+            # not copied and the @import goes: deck.css sets a system sans-serif (Helvetica, Arial) instead
+            if rel.endswith("theme/white.css"):
                 text = (node_package("reveal.js") / rel).read_text(encoding="utf-8")
                 dest.write_text(re.sub(r"@import url\([^)]*\);\n?", "", text), encoding="utf-8")
             else:
@@ -698,7 +717,7 @@ def index_notebook(books: dict):
 def build_site(out: Path) -> dict:
     """index.html and a page per lesson in ``out``, with the assets they load; returns counts."""
     out.mkdir(parents=True, exist_ok=True)
-    versions()
+    require_assets()
     copy_assets(out, deck=False)
     paths = lesson_paths()
     books = {p.name: prepared(p) for p in paths}
@@ -727,26 +746,29 @@ def build_slides(out: Path) -> dict:
     Each deck is rendered twice where chromium runs: every piece a cell of its own, to measure them, then cut
     into sub-slides at what was measured (see :func:`paginate`); else once, cut at estimated heights."""
     out.mkdir(parents=True, exist_ok=True)
-    versions()
+    require_assets()
     copy_assets(out, deck=True)
-    deck = exporter("deck", reveal_url_prefix=f"{ASSETS}/reveal.js", reveal_theme="white")  # white: no web fonts
+    # white: the theme whose only font is an @import copy_assets drops (the fonts are deck.css's system ones)
+    deck = exporter("deck", reveal_url_prefix=f"{ASSETS}/reveal.js", reveal_theme="white")
     resources = {"site": site_resources()}
     books = {p: prepared(p) for p in lesson_paths()}
     why = browser_missing()
     spans: dict[Path, dict] = {}
     if why is None:
-        drafts = {}
-        for p, nb in books.items():
-            drafts[p] = out / f".measuring-{page_name(p)}"
-            drafts[p].write_text(deck.from_notebook_node(measuring_deck(nb, groups_of(nb)), resources=resources)[0])
+        drafts: dict[Path, Path] = {}
         try:
-            spans = measure(drafts)
-        except Exception as exc:  # noqa: BLE001 - a browser that fails to lay them out: the estimate instead
-            why = f"chromium failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-            print(f"slides: {why}; cutting at estimated heights", file=sys.stderr)
+            for p, nb in books.items():
+                drafts[p] = out / f".measuring-{page_name(p)}"
+                body = deck.from_notebook_node(measuring_deck(nb, groups_of(nb)), resources=resources)[0]
+                drafts[p].write_text(body, encoding="utf-8")
+            try:
+                spans = measure(drafts)
+            except Exception as exc:  # noqa: BLE001 - a browser that fails to lay them out: the estimate instead
+                why = f"chromium failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                print(f"slides: {why}; cutting at estimated heights", file=sys.stderr)
         finally:
             for draft in drafts.values():
-                draft.unlink()
+                draft.unlink(missing_ok=True)
     links, slides, subslides = [], 0, 0
     for p, nb in books.items():
         paginate(nb, spans.get(p))
@@ -772,6 +794,7 @@ def print_pdf(page: Path, pdf: Path) -> None:
     """Chromium prints one page of the site (A4 from the page's @page rule), after MathJax has typeset it."""
     if not Path(CHROMIUM).is_file():
         raise SystemExit(f"no chromium at {CHROMIUM} (apt-get install -y chromium, or set CHROMIUM=...)")
+    pdf.unlink(missing_ok=True)  # a chromium that exits 0 without printing must not leave an old PDF passing
     with tempfile.TemporaryDirectory(prefix="handout-profile-") as profile:
         cmd = [
             CHROMIUM,

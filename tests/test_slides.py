@@ -4,6 +4,7 @@ its cell; the lecture material (notebooks/_site.py) keeps that structure and giv
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 sys.path.insert(0, str(NOTEBOOKS))
+import _build  # noqa: E402
 import _site  # noqa: E402
 
 PATHS = _site.lesson_paths()
@@ -30,13 +32,14 @@ def test_every_section_heading_begins_its_cell(path):
         in_code = False
         for n, line in enumerate(cell.source.splitlines()):
             in_code ^= line.lstrip().startswith("```")
-            if n and not in_code and re.match(r"#{1,2} ", line):
+            if n and not in_code and _build.SECTION_HEADING.match(line):
                 inside.append(f"cell {i}: {line!r}")
     assert not inside, f"{path.name}: a # or ## heading inside a cell (start a new cell there): {inside}"
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
 def test_a_slide_starts_at_each_section_and_nowhere_else(path):
+    assert _site.is_section is _build.is_section  # one rule: the build writes it, the decks and tests read it
     for i, cell in enumerate(cells_of(path)):
         kind = cell.metadata.get("slideshow", {}).get("slide_type")
         assert (kind == "slide") == _site.is_section(cell), f"{path.name} cell {i}: slide_type {kind!r}"
@@ -195,8 +198,9 @@ def test_measured_spans_decide_the_cuts():
 
 
 def test_the_deck_has_a_slide_per_section(tmp_path):
-    if not (_site.NODE / "mathjax" / "package.json").is_file():
-        pytest.skip("node_modules/ is missing: run `npm ci` (make slides does)")
+    why = _site.assets_missing()
+    if why:
+        pytest.skip(why)
     path = next(p for p in PATHS if p.name.startswith("01"))
     nb = _site.prepared(path)
     _site.paginate(nb)
@@ -216,3 +220,47 @@ def test_the_deck_has_a_slide_per_section(tmp_path):
     assert "ema_widget" in body and "runs in JupyterLab" in body  # the panel's still, not nothing
     assert body.count("<img ") == len(re.findall(r'<img [^>]*alt="[^"]{40,}"', body)) == 4
     assert not re.search(r'(src|href)="(https?:)?//', body), "the deck loads something from the network"
+
+
+def test_a_section_as_tall_as_the_slide_less_its_padding_is_not_cut():
+    nb = section(nbformat.v4.new_markdown_cell("One.\n\nTwo."))
+    head, one, two = _site.leaves(_site.groups_of(nb)[0][1])
+    room = _site.FIT - _site.PAD  # 720 px less the padding and 8 px to spare
+    spans = {head.key: (14, 60), one.key: (60, 400), two.key: (400, 14 + room), "note-0": (0, 30)}
+    _site.paginate(nb, spans)
+    assert [_site.kind_of(c) for c in nb.cells] == ["slide", "-"]
+    spans[two.key] = (400, 14 + room + 1)
+    nb = section(nbformat.v4.new_markdown_cell("One.\n\nTwo."))
+    _site.paginate(nb, spans)
+    assert [_site.kind_of(c) for c in nb.cells] == ["slide", "-", "subslide", "-"]
+
+
+def test_a_failed_print_leaves_no_old_pdf(tmp_path, monkeypatch):
+    page, pdf = tmp_path / "01-ema.html", tmp_path / "01-ema.pdf"
+    page.write_text("<p>a page</p>")
+    pdf.write_bytes(b"%PDF- an old handout")
+    monkeypatch.setattr(_site, "CHROMIUM", shutil.which("true") or "/bin/true")  # exits 0, prints nothing
+    with pytest.raises(SystemExit, match="could not print"):
+        _site.print_pdf(page, pdf)
+    assert not pdf.exists()
+
+
+def test_measuring_drafts_are_removed_when_a_deck_fails_to_render(tmp_path, monkeypatch):
+    why = _site.assets_missing()
+    if why:
+        pytest.skip(why)
+    monkeypatch.setattr(_site, "lesson_paths", lambda: [p for p in PATHS if p.name.startswith(("03", "05"))])
+    monkeypatch.setattr(_site, "browser_missing", lambda: None)
+    calls = []
+
+    def failing(nb, groups):
+        calls.append(nb)
+        if len(calls) == 2:
+            raise RuntimeError("an export error")
+        return real(nb, groups)
+
+    real = _site.measuring_deck
+    monkeypatch.setattr(_site, "measuring_deck", failing)
+    with pytest.raises(RuntimeError, match="an export error"):
+        _site.build_slides(tmp_path)
+    assert len(calls) == 2 and list(tmp_path.glob(".measuring-*")) == []

@@ -8,7 +8,6 @@ Without chromium or playwright the browser tests skip with a message saying how 
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,10 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"  # looked at by people, kept after the run
-CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 # The flags of design.md section 3 (without the background-networking ones chromium keeps dialling out of a
 # closed network), written once, where the handouts' build uses them too.
 sys.path.insert(0, str(ROOT / "notebooks"))
+from _site import CHROMIUM  # noqa: E402
 from _site import CHROMIUM_FLAGS as FLAGS  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 720}

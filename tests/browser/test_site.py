@@ -1,13 +1,17 @@
-"""The lecture material in a real browser, network cut off: the offline site, the reveal.js decks, one handout.
+"""The lecture material in a real browser, network cut off: the offline site, the reveal.js decks, the handouts.
 
-Built once per session by ``notebooks/_site.py`` into a temporary folder. Every page and deck opens from
-``file://``; any request that is not ``file:`` is blocked and fails the test, as does a console error.
-Screenshots (index, a page, a slide, a handout page) go to the ``shots`` folder; with
-``UPDATE_README_MEDIA=1`` the page and the slide are also copied to ``notebooks/_media/`` for the README.
+Built once per session by ``notebooks/_site.py`` into a temporary folder (the current tree, never a stale
+``build/``). Every page and deck opens from ``file://``; any request that is not ``file:`` is blocked and fails the
+test, as does a console error. Every page is also laid out for print at the A4 page's printable width, and two
+handouts are printed by ``_site.py handouts`` and read back with poppler (``pdftotext``, ``pdfimages``,
+``pdftoppm``: a skip without them, a failure under CI). Screenshots (index, a page, a slide, a handout page) go to
+the ``shots`` folder; with ``UPDATE_README_MEDIA=1`` the page and the slide are also copied to
+``notebooks/_media/`` for the README.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -30,8 +34,28 @@ import _site  # noqa: E402
 LESSONS = _site.lesson_paths()
 TYPESET = "document.documentElement.dataset.math === 'typeset'"
 WHERE = "(() => { const i = Reveal.getIndices(); return {h: i.h, v: i.v}; })()"
+CI = os.environ.get("CI") in ("true", "1")
 
-# Visible prose (code and typeset math aside) still holding TeX delimiters; broken images; images without alt.
+# The one rule for TeX left untypeset, on pages, in decks and in a handout's text: `$$`, `\(` or `\[`; or an
+# inline `$` followed, on its line and before another `$`, by a TeX command (`\alpha`) or a sub-/superscript
+# (`_`, `^`); or a `$...$` of at most three characters (`$x$`, `$g$`).
+RAW_TEX = re.compile(r"\$\$|\\[(\[]|\$[^$\n]{0,80}?(?:\\[A-Za-z]+|[\^_])|\$[^\s$][^$\n]{0,2}\$")
+
+
+def raw_tex(text: str) -> list[str]:
+    """Each place ``text`` still holds raw TeX (:data:`RAW_TEX`), with a little context."""
+    return [text[max(m.start() - 30, 0) : m.end() + 30] for m in RAW_TEX.finditer(text)]
+
+
+def test_the_raw_tex_rule():
+    raws = ("$\\alpha=0.1$", "a $m_t$ b", "$x^2$", "$$ a = b $$", "\\(a\\)", "\\[a\\]", "the $g$ here", "($\\beta_1$)")
+    for raw in raws:
+        assert raw_tex(raw), raw
+    for fine in ("costs 5 dollars", "a = (b, 'c')", "x_1 = y^2 in code", "α = 0.1", "$ pip install numpy", ""):
+        assert raw_tex(fine) == [], fine
+
+
+# Visible prose (code and typeset math aside), to check for raw TeX; broken images; images without alt.
 PAGE_FACTS = r"""() => {
   const prose = [];
   for (const el of document.querySelectorAll('.jp-MarkdownOutput, .jp-RenderedHTML, .jp-RenderedMarkdown')) {
@@ -39,15 +63,9 @@ PAGE_FACTS = r"""() => {
     copy.querySelectorAll('code, pre, mjx-container, script, style').forEach(e => e.remove());
     prose.push(copy.textContent);
   }
-  const text = prose.join('\n');
-  const raw = [];
-  for (const d of ['$$', '$', '\\(', '\\)']) {
-    const i = text.indexOf(d);
-    if (i >= 0) raw.push(text.slice(i - 40, i + 40));
-  }
   const images = Array.from(document.images);
   return {
-    raw,
+    prose: prose.join('\n'),
     errors: document.querySelectorAll('mjx-merror, [data-mjx-error]').length,
     math: document.querySelectorAll('mjx-container').length,
     images: images.length,
@@ -69,9 +87,9 @@ def figures(path: Path) -> int:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> dict[str, Path]:
-    if not (_site.NODE / "mathjax" / "package.json").is_file() or not (_site.NODE / "reveal.js").is_dir():
-        why = "node_modules/ is missing (MathJax, reveal.js): run `npm ci`, or `make site slides`"
-        if os.environ.get("CI"):
+    why = _site.assets_missing()
+    if why:
+        if CI:
             pytest.fail(why)
         pytest.skip(why)
     out = tmp_path_factory.mktemp("lecture")
@@ -122,7 +140,7 @@ def test_index_and_every_page_work_offline(built, new_page, shots):
         watched = open_page(new_page, site / name)
         facts = watched.page.evaluate(PAGE_FACTS)
         assert watched.problems() == [], name
-        assert facts["raw"] == [] and facts["errors"] == 0, f"{name}: math not typeset: {facts['raw']}"
+        assert raw_tex(facts["prose"]) == [] and facts["errors"] == 0, f"{name}: math not typeset"
         assert not facts["broken"] and not facts["no_alt"], name
         lesson = next((p for p in LESSONS if _site.page_name(p) == name), None)
         assert facts["images"] == (figures(lesson) if lesson else 1), name  # every figure, each widget's still
@@ -191,7 +209,7 @@ def test_every_deck_presents_offline_a_slide_per_section(built, new_page, shots,
     page.wait_for_function(_site.DECK_READY, timeout=30_000)
     facts = page.evaluate(PAGE_FACTS)
     assert watched.problems() == []
-    assert facts["raw"] == [] and facts["errors"] == 0, f"math not typeset: {facts['raw']}"
+    assert raw_tex(facts["prose"]) == [] and facts["errors"] == 0, "math not typeset"
     assert not facts["broken"] and not facts["no_alt"] and facts["images"] == figures(lesson)
     assert check_links(facts["links"], built["slides"], {}) == []
     slides = page.evaluate(SLIDE_FACTS)
@@ -218,7 +236,7 @@ def test_every_deck_presents_offline_a_slide_per_section(built, new_page, shots,
         page.keyboard.press("ArrowDown")
         assert page.evaluate(WHERE) == {"h": tall, "v": 1}
     page.keyboard.press("ArrowLeft")
-    assert page.evaluate(WHERE)["h"] == (tall - 1 if tall is not None else 0)
+    assert page.evaluate(WHERE) == {"h": max(tall - 1, 0) if tall is not None else 0, "v": 0}
     assert watched.problems() == []
     if lesson.name.startswith("04"):
         # for the README: the derivation slide with the most displayed formulas; and one continued sub-slide
@@ -234,48 +252,142 @@ def test_every_deck_presents_offline_a_slide_per_section(built, new_page, shots,
         page.screenshot(path=str(shots / "slide-04-adam-continued.png"))
 
 
-def test_a_handout_is_an_a4_pdf_with_its_math_typeset(built, shots):
-    subprocess.run(
-        [
-            sys.executable,
-            str(SITE_PY),
-            "handouts",
-            str(built["handouts"]),
-            "--site",
-            str(built["site"]),
-            "--only",
-            "01",
-        ],
-        check=True,
-        timeout=600,
+# --- the handouts: each page laid out for print, then the PDFs `_site.py handouts` prints ------------------------
+
+MM = 96 / 25.4  # CSS px per mm
+A4_MM = (210, 297)
+A4_PT = (595.28, 841.89)
+
+
+def page_margins() -> tuple[float, float]:
+    """The @page margins of site.css (vertical, horizontal), in mm: what the printable area is."""
+    css = (_site.TEMPLATES / "course" / "site.css").read_text(encoding="utf-8")
+    rule = re.search(r"@page\s*\{[^}]*\bsize:\s*A4;[^}]*\bmargin:\s*([\d.]+)mm\s+([\d.]+)mm", css)
+    assert rule, "site.css has no `@page { size: A4; margin: Vmm Hmm }`"
+    return float(rule.group(1)), float(rule.group(2))
+
+
+def printable_px() -> tuple[int, float]:
+    """The printable width and height of an A4 page in CSS px: the width to lay a page out at for print."""
+    v, h = page_margins()
+    return round((A4_MM[0] - 2 * h) * MM), (A4_MM[1] - 2 * v) * MM
+
+
+# What would be cut off on paper: a table, a code block or output (`pre`), an image, a displayed formula or an
+# output area wider than its container or the page (scrollWidth > clientWidth: it scrolls, and paper does not).
+PRINT_FACTS = r"""() => {
+  const W = document.documentElement.clientWidth;
+  const cut = [];
+  const what = 'table, pre, img, mjx-container[display="true"], .jp-OutputArea-output, .jp-Cell, main';
+  for (const el of document.querySelectorAll(what)) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;  // not shown in print (the table of contents)
+    const box = el.parentElement.getBoundingClientRect();
+    const wide = el.tagName !== 'IMG' && el.scrollWidth > el.clientWidth + 1;
+    if (wide || r.left < -0.5 || r.right > W + 0.5 || r.right > box.right + 0.5)
+      cut.push(`${el.tagName.toLowerCase()}.${el.className}: ${Math.round(el.scrollWidth)} px wide, ` +
+               `${Math.round(r.left)}..${Math.round(r.right)} in ${Math.round(box.left)}..${Math.round(box.right)}` +
+               ` (page ${W}): ${el.textContent.trim().slice(0, 50)}`);
+  }
+  const pre = Array.from(document.querySelectorAll('pre'));
+  return {
+    width: W, scroll_width: document.documentElement.scrollWidth, height: document.documentElement.scrollHeight,
+    cut, tables: document.querySelectorAll('table').length, pre: pre.length,
+    unwrapped: pre.filter(p => !getComputedStyle(p).whiteSpace.startsWith('pre-wrap')).length,
+    toc_shown: Array.from(document.querySelectorAll('.course-toc, .course-pager')).some(e => e.offsetHeight > 0),
+  };
+}"""
+
+
+def open_for_print(new_page, path: Path):
+    """A lesson page as the handout prints it: print media, the A4 page's printable width, network blocked."""
+    width, height = printable_px()
+    watched = new_page(viewport={"width": width, "height": round(height)})
+    watched.page.emulate_media(media="print")
+    watched.page.goto(path.as_uri())
+    watched.page.wait_for_function(TYPESET, timeout=60_000)
+    watched.page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=30_000)
+    return watched
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_every_page_prints_on_a4_with_nothing_cut_off(built, new_page, lesson):
+    watched = open_for_print(new_page, built["site"] / _site.page_name(lesson))
+    page = watched.page
+    facts, fit = page.evaluate(PAGE_FACTS), page.evaluate(PRINT_FACTS)
+    assert watched.problems() == []
+    assert raw_tex(facts["prose"]) == [] and facts["errors"] == 0 and facts["math"] > 0, "math not typeset"
+    assert not facts["broken"] and not facts["no_alt"] and facts["images"] == figures(lesson), "figures"
+    assert fit["width"] == printable_px()[0] and not fit["toc_shown"], "not laid out as printed"
+    assert fit["cut"] == [] and fit["scroll_width"] <= fit["width"], "cut off at the page's right edge"
+    assert fit["unwrapped"] == 0, "code blocks that do not wrap"
+    print(
+        f"{lesson.stem}: {fit['tables']} tables, {fit['pre']} code blocks, {facts['images']} figures, "
+        f"{fit['height'] / printable_px()[1]:.1f} printable pages tall"
     )
-    pdf = built["handouts"] / "01-ema.pdf"
+
+
+def poppler(tool: str) -> str:
+    found = shutil.which(tool)
+    if not found:
+        why = f"{tool} (poppler-utils) is missing: apt-get install -y poppler-utils (as .ci/run does)"
+        if CI:
+            pytest.fail(why)
+        pytest.skip(why)
+    return found
+
+
+def code_text(lesson: Path) -> str:
+    """The lesson's code and its text outputs, as one text: what a handout shows verbatim."""
+    parts = []
+    for cell in nbformat.read(lesson, as_version=4).cells:
+        if cell.cell_type == "code":
+            parts.append(cell.source)
+            for out in cell.outputs:
+                parts.append(out.get("text", "") + out.get("data", {}).get("text/plain", ""))
+    return "\n".join(parts)
+
+
+PRINTED = ("01-ema", "05-worked-example")  # one with a widget's still and derivations, one with tables
+
+
+@pytest.fixture(scope="session")
+def handouts(built) -> Path:
+    """The handouts of PRINTED, as `make handouts` prints them: ``_site.py handouts --site`` the built site."""
+    out = built["handouts"]
+    cmd = [sys.executable, str(SITE_PY), "handouts", str(out), "--site", str(built["site"]), "--only", *PRINTED]
+    subprocess.run(cmd, check=True, timeout=600)
+    return out
+
+
+@pytest.mark.parametrize("stem", PRINTED)
+def test_a_handout_is_an_a4_pdf_with_its_math_figures_and_every_page(built, handouts, new_page, shots, stem):
+    pdftotext, pdfimages, pdftoppm = poppler("pdftotext"), poppler("pdfimages"), poppler("pdftoppm")
+    lesson = next(p for p in LESSONS if p.stem == stem)
+    pdf = handouts / f"{stem}.pdf"
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", data)
     pages = len(re.findall(rb"/Type\s*/Page\b(?!s)", data))
     assert pages > 0 and len(boxes) >= pages
-    assert all(abs(float(w) - 595.28) < 1 and abs(float(h) - 841.89) < 1 for w, h in boxes), "A4 is 595 x 842 pt"
-    if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-        prose = [line for line in text.splitlines() if "$" in line and not re.search(r"[=(\"']", line)]
-        assert "\\frac" not in text and prose == [], "raw TeX in the handout"
-    if shutil.which("pdftoppm"):
-        subprocess.run(
-            [
-                "pdftoppm",
-                "-png",
-                "-r",
-                "80",
-                "-f",
-                "2",
-                "-l",
-                "2",
-                "-singlefile",
-                str(pdf),
-                str(shots / "handout-01-ema"),
-            ],
-            check=True,
-        )
-        assert (shots / "handout-01-ema.png").stat().st_size > 0
-    print(f"01-ema.pdf: {pages} A4 pages, {len(data) / 1e6:.1f} MB")
+    assert all(abs(float(w) - A4_PT[0]) < 1 and abs(float(h) - A4_PT[1]) < 1 for w, h in boxes), "A4: 595 x 842 pt"
+    # every page of the lesson is printed: at least as many pages as the printed layout is tall
+    watched = open_for_print(new_page, built["site"] / _site.page_name(lesson))
+    tall = watched.page.evaluate(PRINT_FACTS)["height"] / printable_px()[1]
+    assert math.ceil(tall - 0.05) <= pages <= 2 * math.ceil(tall) + 2, f"{pages} pages for {tall:.1f} pages of print"
+    text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert text.count("\f") == pages, "pdftotext reads another page count"
+    code = code_text(lesson)  # code may hold TeX (a figure's title): the rule is for what the lesson typesets
+    prose = "\n".join(line for line in text.splitlines() if line.strip() not in code)
+    assert raw_tex(prose) == [], "raw TeX in the handout"
+    title = nbformat.read(lesson, as_version=4).cells[0].source.splitlines()[0].lstrip("# ").strip()
+    assert title in text, "the lesson's title is not in its handout's text"
+    listed = subprocess.run([pdfimages, "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    images = [line for line in listed.splitlines()[2:] if line.split()[2:3] == ["image"]]
+    assert len(images) >= figures(lesson), f"{len(images)} images in the PDF, the lesson has {figures(lesson)} figures"
+    if stem == PRINTED[0]:
+        shot = shots / f"handout-{stem}"
+        page_two = ["-png", "-r", "80", "-f", "2", "-l", "2", "-singlefile", str(pdf), str(shot)]
+        subprocess.run([pdftoppm, *page_two], check=True)
+        assert shot.with_suffix(".png").stat().st_size > 0
+    print(f"{pdf.name}: {pages} A4 pages, {len(images)} images, {len(data) / 1e6:.1f} MB")
