@@ -339,7 +339,7 @@ PANEL_STATE = """(root) => {
   for (const box of root.querySelectorAll('.widget-inline-hbox, .widget-toggle-buttons')) {
     const label = box.querySelector(':scope > label.widget-label');
     if (!label) continue;
-    const name = label.textContent.trim();
+    const name = label.textContent.replace(/\u200b/g, '').trim();  // an empty description is a zero-width space
     if (!name) continue;
     const readout = box.querySelector('.widget-readout');
     const active = box.querySelector('button.mod-active');
