@@ -571,7 +571,11 @@ def test_the_page_saw_no_problem(lab_page):
     (except the debugger's message at each kernel restart, by its exact text)."""
     # JupyterLab 4.6's own "Close and Shut Down Notebook" sometimes leaves one uncaught rejection, "Disposed"
     # (the session context is disposed while the shutdown is answered): allowed by exact text.
-    allowed = {f"console error: {e}" for e in RESTART_CONSOLE_ERRORS} | {"uncaught exception: Disposed"}
+    allowed = {f"console error: {e}" for e in RESTART_CONSOLE_ERRORS} | {
+        "uncaught exception: Disposed",
+        # ... or, racing the same shutdown, its session already gone (seen once in CI, 2026-12-02)
+        "uncaught exception: Cannot read properties of null (reading 'kernel')",
+    }
     problems = [p for p in lab_page.problems() if p not in allowed]
     assert not problems, "\n".join(problems)
 
