@@ -520,14 +520,18 @@ MEASURE_JS = r"""() => {
 }"""
 
 
-def browser_missing() -> str | None:
-    if LAYOUT == "estimate":
-        return "SLIDES_LAYOUT=estimate"
+def chromium_missing() -> str | None:
+    """Why playwright cannot drive chromium here (None if it can): what the browser tests need too."""
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "no playwright"
+        return "the playwright package is not installed (make .venv/.installed installs it)"
     return None if Path(CHROMIUM).is_file() else f"no chromium at {CHROMIUM}"
+
+
+def browser_missing() -> str | None:
+    """Why the slides cannot be measured in chromium (None if they can)."""
+    return "SLIDES_LAYOUT=estimate" if LAYOUT == "estimate" else chromium_missing()
 
 
 def measure(pages: dict[str, Path]) -> dict[str, dict]:

@@ -20,7 +20,7 @@ SHOTS = ROOT / "build" / "screenshots"  # looked at by people, kept after the ru
 # The flags of design.md section 3 (without the background-networking ones chromium keeps dialling out of a
 # closed network), written once, where the handouts' build uses them too.
 sys.path.insert(0, str(ROOT / "notebooks"))
-from _site import CHROMIUM  # noqa: E402
+from _site import CHROMIUM, chromium_missing  # noqa: E402
 from _site import CHROMIUM_FLAGS as FLAGS  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 720}
@@ -28,19 +28,9 @@ HOW = "apt-get install -y chromium (as .ci/run does), then `make test`"
 UNDER_CI = os.environ.get("CI", "").lower() in ("true", "1")  # CI=false or CI=0 means not under CI
 
 
-def _missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (make .venv/.installed installs it)"
-    if not Path(CHROMIUM).is_file():
-        return f"no chromium at {CHROMIUM}"
-    return None
-
-
 @pytest.fixture(scope="session")
 def browser():
-    why = _missing()
+    why = chromium_missing()
     if why:
         if UNDER_CI:
             pytest.fail(f"browser tests cannot run under CI: {why}; {HOW}")

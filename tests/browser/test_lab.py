@@ -386,18 +386,14 @@ def _move(page, box, kind, how):
             page.mouse.down()
             page.mouse.move(x + dx, y, steps=8)
             page.mouse.up()
-    elif kind == "checkbox":
-        box_input = box.locator("input")
-        if how == "keyboard":
-            box_input.focus()
-            page.keyboard.press("Space")
+    else:  # a checkbox, or the toggle button after the active one: Space on it, or a click
+        if kind == "checkbox":
+            target = box.locator("input")
         else:
-            box_input.click()
-    elif kind == "buttons":
-        buttons = box.locator("button")
-        labels = [b.strip() for b in buttons.all_inner_texts()]
-        active = box.locator("button.mod-active").inner_text().strip()
-        target = buttons.nth((labels.index(active) + 1) % len(labels))
+            buttons = box.locator("button")
+            labels = [b.strip() for b in buttons.all_inner_texts()]
+            active = box.locator("button.mod-active").inner_text().strip()
+            target = buttons.nth((labels.index(active) + 1) % len(labels))
         if how == "keyboard":
             target.focus()
             page.keyboard.press("Space")
