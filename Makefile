@@ -23,7 +23,7 @@ $(STAMP): requirements.lock pyproject.toml Makefile notebooks/_lab/overrides.jso
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null  # "Python 3 (ipykernel)", as the notebooks say
-	@# The lab's settings for this course (no news or update checks over the network, RISE's slideshow settings)
+	@# The lab's settings for this course (no news or update checks over the network)
 	install -D -m 644 notebooks/_lab/overrides.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	@touch $(STAMP)
 

@@ -103,15 +103,19 @@ def is_section(cell) -> bool:
     return cell.cell_type == "markdown" and not tagged(cell, NAV_TAG) and bool(SECTION_HEADING.match(cell.source))
 
 
-def slide_type(cell) -> str:
-    """For `make slides`: a new slide at the title and at every section heading; navigation is skipped."""
+def slide_type(cell) -> str | None:
+    """For `make slides`: a new slide at the title and at every section heading; navigation is skipped.
+
+    A cell that continues the slide above gets no slide type at all (None), which nbconvert reads as
+    "-": JupyterLab's slideshow extension (jupyterlab-slideshow) never shows a cell whose type is "-".
+    """
     if tagged(cell, NAV_TAG):
         return "skip"
     if is_section(cell):
         return "slide"
     if cell.cell_type == "markdown" and cell.source.startswith("**Exercise"):
         return "subslide"
-    return "-"
+    return None
 
 
 def merged_streams(outputs):
@@ -134,7 +138,10 @@ def normalise(nb) -> None:
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"cell-{i:02d}"  # stable ids: nbformat would otherwise invent random ones
         cell.metadata.pop("execution", None)
-        cell.metadata["slideshow"] = {"slide_type": slide_type(cell)}
+        if kind := slide_type(cell):
+            cell.metadata["slideshow"] = {"slide_type": kind}
+        else:
+            cell.metadata.pop("slideshow", None)
         if varies(cell):
             cell.outputs = []
         if cell.cell_type == "code":

@@ -113,8 +113,7 @@ def watch(context, allow: tuple[str, ...]) -> Watched:
     return watched
 
 
-@pytest.fixture(scope="session")
-def lab(browser, tmp_path_factory):
+def _running_lab(tmp_path_factory):
     """``make lab`` as the README runs it, on a free loopback port with a random token, in folders of its own;
     stopped (its whole process group: make, jupyter, every kernel) whatever happens."""
     import secrets
@@ -127,6 +126,18 @@ def lab(browser, tmp_path_factory):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(browser, tmp_path_factory):
+    """The lab the notebook tests share (one page opens the notebooks one after another)."""
+    yield from _running_lab(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def own_lab(browser, tmp_path_factory):
+    """A lab of the module's own, with no other page or kernel on it (a lecturer's, for the live slideshow)."""
+    yield from _running_lab(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
