@@ -14,6 +14,7 @@ from _build import NAV_TAG, is_section, tagged
 
 from tests.browser.lab import (
     APP_READY,
+    KERNEL_IDLE,
     OPEN,
     RAW_MATH,
     RESTART_CONSOLE_ERRORS,
@@ -80,6 +81,7 @@ def test_presenting_a_lesson_live(own_lab, new_page, shots):
     page.goto(lab.url("/lab"))
     page.wait_for_function(APP_READY, timeout=60_000)
     page.evaluate(OPEN, NOTEBOOK)
+    page.wait_for_function(KERNEL_IDLE, arg=NOTEBOOK, timeout=60_000, polling=200)  # its kernel_info answered
     page.evaluate(RESTART_RUN_ALL, NOTEBOOK)
     dialog = page.locator(".jp-Dialog")
     dialog.wait_for(timeout=10_000)
