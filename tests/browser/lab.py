@@ -274,6 +274,25 @@ REPORT = f"""(path) => {{
   return {{cells, mathjax: w.node.querySelectorAll('mjx-container').length}};
 }}"""
 
+
+def open_restart_run_all(page, path: str, timeout_ms: int) -> None:
+    """Open notebook ``path`` in ``page``, wait for its kernel to answer, then clear, restart and run every cell
+    (the confirm dialog accepted, as a learner would); returns when the run has finished. On a timeout the
+    ``AssertionError`` says where the run stood."""
+    page.evaluate(OPEN, path)
+    page.wait_for_function(KERNEL_IDLE, arg=path, timeout=60_000, polling=200)  # a restart before would cancel it
+    page.evaluate(RESTART_RUN_ALL, path)
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for(timeout=10_000)
+    assert "Restart" in dialog.inner_text()
+    dialog.locator(".jp-mod-accept").click()
+    try:
+        page.wait_for_function(RUN_FINISHED, arg=path, timeout=timeout_ms, polling=250)
+    except Exception as exc:  # playwright's TimeoutError: say where the run stood
+        state = page.evaluate(RUN_STATE, path)
+        raise AssertionError(f"{path}: the run did not finish in {timeout_ms / 1000:.0f} s: {state} ({exc})") from None
+
+
 IMAGES_SETTLED = f"""(path) => [...{NB_PANEL}.node.querySelectorAll('img')].every(im => im.complete)"""
 
 RAW_MATH = re.compile(r"\$\$|\$[^$\s][^$]*\$|\\\(|\\\[")

@@ -28,16 +28,13 @@ from tests.browser.lab import (
     KERNEL_IDLE,
     NB_PANEL,
     NOTEBOOKS,
-    OPEN,
     RAW_MATH,
     REPORT,
     RESTART_CONSOLE_ERRORS,
-    RESTART_RUN_ALL,
     ROOT,
-    RUN_FINISHED,
-    RUN_STATE,
     cell_index,
     nb_path,
+    open_restart_run_all,
 )
 
 RUN_TIMEOUT_MS = 150_000
@@ -91,19 +88,8 @@ def ran(request, lab_page, shots):
     name = request.param
     path = nb_path(name)
     page = lab_page.page
-    page.evaluate(OPEN, path)
-    page.wait_for_function(KERNEL_IDLE, arg=path, timeout=60_000, polling=200)
     start = time.monotonic()
-    page.evaluate(RESTART_RUN_ALL, path)
-    dialog = page.locator(".jp-Dialog")
-    dialog.wait_for(timeout=10_000)
-    assert "Restart" in dialog.inner_text()
-    dialog.locator(".jp-mod-accept").click()
-    try:
-        page.wait_for_function(RUN_FINISHED, arg=path, timeout=RUN_TIMEOUT_MS, polling=250)
-    except Exception as exc:  # playwright's TimeoutError: say where the run stood
-        state = page.evaluate(RUN_STATE, path)
-        pytest.fail(f"{name}: the run did not finish in {RUN_TIMEOUT_MS / 1000:.0f} s: {state} ({exc})")
+    open_restart_run_all(page, path, RUN_TIMEOUT_MS)
     TIMES[name] = time.monotonic() - start
     try:
         page.wait_for_function(IMAGES_SETTLED, arg=path, timeout=20_000)

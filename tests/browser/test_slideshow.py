@@ -14,13 +14,10 @@ from _build import NAV_TAG, is_section, tagged
 
 from tests.browser.lab import (
     APP_READY,
-    KERNEL_IDLE,
-    OPEN,
     RAW_MATH,
     RESTART_CONSOLE_ERRORS,
-    RESTART_RUN_ALL,
     ROOT,
-    RUN_FINISHED,
+    open_restart_run_all,
 )
 from tests.browser.test_lab import WIDGETS, _move_and_check
 
@@ -28,8 +25,8 @@ NOTEBOOK = "notebooks/04-adam.ipynb"
 PRESENTING = "() => document.body.dataset.jpDeckMode === 'presenting'"
 
 # What the slide on screen shows: the indices of the cells the slideshow marks visible (and of the one it has
-# scrolled to: a press may move within a slide), the first heading among
-# them, and the text of their markdown with math, code and pre taken out (to look for raw TeX).
+# scrolled to: a press may move within a slide), the first heading among them, and the text of their markdown
+# with math, code and pre taken out (to look for raw TeX).
 ON_SCREEN = """(path) => {
   const w = window.__nbs[path];
   const cells = w.content.widgets;
@@ -80,13 +77,7 @@ def test_presenting_a_lesson_live(own_lab, new_page, shots):
     page = watched.page
     page.goto(lab.url("/lab"))
     page.wait_for_function(APP_READY, timeout=60_000)
-    page.evaluate(OPEN, NOTEBOOK)
-    page.wait_for_function(KERNEL_IDLE, arg=NOTEBOOK, timeout=60_000, polling=200)  # its kernel_info answered
-    page.evaluate(RESTART_RUN_ALL, NOTEBOOK)
-    dialog = page.locator(".jp-Dialog")
-    dialog.wait_for(timeout=10_000)
-    dialog.locator(".jp-mod-accept").click()
-    page.wait_for_function(RUN_FINISHED, arg=NOTEBOOK, timeout=180_000, polling=250)
+    open_restart_run_all(page, NOTEBOOK, 180_000)
 
     # the lecturer's way in: the slideshow's button (its command, deck:toggle / deck:start)
     buttons = page.locator("[data-command='deck:toggle'], [data-command='deck:start']")
