@@ -235,6 +235,73 @@ def test_finite_gradients_whose_sum_overflows_are_accepted():
         opt.step([np.array([3e38, -3e38, np.nan, 1.0], dtype=np.float32)])
 
 
+@pytest.mark.parametrize("kernel", ["numba", "numpy"])
+@pytest.mark.parametrize("cls, torch_cls", [(ll.Adam, torch.optim.Adam), (ll.AdamW, torch.optim.AdamW)])
+def test_check_finite_false_applies_nan_and_inf_as_torch_does(cls, torch_cls, kernel, monkeypatch):
+    """step(grads, check_finite=False) skips only the nan/inf look: the bad elements spread exactly as in torch."""
+    from lessonlib.optim import adam
+
+    if kernel == "numba" and ll.KERNEL != "numba":
+        pytest.skip("numba is not installed here")
+    monkeypatch.setattr(adam, "KERNEL", kernel)
+    rng = np.random.default_rng(11)
+    theta = rng.normal(size=6)
+    grads = [rng.normal(size=6) for _ in range(3)]
+    grads[1][[1, 4]] = [np.nan, np.inf]
+    hyper = {"lr": 0.01, "weight_decay": 0.1}
+    mine = theta.copy()
+    opt = cls([mine], **hyper)
+    ref = torch.tensor(theta, requires_grad=True)
+    topt = torch_cls([ref], **hyper)
+    for g in grads:
+        with np.errstate(invalid="ignore"):  # inf - inf in the numpy form, as torch computes it
+            opt.step([g], check_finite=False)
+        ref.grad = torch.tensor(g)
+        topt.step()
+    want = ref.detach().numpy()
+    assert np.isnan(mine[[1, 4]]).all() and not np.isfinite(opt.state[0]["v"][[1, 4]]).any()
+    assert np.isfinite(np.delete(mine, [1, 4])).all()  # the other elements took ordinary steps
+    np.testing.assert_allclose(mine, want, rtol=1e-12, atol=0, equal_nan=True)
+    for mine_key, torch_key in (("m", "exp_avg"), ("v", "exp_avg_sq")):
+        # the same elements are lost; torch's EMA is a lerp, inf + w (g - inf), so where m is inf here it may be nan
+        got, ref_state = opt.state[0][mine_key], topt.state[ref][torch_key].numpy()
+        assert np.array_equal(np.isfinite(got), np.isfinite(ref_state))
+        np.testing.assert_allclose(got[np.isfinite(got)], ref_state[np.isfinite(got)], rtol=1e-12)
+    assert opt.state[0]["t"] == 3
+
+
+def test_check_finite_false_keeps_every_other_check_and_a_bad_flag_changes_nothing():
+    rng = np.random.default_rng(12)
+    params, opt = make(ll.Adam)
+    opt.step(grads_for(params, rng))
+    params_before, state_before = [p.copy() for p in params], copy.deepcopy(opt.state)
+    good = grads_for(params, rng)
+    refused = [
+        ((good[:2],), {"check_finite": False}, ValueError, "grads has 2 entries"),
+        (([good[0], np.ones(3), good[2]],), {"check_finite": False}, ValueError, r"grads\[1\] has shape"),
+        (([good[0], np.array(True), good[2]],), {"check_finite": False}, TypeError, r"grads\[1\] has dtype bool"),
+        ((good,), {"check_finite": "no"}, TypeError, "check_finite must be True or False"),
+        ((good,), {"check_finite": None}, TypeError, "check_finite"),
+        ((good, False), {}, TypeError, "positional"),  # keyword-only: a stray positional argument is refused
+    ]
+    for args, kwargs, exc, match in refused:
+        with pytest.raises(exc, match=match):
+            opt.step(*args, **kwargs)
+        for a, b in zip(params, params_before):
+            assert np.array_equal(a, b)
+        for st, st0 in zip(opt.state, state_before):
+            assert st["t"] == st0["t"] and np.array_equal(st["m"], st0["m"]) and np.array_equal(st["v"], st0["v"])
+    # finite gradients: both paths take the identical step
+    twin_params, twin = make(ll.Adam)
+    twin.load_state_dict(opt.state_dict())
+    for p, q in zip(twin_params, params):
+        p[...] = q
+    opt.step(good, check_finite=False)
+    twin.step(good)
+    for a, b in zip(params, twin_params):
+        assert np.array_equal(a, b)
+
+
 # -- inputs that pass every check must not fail half-way or alias -----------------------------------
 
 

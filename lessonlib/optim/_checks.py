@@ -178,11 +178,12 @@ def all_finite(arr: np.ndarray) -> bool:
         return math.isfinite(np.add.reduce(arr, axis=None)) or bool(np.isfinite(arr).all())
 
 
-def check_grads(grads, params: list[np.ndarray], protected: set[int]) -> list[np.ndarray]:
+def check_grads(grads, params: list[np.ndarray], protected: set[int], *, finite: bool = True) -> list[np.ndarray]:
     """Check every gradient against its parameter; return them as arrays of the parameter's dtype.
 
     Raises before anything is modified: the caller applies the step only when
     all gradients have passed (a value too large for float32 becomes inf in the cast, and is refused).
+    ``finite=False`` skips the one check that reads every element (see ``Optimizer.step``).
     A gradient whose memory's root (:func:`root`) has its id in ``protected`` (the parameters' and
     the state's roots) is copied: the step writes those while it reads the gradient.
     """
@@ -211,7 +212,7 @@ def check_grads(grads, params: list[np.ndarray], protected: set[int]) -> list[np
                 arr = arr.astype(p.dtype)
         if arr.shape != p.shape:
             raise ValueError(f"grads[{i}] has shape {arr.shape} but params[{i}] has shape {p.shape}")
-        if not all_finite(arr):
+        if finite and not all_finite(arr):
             bad = int(arr.size - np.count_nonzero(np.isfinite(arr)))
             raise ValueError(
                 f"grads[{i}] has {bad} non-finite value(s) (nan, inf, or too large for {p.dtype}); "
