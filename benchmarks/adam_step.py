@@ -13,9 +13,16 @@ is the one to beat at the notebooks' size (2 arrays of 50).
 An Adam step reads theta, g, m, v and writes theta, m, v: 7 arrays of N
 elements. "share of bandwidth" is 7 N itemsize / time divided by the best
 memory bandwidth this script measures on the same machine (the fastest of a
-read-only sum, a copy and two in-place kernels, counting only the bytes a kernel
-must move). At N = 1e5 and 1e6 the arrays fit in the CPU's caches, so shares
-above 100% are possible there; only N = 1e7 is limited by main memory.
+read-only sum, a copy, two in-place kernels and, with numba, a loop that reads 4
+arrays and writes 3 as a step does, counting only the bytes a kernel must move).
+At N = 1e5 and 1e6 the arrays fit in the CPU's caches, so shares above 100% are
+possible there; only N = 1e7 is limited by main memory.
+
+The default step first reads every gradient once more, to refuse nan and inf
+before anything changes: 8 passes where the step itself needs 7. The rows
+"check_finite=False" skip that look (``opt.step(grads, check_finite=False)``).
+The script ends with the first-step latency in fresh processes, with and
+without numba's cache of compiled kernels.
 
 Writes benchmarks/results/adam_step.md (the table the README shows) and
 benchmarks/results/adam_step.png.
@@ -89,9 +96,9 @@ def kernel_stepper(params, grads):
     return step
 
 
-def lessonlib_stepper(cls, params, grads, **extra):
+def lessonlib_stepper(cls, params, grads, check_finite=True, **extra):
     opt = cls(params, **HYPER, **extra)
-    return lambda: opt.step(grads)
+    return lambda: opt.step(grads, check_finite=check_finite)
 
 
 def torch_stepper(params, grads, cls=torch.optim.Adam, **kw):
@@ -114,6 +121,10 @@ def implementations(shapes, dtype, rng):
         "lessonlib Adam": lessonlib_stepper(ll.Adam, *fresh()),
         "lessonlib AdamW": lessonlib_stepper(ll.AdamW, *fresh(), weight_decay=1e-2),
         "lessonlib Adam amsgrad": lessonlib_stepper(ll.Adam, *fresh(), amsgrad=True),
+        "lessonlib Adam, check_finite=False": lessonlib_stepper(ll.Adam, *fresh(), check_finite=False),
+        "lessonlib AdamW, check_finite=False": lessonlib_stepper(
+            ll.AdamW, *fresh(), check_finite=False, weight_decay=1e-2
+        ),
         "ll.adam_kernel alone (no checks)": kernel_stepper(*fresh()),
         "numpy, 5 lines": numpy_stepper(*fresh()),
         "textbook (ll.adam_step)": textbook_stepper(*fresh()),
@@ -121,6 +132,23 @@ def implementations(shapes, dtype, rng):
         "torch fused": torch_stepper(*fresh(), fused=True),
         "torch AdamW fused": torch_stepper(*fresh(), cls=torch.optim.AdamW, fused=True, weight_decay=1e-2),
     }
+
+
+def _adam_pattern():
+    """A compiled loop with an Adam step's memory traffic and almost none of its arithmetic (None without numba)."""
+    try:
+        import numba
+    except ImportError:
+        return None
+
+    @numba.njit
+    def stream(a, b, c, d):
+        for i in range(a.size):
+            a[i] += d[i]
+            b[i] += d[i]
+            c[i] += d[i]
+
+    return stream
 
 
 def bandwidth(dtype, n=2 * 10**7, rounds=7) -> float:
@@ -140,6 +168,10 @@ def bandwidth(dtype, n=2 * 10**7, rounds=7) -> float:
         "a += b (read 2, write 1)": (lambda: np.add(a, b, out=a), 3 * size),
         "a += b * c (read 3, write 1)": (lambda: ta.addcmul_(tb, tc, value=0.0), 4 * size),
     }
+    stream = _adam_pattern()
+    if stream is not None:  # what an Adam step must move, and nothing else: read 4 arrays, write 3
+        d = np.ones(n, dtype)
+        kernels["a, b, c += d (read 4, write 3)"] = (lambda: stream(a, b, c, d), 7 * size)
     best = {}
     for name, (fn, nbytes) in kernels.items():
         fn()
@@ -170,7 +202,7 @@ def measure(shapes, dtype, rounds, rng):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer rounds and no N = 1e7 (a smoke test)")
+    parser.add_argument("--quick", action="store_true", help="fewer rounds, no N = 1e7, nothing written (a smoke test)")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
@@ -191,8 +223,11 @@ def main(argv=None):
             print(f"{np.dtype(dtype).name} N={label}: done", flush=True)
         print(f"{np.dtype(dtype).name}: measured bandwidth {bw / 1e9:.1f} GB/s", flush=True)
         rows.append((np.dtype(dtype).name, "bandwidth", f"{bw / 1e9:.1f} GB/s", *[float("nan")] * 3, 1.0))
-    table = render(rows) + "\n\n" + goals(rows)
+    table = render(rows) + "\n\n" + goals(rows) + "\n\n" + first_step_latency(runs=1 if args.quick else 5)
     print(table)
+    if args.quick:  # a smoke test: the committed results stay those of a full run
+        print("--quick: nothing written")
+        return
     RESULTS.mkdir(exist_ok=True)
     header = (
         f"<!-- written by benchmarks/adam_step.py on {time.strftime('%Y-%m-%d')}; "
@@ -205,26 +240,90 @@ def main(argv=None):
 
 
 def goals(rows) -> str:
-    """The targets of the lessonlib 2 issue, each with the worst case this run measured."""
+    """The targets of the lessonlib 2 issue, each with the worst case this run measured, for the default
+    step (every gradient checked for nan and inf first) and for ``step(grads, check_finite=False)``."""
     cell = {(r[0], r[1], r[2]): r for r in rows}
     dtypes = ("float32", "float64")
 
-    def worst(labels, names, col):
-        return max(cell[d, lab, n][col] for d in dtypes for lab in labels for n in names)
+    def measured(names):
+        def values(labels, col, dts=dtypes):  # cells this run has (--quick skips N = 1e7)
+            return [cell[d, lab, n][col] for d in dts for lab in labels for n in names if (d, lab, n) in cell]
 
-    adam = ("lessonlib Adam", "lessonlib AdamW")
-    checks = [
-        ("Adam / AdamW, N = 1e6 and 1e7: x torch fused", worst(("1e6", "1e7"), adam, 4), "<= 0.95"),
-        ("share of bandwidth at N = 1e7 (lowest)", min(cell[d, "1e7", n][6] for d in dtypes for n in adam), ">= 0.9"),
-        (
-            "200 arrays of 5000, float32: x torch fused",
-            max(cell["float32", "200 x 5000", n][4] for n in adam),
-            "<= 1.0",
-        ),
-        ("2 arrays of 50: x numpy, 5 lines", worst(("2 x 50",), adam, 5), "<= 1.0"),
+        def agg(fn, got):
+            return fn(got) if got else float("nan")
+
+        return [
+            agg(max, values(("1e6", "1e7"), 4)),
+            agg(min, values(("1e7",), 6)),
+            agg(max, values(("200 x 5000",), 4, ("float32",))),
+            agg(max, values(("2 x 50",), 5)),
+        ]
+
+    checked = measured(("lessonlib Adam", "lessonlib AdamW"))
+    unchecked = measured(("lessonlib Adam, check_finite=False", "lessonlib AdamW, check_finite=False"))
+    what = [
+        ("Adam / AdamW, N = 1e6 and 1e7: x torch fused", "<= 0.95"),
+        ("share of bandwidth at N = 1e7 (lowest)", ">= 0.9"),
+        ("200 arrays of 5000, float32: x torch fused", "<= 1.0"),
+        ("2 arrays of 50: x numpy, 5 lines", "<= 1.0"),
     ]
-    lines = ["| goal | worst measured | target |", "|---|---:|---|"]
-    lines += [f"| {what} | {value:.2f} | {target} |" for what, value, target in checks]
+    lines = ["| goal | worst measured, default | worst measured, check_finite=False | target |", "|---|---:|---:|---|"]
+    lines += [
+        f"| {w} | {a:.2f} | {b:.2f} | {target} |".replace("nan", "not measured")
+        for (w, target), a, b in zip(what, checked, unchecked)
+    ]
+    return "\n".join(lines)
+
+
+FIRST_STEP = """
+import json, time
+t0 = time.perf_counter()
+import numpy as np
+import lessonlib as ll
+t1 = time.perf_counter()
+params, grads = [np.zeros(50)], [np.ones(50)]
+opt = ll.Adam(params, lr=1e-3)
+opt.step(grads)
+t2 = time.perf_counter()
+opt.step(grads)
+t3 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "first": t2 - t1, "second": t3 - t2, "kernel": ll.KERNEL}))
+"""
+
+
+def first_step_latency(runs=3) -> str:
+    """``import lessonlib`` and the first and second ``Adam.step`` (float64) in fresh processes: with an empty
+    numba cache (every run gets a new ``NUMBA_CACHE_DIR``, so the kernel is compiled) and with a warm one."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    def once(cache_dir):
+        env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir, OMP_NUM_THREADS="1")
+        out = subprocess.run([sys.executable, "-c", FIRST_STEP], env=env, capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    results = {}
+    with tempfile.TemporaryDirectory() as warm:
+        once(warm)  # fills the cache
+        for _ in range(runs):  # interleaved, as the step timings are
+            with tempfile.TemporaryDirectory() as cold:
+                results.setdefault("no numba cache (first session)", []).append(once(cold))
+            results.setdefault("numba cache found (later sessions)", []).append(once(warm))
+    lines = [
+        f"First-step latency in a fresh process (median of {runs}; lessonlib kernels: "
+        f"{results['no numba cache (first session)'][0]['kernel']}):",
+        "",
+        "| numba cache | import lessonlib | first Adam.step | second Adam.step |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, got in results.items():
+        med = {k: statistics.median(r[k] for r in got) for k in ("import", "first", "second")}
+        lines.append(
+            f"| {name} | {med['import'] * 1e3:.0f} ms | {med['first'] * 1e3:.0f} ms | {med['second'] * 1e6:.0f} us |"
+        )
     return "\n".join(lines)
 
 
