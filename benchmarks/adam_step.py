@@ -350,6 +350,21 @@ def figure(rows, path):
 
     ll.course.setup()
     names = [r[2] for r in rows if r[0] == "float32" and r[1] == "1e6"]
+    # one hue per family, light and dark within it (the default cycle has 10 colours for 11 bars)
+    tab = plt.get_cmap("tab20").colors
+    colour = {
+        "lessonlib Adam": tab[0],
+        "lessonlib AdamW": tab[1],
+        "lessonlib Adam amsgrad": tab[4],
+        "lessonlib Adam, check_finite=False": tab[2],
+        "lessonlib AdamW, check_finite=False": tab[3],
+        "ll.adam_kernel alone (no checks)": tab[6],
+        "numpy, 5 lines": tab[8],
+        "textbook (ll.adam_step)": tab[9],
+        "torch foreach": "0.8",
+        "torch fused": "0.2",
+        "torch AdamW fused": "0.5",
+    }
     fig, axes = plt.subplots(1, 2, figsize=(12, 5.2), sharey=True)
     for ax, dtype in zip(axes, ("float32", "float64")):
         labels = [r[1] for r in rows if r[0] == dtype and r[2] == names[0]]
@@ -357,7 +372,7 @@ def figure(rows, path):
         width = 0.8 / len(names)
         for i, name in enumerate(names):
             ratios = [r[4] for r in rows if r[0] == dtype and r[2] == name]
-            ax.bar(x + i * width, ratios, width, label=name)
+            ax.bar(x + i * width, ratios, width, label=name, color=colour.get(name))
         ax.axhline(1.0, color="black", lw=0.8)
         ax.set_xticks(x + 0.4 - width / 2, [f"N = {lab}" for lab in labels])
         ax.set_yscale("log")
