@@ -193,7 +193,7 @@ def adam_kernel(
         m[i] = beta1 * m[i] + c1 * g_i  # m_t = beta1 m + (1 - beta1) g         (ema_update)
         v[i] = beta2 * v[i] + c2 * g_i * g_i  # v_t = beta2 v + (1 - beta2) g^2 (ema_update)
         if amsgrad:
-            v_max[i] = max(v_max[i], v[i])  # v_max = max(v_max, v_t)
+            v_max[i] = np.maximum(v_max[i], v[i])  # v_max = max(v_max, v_t), a nan carried (torch.maximum)
         m_hat = m[i] / bc1  # m-hat = m_t / (1 - beta1^t)                               (debias)
         root_v_hat = np.sqrt(v_max[i] if amsgrad else v[i]) / bc2  # sqrt(v-hat) = sqrt(v_t / (1 - beta2^t))
         theta[i] = theta[i] - lr * m_hat / (root_v_hat + eps)  # theta_t = theta - alpha m-hat / (sqrt(v-hat) + eps)
