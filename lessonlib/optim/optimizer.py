@@ -130,9 +130,10 @@ class Optimizer:
                 ``False`` skips that look, as ``scipy.linalg``'s argument of the same name does:
                 the step then costs one read of :math:`g` less (at sizes beyond the caches, an
                 eighth of what it moves; ``make bench`` measures it), and a nan or inf in :math:`g`
-                is applied as torch applies it: the same elements of :math:`\theta` become nan and
-                of the state non-finite. For gradients already known to be finite; every other
-                check still runs.
+                (or a value too large for a float32 parameter, which becomes inf in the cast) is
+                applied as torch's optimizer of the same name applies it: the same elements of
+                :math:`\theta` and of the state become nan or inf (tested against torch). For
+                gradients already known to be finite; every other check still runs.
         """
         # Nothing in a step may raise half-way: overflow gives inf and underflow 0, silently, as in torch. The
         # compiled kernels ignore numpy's error settings; every numpy operation that could trip them (a cast to
