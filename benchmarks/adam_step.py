@@ -158,6 +158,11 @@ def bandwidth(dtype, n=2 * 10**7, rounds=7) -> float:
     The in-place kernels (``a += b``, ``a += b * c``) are the fair reference for an optimizer step,
     whose writes all go to arrays it has just read; a plain copy undercounts on most CPUs, which
     read a destination line before writing it.
+
+    Before each timed call a 1 GiB buffer is read, so that every kernel starts with its arrays out of
+    the caches, as each step in :func:`measure` does (the other implementations run in between).
+    Without it, a last-level cache of hundreds of MB (this course's machine has 480 MiB) serves part
+    of the probe from cache and the "bandwidth" comes out above what main memory delivers.
     """
     a, b, c, dst = (np.ones(n, dtype) for _ in range(4))
     ta, tb, tc = (torch.from_numpy(x) for x in (a, b, c))
@@ -172,11 +177,13 @@ def bandwidth(dtype, n=2 * 10**7, rounds=7) -> float:
     if stream is not None:  # what an Adam step must move, and nothing else: read 4 arrays, write 3
         d = np.ones(n, dtype)
         kernels["a, b, c += d (read 4, write 3)"] = (lambda: stream(a, b, c, d), 7 * size)
+    flush = np.ones(2**27)  # 1 GiB
     best = {}
     for name, (fn, nbytes) in kernels.items():
         fn()
         times = []
         for _ in range(rounds):
+            np.add.reduce(flush)
             t0 = time.perf_counter()
             fn()
             times.append(time.perf_counter() - t0)
