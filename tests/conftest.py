@@ -1,12 +1,16 @@
-"""Shared test settings: hypothesis without deadlines (the machine is shared and noisy),
-and a summary of the worst disagreement with torch.optim measured in this run."""
+"""Shared test settings: hypothesis without deadlines (the machine is shared and noisy), the ``kernel``
+fixture, and a summary of the worst disagreement with torch.optim measured in this run."""
 
 from __future__ import annotations
 
 import os
 from collections import defaultdict
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+import lessonlib as ll
+from lessonlib.optim import adam, rmsprop, sgd
 
 settings.register_profile(
     "course",
@@ -16,6 +20,17 @@ settings.register_profile(
     derandomize=bool(os.environ.get("CI")),
 )
 settings.load_profile("course")
+
+
+@pytest.fixture(params=["numba", "numpy"])
+def kernel(request, monkeypatch):
+    """Run a test on the compiled kernels and on the numpy fallback (as where numba cannot import)."""
+    if request.param == "numba" and ll.KERNEL != "numba":
+        pytest.skip("numba is not installed here")
+    for module in (adam, rmsprop, sgd):
+        monkeypatch.setattr(module, "KERNEL", request.param)
+    return request.param
+
 
 # (optimizer, dtype) -> worst relative deviation from torch.optim seen in this run. Tests report each
 # measurement as a user property ("torch_deviation", (optimizer, dtype, value)), which reaches the main

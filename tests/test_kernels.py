@@ -57,16 +57,6 @@ def textbook_run(kind, theta0, grads, hyper):
     return theta
 
 
-@pytest.fixture(params=["numba", "numpy"])
-def kernel(request, monkeypatch):
-    """Run a test on the compiled kernels and on the numpy fallback (as where numba cannot import)."""
-    if request.param == "numba" and ll.KERNEL != "numba":
-        pytest.skip("numba is not installed here")
-    for module in (adam, rmsprop, sgd):
-        monkeypatch.setattr(module, "KERNEL", request.param)
-    return request.param
-
-
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("shape", list(SHAPES))
 @pytest.mark.parametrize("kind", list(KINDS))
