@@ -17,9 +17,12 @@ Three objectives, each an :class:`Objective` with ``value(theta)`` and ``grad(th
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from lessonlib.optim._checks import check_real
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,86 @@ def noisy(base: Objective | None = None, sigma: float = 2.0) -> Objective:
         )
     return dataclasses.replace(
         base, name=f"noisy {base.name}", formula=base.formula + rf", noise $\sigma={sigma:g}$", noise=float(sigma)
+    )
+
+
+def rotated(base: Objective | None = None, degrees: float = 45.0) -> Objective:
+    r"""``base`` (default: :func:`quadratic`) turned by ``degrees``: :math:`f_R(\theta) = f(R^\top\theta)`.
+
+    The landscape is the same, but its steep and flat directions no longer lie along the axes, so an optimizer
+    that scales each coordinate separately (RMSprop, Adam) no longer lines up with them. The gradient is
+    :math:`R\,\nabla f(R^\top\theta)`; the minimum and the start turn with the landscape.
+
+    Args:
+        base: the objective to turn.
+        degrees: the angle, counter-clockwise.
+
+    >>> import numpy as np
+    >>> r = rotated(quadratic(), 90.0)   # the steep direction now lies along theta_1
+    >>> np.round(r.grad(np.array([1.0, 1.0])), 12).tolist()
+    [20.0, 1.0]
+    """
+    base = quadratic() if base is None else base
+    if not isinstance(base, Objective):
+        raise TypeError(f"base must be an Objective, got {type(base).__name__}")
+    deg = check_real("degrees", degrees, low=-math.inf)
+    c, s = math.cos(math.radians(deg)), math.sin(math.radians(deg))
+    rot = np.array([[c, -s], [s, c]])
+
+    def back(th):  # R^T theta, along the first axis (a grid too)
+        return np.tensordot(rot.T, th, axes=1)
+
+    corners = np.array([[x, y] for x in base.xlim for y in base.ylim]) @ rot.T
+    span = np.array([corners.min(axis=0), corners.max(axis=0)])
+    return dataclasses.replace(
+        base,
+        name=f"{base.name} turned {deg:g} degrees",
+        formula=base.formula.rstrip("$") + rf",\ \text{{turned }}{deg:g}^\circ$",
+        f=lambda th: base.f(back(th)),
+        df=lambda th: np.tensordot(rot, base.df(back(th)), axes=1),
+        minimum=tuple(float(x) for x in rot @ np.array(base.minimum)),
+        start=tuple(float(x) for x in rot @ np.array(base.start)),
+        xlim=(float(span[0, 0]), float(span[1, 0])),
+        ylim=(float(span[0, 1]), float(span[1, 1])),
+    )
+
+
+def scaled(scales=(1.0, 30.0)) -> Objective:
+    r"""A regression whose two features differ in scale: :math:`f(\theta) = \tfrac12 \sum_i (s_i\,\theta_i - 1)^2`.
+
+    The minimum is :math:`\theta_i^\star = 1/s_i`, the curvatures :math:`s_i^2`: a feature 30 times larger
+    gives a direction 900 times steeper and a weight 30 times smaller. Gradient descent must keep
+    :math:`\alpha < 2/\max_i s_i^2` and then crawls along the small feature; per-coordinate scaling does not
+    care. It starts at the origin.
+
+    Args:
+        scales: :math:`(s_1, s_2)`, both > 0.
+
+    >>> import numpy as np
+    >>> sc = scaled((1.0, 10.0))
+    >>> sc.minimum, float(sc.value(np.zeros(2))), sc.grad(np.zeros(2))
+    ((1.0, 0.1), 1.0, array([ -1., -10.]))
+    """
+    if isinstance(scales, (str, bytes)) or not hasattr(scales, "__len__") or len(scales) != 2:
+        raise TypeError(f"scales must be a pair (s_1, s_2), got {scales!r}")
+    s1, s2 = (check_real(f"scales[{i}]", s, low=0.0) for i, s in enumerate(scales))
+    if min(s1, s2) == 0.0:
+        raise ValueError(f"Invalid scales: {scales!r} (allowed: both > 0)")
+    s = np.array([s1, s2])
+
+    def f(th):
+        return 0.5 * ((s1 * th[0] - 1) ** 2 + (s2 * th[1] - 1) ** 2)
+
+    lo = np.minimum(-0.25 / s, 0.0)
+    return Objective(
+        name="badly scaled",
+        formula=rf"$f(\theta)=\frac{{1}}{{2}}[({_coef(s1)}\theta_1-1)^2+({_coef(s2)}\theta_2-1)^2]$",
+        f=f,
+        df=lambda th: np.array([s1 * (s1 * th[0] - 1), s2 * (s2 * th[1] - 1)]),
+        minimum=(1 / s1, 1 / s2),
+        start=(0.0, 0.0),
+        xlim=(float(lo[0]), float(1.5 / s1)),
+        ylim=(float(lo[1]), float(1.5 / s2)),
     )
 
 
