@@ -117,3 +117,16 @@ def test_scaled_objective():
         objectives.scaled((0.0, 1.0))
     with pytest.raises(TypeError, match="scales"):
         objectives.scaled(3.0)
+
+
+def test_seeds_and_last_average_the_score():
+    noisy = objectives.noisy(sigma=1.0)
+    s = tuning.sweep("SGD", noisy, {"lr": [0.05, 0.2]}, steps=40, seed=[0, 1, 2], last=10)
+    assert s.rule == "mean loss over steps 31-40, mean of 3 seeds (lower is better)"
+    for o in s.outcomes:
+        per_seed = [runs.run("SGD", noisy, steps=40, seed=k, **o.hyper).losses[-10:].mean() for k in range(3)]
+        assert o.score == pytest.approx(np.mean(per_seed), rel=1e-12)
+    with pytest.raises(ValueError, match="last"):
+        tuning.sweep("SGD", noisy, {"lr": [0.1]}, steps=5, last=6)
+    with pytest.raises(ValueError, match="seed"):
+        tuning.sweep("SGD", noisy, {"lr": [0.1]}, seed=[])

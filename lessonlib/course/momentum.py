@@ -277,12 +277,63 @@ def noise_figure(problem: LeastSquares, theta, batch_sizes, measured, *, ax=None
     return fig, ax
 
 
+def minibatch_run(optimizer, problem: LeastSquares, *, steps: int, seed: int = 0, batch_size: int = 32, **hyper):
+    r"""Any optimizer on ``problem`` from :math:`\theta_0 = 0`, one mini-batch gradient per step.
+
+    The mini-batches come from ``seed``, so two optimizers run with the same seed see the same batches. The
+    result has the shape :func:`lessonlib.course.tuning.sweep` expects of a run, so
+    ``functools.partial(minibatch_run, batch_size=B)`` can be its ``run``.
+
+    Args:
+        optimizer: a name from :data:`lessonlib.course.runs.OPTIMIZERS` or an optimizer class.
+        problem: a :class:`LeastSquares`.
+        steps: how many steps to take.
+        seed: seeds the mini-batch draws.
+        batch_size: :math:`B`.
+        **hyper: the optimizer's arguments (``lr``, ``momentum``, ``betas``, ...).
+
+    Returns:
+        A :class:`lessonlib.course.runs.Trajectory` whose ``losses`` are the excess losses
+        :math:`f(\theta_t) - f(\theta^\star)` from :math:`t = 0` and whose ``path`` is :math:`\theta_t` (one row a
+        step); ``diverged`` when the loss stopped being finite.
+
+    >>> p = least_squares()
+    >>> tr = minibatch_run("SGD", p, steps=3, lr=0.1)
+    >>> tr.losses.shape, bool(tr.losses[-1] < tr.losses[0])
+    ((4,), True)
+    """
+    from lessonlib.course.runs import Trajectory, make
+
+    if not isinstance(problem, LeastSquares):
+        raise TypeError(f"problem must be a LeastSquares, got {type(problem).__name__}")
+    steps = _count("steps", steps)
+    rng = np.random.default_rng(_count("seed", seed))
+    theta = np.zeros(problem.d)
+    opt = make(optimizer, [theta], **hyper)
+    f_star = problem.loss(problem.minimizer)
+    path, excess, diverged = [theta.copy()], [problem.loss(theta) - f_star], False
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(steps):
+            g = problem.grad(theta, problem.batch(batch_size, rng))
+            if not np.all(np.isfinite(g)):
+                diverged = True
+                break
+            opt.step([g])
+            loss = problem.loss(theta) if np.all(np.isfinite(theta)) else math.inf
+            if not math.isfinite(loss):
+                diverged = True
+                break
+            path.append(theta.copy())
+            excess.append(loss - f_star)
+    return Trajectory(np.array(path), np.array(excess), diverged)
+
+
 def least_squares_runs(problem: LeastSquares, runs: dict, *, batch_size: int, steps: int, seeds=range(20)) -> dict:
     r"""Mini-batch SGD (``ll.SGD``) on ``problem`` from :math:`\theta_0 = 0`, for each run and seed.
 
     ``runs`` maps a label to ``(lr, momentum)``. Every run sees the same mini-batches for a given seed.
     Returns ``{label: excess}``, ``excess`` of shape ``(len(seeds), steps + 1)``: the excess loss
-    :math:`f(\theta_t) - f(\theta^\star)` from :math:`t = 0`.
+    :math:`f(\theta_t) - f(\theta^\star)` from :math:`t = 0` (:func:`minibatch_run` for each seed).
 
     Args:
         problem: a :class:`LeastSquares`.
@@ -292,19 +343,12 @@ def least_squares_runs(problem: LeastSquares, runs: dict, *, batch_size: int, st
         seeds: the seeds of the mini-batch draws, one run per seed.
     """
     steps = _count("steps", steps)
-    f_star = problem.loss(problem.minimizer)
     out = {}
     for label, (lr, momentum) in runs.items():
-        curves = []
-        for seed in seeds:
-            rng = np.random.default_rng(seed)
-            theta = np.zeros(problem.d)
-            opt = SGD([theta], lr=lr, momentum=momentum)
-            excess = [problem.loss(theta) - f_star]
-            for _ in range(steps):
-                opt.step([problem.grad(theta, problem.batch(batch_size, rng))])
-                excess.append(problem.loss(theta) - f_star)
-            curves.append(excess)
+        curves = [
+            minibatch_run(SGD, problem, steps=steps, seed=seed, batch_size=batch_size, lr=lr, momentum=momentum).losses
+            for seed in seeds
+        ]
         out[label] = np.array(curves)
     return out
 

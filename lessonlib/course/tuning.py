@@ -154,12 +154,13 @@ def sweep(
     *,
     steps: int = 100,
     until: float | None = None,
-    seed: int = 0,
+    seed=0,
+    last: int = 1,
     run=None,
 ) -> Sweep:
     r"""Run ``optimizer`` at every point of ``grid`` on ``objective`` and pick the best setting by a stated rule.
 
-    Every run starts at the same point and, on a noisy objective, sees the same noise (the same ``seed``).
+    Every run starts at the same point and, on a noisy objective, sees the same noise (the same seeds).
 
     Args:
         optimizer: a name from :data:`lessonlib.course.runs.OPTIMIZERS` (``"momentum"``, ``"Adam"``, ...).
@@ -169,7 +170,10 @@ def sweep(
         steps: how many steps each run takes.
         until: ``None`` to score by the final loss; a loss ``tol`` to score by the steps until
             :math:`f(\theta_t) < \mathrm{tol}`.
-        seed: the seed of the gradient noise, the same for every run.
+        seed: the seed of the gradient noise, the same for every run; a list of seeds runs each setting once per
+            seed and averages the scores (a noisy objective's final loss varies from seed to seed).
+        last: score by the mean loss over the last ``last`` steps instead of the final loss alone (on a noisy
+            objective, the level of its noise floor rather than one draw from it).
         run: the function that runs one setting, ``run(optimizer, objective, steps=, seed=, **hyper)``, returning
             an object with ``losses`` (from :math:`t = 0`) and ``diverged``; default :func:`runs.run`.
 
@@ -181,28 +185,39 @@ def sweep(
     grid = _check_grid(grid)
     if until is not None:
         until = check_real("until", until, low=0.0)
+    seeds = list(seed) if isinstance(seed, (list, tuple, range)) else [seed]
+    if not seeds:
+        raise ValueError("Invalid seed: an empty list (allowed: a seed or a non-empty list of them)")
+    if isinstance(last, bool) or not isinstance(last, int) or not 1 <= last <= max(steps, 1):
+        raise ValueError(f"Invalid last: {last!r} (allowed: an int from 1 to steps)")
     run = _runs.run if run is None else run
     if not callable(run):
         raise TypeError(f"run must be a function, got {type(run).__name__}")
-    rule = (
-        f"loss after {steps} steps (lower is better)"
-        if until is None
-        else f"steps until loss < {until:g} (fewer is better)"
-    )
+    if until is not None:
+        rule = f"steps until loss < {until:g} (fewer is better)"
+    else:
+        rule = "loss after {steps} steps" if last == 1 else f"mean loss over steps {steps - last + 1}-{steps}"
+        rule = rule.format(steps=steps) + " (lower is better)"
+    if len(seeds) > 1:
+        rule = rule.replace(" (", f", mean of {len(seeds)} seeds (", 1)
     outcomes = []
     for combo in itertools.product(*grid.values()):
         point = dict(zip(grid, combo))
-        tr = run(optimizer, objective, steps=steps, seed=seed, **_hyper(optimizer, point))
-        losses = np.asarray(tr.losses, dtype=np.float64)
-        diverged = bool(tr.diverged) or not losses[-1] <= losses[0]
-        final = math.inf if diverged else float(losses[-1])
-        if diverged:
-            score = math.inf
-        elif until is None:
-            score = final
-        else:
-            hit = np.flatnonzero(losses < until)
-            score = float(hit[0]) if hit.size else math.inf
+        scores, finals, diverged = [], [], False
+        for sd in seeds:
+            tr = run(optimizer, objective, steps=steps, seed=sd, **_hyper(optimizer, point))
+            losses = np.asarray(tr.losses, dtype=np.float64)
+            diverged = diverged or bool(tr.diverged) or not losses[-1] <= losses[0]
+            if diverged:
+                break
+            finals.append(float(losses[-1]))
+            if until is None:
+                scores.append(float(np.mean(losses[-last:])))
+            else:
+                hit = np.flatnonzero(losses < until)
+                scores.append(float(hit[0]) if hit.size else math.inf)
+        score = math.inf if diverged else float(np.mean(scores))
+        final = math.inf if diverged else float(np.mean(finals))
         outcomes.append(Outcome(point, score, diverged, final))
     best = min(outcomes, key=lambda o: (o.score, o.final_loss))
     name = optimizer if isinstance(optimizer, str) else getattr(optimizer, "__name__", str(optimizer))
