@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import pytest  # noqa: E402
 
 import lessonlib as ll  # noqa: E402
+from lessonlib.course import objectives, runs, tuning  # noqa: E402
 from lessonlib.exercises import adam, ema, rmsprop  # noqa: E402
 from tests.checks import assert_verdicts  # noqa: E402
 
@@ -64,3 +65,46 @@ def test_adam_answers_are_the_math():
     assert adam.check_constant_gradient_distance(theta)
     # the paper's bound for (0.8, 0.99): 0.2 / 0.1
     assert adam.check_paper_bound(0.2 / 0.1)
+
+
+def test_rankings_check_knows_the_slips():
+    untuned, tuned = rmsprop.rankings()
+    ok = rmsprop.check_rankings(untuned, tuned)
+    assert ok.ok is True and ok.message.startswith("✓")
+    # names in any case, as tuples
+    assert rmsprop.check_rankings(tuple(n.upper() for n in untuned), [n.lower() for n in tuned])
+    slips = [
+        ((tuned, tuned), "same order twice"),
+        ((untuned[::-1], tuned[::-1]), "upside down"),
+        ((tuned, tuned[::-1]), "Sort each set"),
+        ((untuned[1:] + untuned[:1], tuned), "The tuned order is right"),
+        ((untuned, [tuned[1], tuned[0], tuned[2]]), "The untuned order is right"),
+    ]
+    for (u, t), words in slips:
+        bad = rmsprop.check_rankings(u, t)
+        assert bad.ok is False and bad.message.startswith("✗") and words in bad.message, (u, t, bad.message)
+    for malformed in ("SGD", ["SGD", "momentum"], ["SGD", "SGD", "RMSprop"], ["SGD", "momentum", "Adam"], [1, 2, 3]):
+        bad = rmsprop.check_rankings(malformed, tuned)
+        assert bad.ok is False and "three names" in bad.message
+    for pending in ((..., ...), (untuned, ...), (..., tuned)):
+        assert (
+            rmsprop.check_rankings(*pending).ok is None
+            and "not answered yet" in rmsprop.check_rankings(*pending).message
+        )
+
+
+def test_rankings_are_the_runs_and_tuning_turns_them_round():
+    bowl = objectives.quadratic(a=1.0, b=20.0)
+    shared = {"SGD": {"lr": 0.01}, "momentum": {"lr": 0.01, "momentum": 0.9}, "RMSprop": {"lr": 0.01}}
+    loss = {name: runs.run(name, bowl, steps=60, **hyper).final_loss for name, hyper in shared.items()}
+    untuned, tuned = rmsprop.rankings()
+    assert untuned == sorted(loss, key=loss.get)
+    # the tuned order does not hang on the grid: a coarser, wider one gives the same
+    lrs = tuning.lr_grid(0.01, 1.0, per_decade=4)
+    grids = {"SGD": {"lr": lrs}, "momentum": {"lr": lrs, "momentum": [0.0, 0.3, 0.6, 0.9]}, "RMSprop": {"lr": lrs}}
+    score = {name: tuning.sweep(name, bowl, grid, steps=60).best.score for name, grid in grids.items()}
+    assert tuned == sorted(score, key=score.get)
+    assert untuned != tuned  # the point of the exercise: tuning changes the ranking
+    # no two losses are close (the exercise says so): each at least 1.5 times the one ranked above it
+    for ranked, value in ((untuned, loss), (tuned, score)):
+        assert all(value[b] > 1.5 * value[a] for a, b in zip(ranked, ranked[1:]))

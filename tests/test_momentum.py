@@ -111,6 +111,74 @@ def test_noise_and_averaging_figures_draw_what_they_are_given():
     assert np.allclose(mean.get_ydata(), [1.0, 0.4, 0.15])
 
 
+# ---- the noise floor ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lam, lr, mu", [(1.0, 0.5, 0.0), (1.0, 0.05, 0.9), (0.04, 0.2, 0.5), (20.0, 0.08, 0.6)])
+def test_noise_floor_is_the_stationary_variance_of_the_heavy_ball(lam, lr, mu):
+    """(x, b) -> M (x, b) + (-lr, 1) xi: the stationary covariance P = M P M^T + s2 w w^T, solved by scipy."""
+    from scipy.linalg import solve_discrete_lyapunov
+
+    s2 = 0.3
+    w = np.array([-lr, 1.0])
+    P = solve_discrete_lyapunov(mo.iteration_matrix(lam, lr, mu), s2 * np.outer(w, w))
+    assert mo.noise_floor([lam], [s2], lr, mu) == pytest.approx(lam / 2 * P[0, 0], rel=1e-10)
+
+
+def test_noise_floor_limits():
+    lams, s2 = [0.04, 0.3, 1.0], [0.2, 0.5, 0.1]
+    # mu = 0 is plain SGD's eta s^2 / (2 (2 - eta lam)), direction by direction
+    sgd = sum(0.5 * v / (2 * (2 - 0.5 * lam)) for lam, v in zip(lams, s2))
+    assert mo.noise_floor(lams, s2, 0.5) == pytest.approx(sgd, rel=1e-12)
+    # small steps: eta * sum(s^2) / 4 whatever mu (Yuan, Ying & Sayed); the same effective step, the same floor
+    for mu in (0.0, 0.5, 0.9):
+        eta = 1e-4
+        assert mo.noise_floor(lams, s2, eta * (1 - mu), mu) == pytest.approx(eta * sum(s2) / 4, rel=1e-4)
+    # larger steps: at the same effective step more momentum gives a lower floor, never below eta * sum(s^2) / 4
+    floors = [mo.noise_floor(lams, s2, 1.0 * (1 - mu), mu) for mu in (0.0, 0.5, 0.9)]
+    assert floors[0] > floors[1] > floors[2] > 1.0 * sum(s2) / 4
+
+
+def test_noise_floor_matches_simulated_runs():
+    """Many independent heavy-ball runs on a bowl with additive Gaussian noise, through ll.sgd_step."""
+    rng = np.random.default_rng(0)
+    lams, s2, lr, mu = np.array([0.5, 2.0]), np.array([1.0, 0.25]), 0.1, 0.6
+    chains, steps = 4000, 600
+    x, buf = np.zeros((chains, 2)), np.zeros((chains, 2))
+    excess = []
+    for t in range(1, steps + 1):
+        g = lams * x + rng.standard_normal((chains, 2)) * np.sqrt(s2)
+        buf, x = ll.sgd_step(x, g, buf, t, lr=lr, momentum=mu)
+        if t > steps // 2:
+            excess.append(np.mean(0.5 * np.sum(lams * x**2, axis=1)))
+    assert np.mean(excess) == pytest.approx(mo.noise_floor(lams, s2, lr, mu), rel=0.03)
+
+
+def test_noise_at_minimum_splits_the_noise_along_the_curvatures():
+    p = mo.least_squares()
+    for B in (1, 8, 100, p.n):
+        lams, s2 = mo.noise_at_minimum(p, B)
+        assert np.allclose(lams, p.curvatures, rtol=1e-12)
+        assert s2.sum() == pytest.approx(float(mo.noise_size(p, p.minimizer, B)) ** 2, rel=1e-9, abs=1e-15)
+    # along each direction the variance falls like (N - B) / (B (N - 1)), and is 0 for the whole data set
+    _, one = mo.noise_at_minimum(p, 1)
+    _, eight = mo.noise_at_minimum(p, 8)
+    assert np.allclose(eight, one / 8 * (p.n - 8) / (p.n - 1), rtol=1e-12)
+    assert np.allclose(mo.noise_at_minimum(p, p.n)[1], 0.0, atol=1e-15)
+
+
+def test_noise_floor_predicts_minibatch_sgd_on_least_squares():
+    # at a step where the runs settle quickly, the measured floor lies a little above the formula (the real noise
+    # grows with the distance from theta*), well within a factor 1.5
+    p = mo.least_squares()
+    lams, s2 = mo.noise_at_minimum(p, 8)
+    measured = np.mean(
+        [mo.minibatch_run("SGD", p, steps=300, seed=k, batch_size=8, lr=0.5).losses[-150:] for k in range(4)]
+    )
+    predicted = mo.noise_floor(lams, s2, 0.5)
+    assert predicted < measured < 1.5 * predicted
+
+
 # ---- the heavy ball: matrix, radius, closed forms ---------------------------------------------------------------
 
 
@@ -308,6 +376,12 @@ def test_damping_widget_redraws_when_a_slider_moves():
         (lambda: mo.least_squares().grad(np.zeros(3)), ValueError, "theta"),
         (lambda: mo.noise_size(mo.least_squares(), np.zeros(5), 0.5), ValueError, "batch_size"),
         (lambda: mo.regime(np.array([1.0, 2.0]), 0.1, 0.5), ValueError, "one direction"),
+        (lambda: mo.noise_floor([1.0], [1.0], 2.0), ValueError, "lr"),
+        (lambda: mo.noise_floor([1.0, 2.0], [1.0], 0.1), ValueError, "noise_vars"),
+        (lambda: mo.noise_floor([1.0], [-1.0], 0.1), ValueError, "noise_vars"),
+        (lambda: mo.noise_floor([1.0], [1.0], 0.1, 1.0), ValueError, "momentum"),
+        (lambda: mo.noise_at_minimum(mo.least_squares(), 0), ValueError, "batch_size"),
+        (lambda: mo.noise_at_minimum("problem", 8), TypeError, "problem"),
     ],
 )
 def test_bad_input_is_refused_with_its_name(call, error, words):

@@ -11,7 +11,8 @@ replacement gives :math:`g_B = g + \xi` with :math:`\mathbb E[\xi] = 0` and, exa
     \mathbb E\lVert\xi\rVert^2 = \frac{\sigma^2}{B}\,\frac{N - B}{N - 1}, \qquad
     \sigma^2 = \frac1N \sum_{i=1}^{N} \lVert g_i - g\rVert^2
 
-(:func:`noise_size`; :func:`measured_noise` measures it).
+(:func:`noise_size`; :func:`measured_noise` measures it). :func:`noise_floor` is the level at which a run's
+excess loss settles under that noise, with or without momentum.
 
 **The heavy ball on a bowl** :math:`f(x) = \tfrac12\sum_i \lambda_i x_i^2`. In each eigen-direction, torch's
 form :math:`b_t = \mu b_{t-1} + g_t,\ x_t = x_{t-1} - \alpha b_t` with :math:`g_t = \lambda x_{t-1}` is the linear
@@ -372,6 +373,80 @@ def averaging_figure(excess: dict, *, ax=None):
     ax.set_title("Mini-batch SGD on least squares: thin = one seeded run, thick = mean over seeds", fontsize=10)
     ax.legend(loc="upper right", fontsize=9)
     return fig, ax
+
+
+def noise_at_minimum(problem: LeastSquares, batch_size) -> tuple[np.ndarray, np.ndarray]:
+    r"""The Hessian's curvatures and the variance of the mini-batch noise along each of their directions at the minimum.
+
+    With :math:`H = X^\top X / N = Q\Lambda Q^\top` and :math:`\Sigma_B` the covariance of :math:`\xi = g_B - g` at
+    :math:`\theta^\star` (where :math:`g = 0`) for :math:`B` rows drawn without replacement,
+    :math:`\Sigma_B = \frac1B\frac{N-B}{N-1}\,\frac1N\sum_i g_i g_i^\top`, the variance along the eigenvector
+    :math:`q_k` is :math:`s_k^2 = q_k^\top \Sigma_B\, q_k`. The :math:`s_k^2` add up to
+    :func:`noise_size` squared at :math:`\theta^\star`.
+
+    Args:
+        problem: a :class:`LeastSquares`.
+        batch_size: :math:`B`, from 1 to ``N``.
+
+    Returns:
+        ``(lams, variances)``: the curvatures :math:`\lambda_k`, smallest first, and the :math:`s_k^2`.
+
+    >>> p = least_squares()
+    >>> lams, s2 = noise_at_minimum(p, 8)
+    >>> bool(np.isclose(s2.sum(), noise_size(p, p.minimizer, 8) ** 2))
+    True
+    """
+    if not isinstance(problem, LeastSquares):
+        raise TypeError(f"problem must be a LeastSquares, got {type(problem).__name__}")
+    B = _count("batch_size", batch_size, low=1, high=problem.n)
+    lams, Q = np.linalg.eigh(problem.X.T @ problem.X / problem.n)
+    G = problem.example_grads(problem.minimizer) @ Q  # every row's gradient, along the eigenvectors
+    G = G - G.mean(axis=0)  # zero up to rounding at the minimum
+    variances = np.mean(G**2, axis=0) / B * (problem.n - B) / (problem.n - 1)
+    return lams, variances
+
+
+def noise_floor(lams, noise_vars, lr, momentum=0.0) -> float:
+    r"""The heavy ball's noise floor under additive gradient noise: the excess loss where a long run settles.
+
+    The floor is :math:`\mathbb E[f(\theta_t) - f^\star]` once the run has forgotten its start. In the direction
+    of curvature :math:`\lambda_k`, with noise of variance :math:`s_k^2` in the gradient and the effective step
+    :math:`\eta = \alpha / (1 - \mu)`, the pair :math:`(x_t, b_t)` is the linear map of :func:`iteration_matrix`
+    plus noise; its stationary covariance (a :math:`2\times 2` Lyapunov equation) gives
+
+    .. math::
+
+        \mathbb E\,x_k^2 = \frac{\eta\, s_k^2}{\lambda_k\left(2 - \eta\lambda_k \frac{1-\mu}{1+\mu}\right)},
+        \qquad
+        \text{floor} = \sum_k \frac{\lambda_k}{2}\,\mathbb E\,x_k^2
+        = \sum_k \frac{\eta\, s_k^2}{2\left(2 - \eta\lambda_k \frac{1-\mu}{1+\mu}\right)} .
+
+    With :math:`\mu = 0` this is plain SGD's :math:`\eta s^2 / (2(2 - \eta\lambda))`. For small steps
+    (:math:`\eta\lambda_k \ll 1`) it tends to :math:`\eta \sum_k s_k^2 / 4` whatever :math:`\mu`: the heavy ball
+    at :math:`\alpha` and :math:`\mu` has the floor of plain SGD at :math:`\alpha / (1 - \mu)` (Yuan, Ying & Sayed,
+    JMLR 2016). At larger steps the term :math:`\frac{1-\mu}{1+\mu}` makes momentum's floor somewhat lower.
+
+    Args:
+        lams: the curvatures :math:`\lambda_k > 0`.
+        noise_vars: the noise variances :math:`s_k^2 \ge 0`, one per curvature.
+        lr: :math:`\alpha`, with :math:`\alpha\lambda_k < 2(1 + \mu)` for every :math:`k` (stable).
+        momentum: :math:`\mu \in [0, 1)`.
+
+    >>> round(noise_floor([1.0], [1.0], 0.5), 12)          # SGD: 0.5 / (2 (2 - 0.5))
+    0.166666666667
+    >>> round(noise_floor([1.0], [1.0], 0.05, 0.9), 12)    # the same effective step 0.5 with mu = 0.9
+    0.126666666667
+    """
+    lams = _lams(lams)
+    s2 = _reals("noise_vars", noise_vars, low=0.0)
+    if s2.shape != lams.shape:
+        raise ValueError(f"noise_vars must hold one variance per curvature, shape {lams.shape}; got {s2.shape}")
+    lr = check_real("lr", lr)
+    mu = check_beta("momentum", momentum)
+    if np.any(lr * lams >= stable_lr(1.0, mu)):
+        raise ValueError(f"Invalid lr: {lr} (allowed: lr < 2 (1 + momentum) / max(lams) = {stable_lr(lams.max(), mu)})")
+    eta = lr / (1 - mu)
+    return float(np.sum(eta * s2 / (2 * (2 - eta * lams * (1 - mu) / (1 + mu)))))
 
 
 # ---------------------------------------------------------------------------------------------------------------------

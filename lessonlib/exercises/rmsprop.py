@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from lessonlib.exercises import Result, check_value
+from lessonlib.course import objectives, runs, tuning
+from lessonlib.exercises import Result, check_value, unanswered
 from lessonlib.optim.rmsprop import rmsprop_step
 
 
@@ -42,3 +45,76 @@ def check_decay_for_first_step(answer) -> Result:
         expected=1 - 1 / 2**2,  # lr / sqrt(1 - alpha) = 2 lr
         hint="The first step is lr / sqrt(1 - rho) in size; set that equal to 2 lr and solve for rho.",
     )
+
+
+# Exercise 5: the bowl's comparison run both ways. Untuned: one learning rate for all three. Tuned: each optimizer at
+# the best setting of the grids notebook 03 sweeps (the same grids as its comparison cell), by the loss after 60 steps.
+NAMES = ("SGD", "momentum", "RMSprop")
+STEPS = 60
+SHARED = {"SGD": {"lr": 0.01}, "momentum": {"lr": 0.01, "momentum": 0.9}, "RMSprop": {"lr": 0.01}}
+
+
+def _grids() -> dict:
+    lrs = tuning.lr_grid(0.0562, 0.75, per_decade=8)
+    return {
+        "SGD": {"lr": lrs},
+        "momentum": {"lr": lrs, "momentum": [0.0, 0.2, 0.4, 0.6, 0.8, 0.9]},
+        "RMSprop": {"lr": lrs},
+    }
+
+
+@functools.cache
+def _rankings() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    bowl = objectives.quadratic(a=1.0, b=20.0)
+    untuned = {name: runs.run(name, bowl, steps=STEPS, **hyper).final_loss for name, hyper in SHARED.items()}
+    tuned = {name: tuning.sweep(name, bowl, grid, steps=STEPS).best.score for name, grid in _grids().items()}
+    return tuple(sorted(untuned, key=untuned.get)), tuple(sorted(tuned, key=tuned.get))
+
+
+def rankings() -> tuple[list[str], list[str]]:
+    """The two rankings of exercise 5, lowest loss after 60 steps first: untuned (``SHARED``), then tuned."""
+    untuned, tuned = _rankings()
+    return list(untuned), list(tuned)
+
+
+def _names(ranking) -> list[str] | None:
+    """``ranking`` as the three canonical names (any case), or None if it is not an order of the three."""
+    if isinstance(ranking, str) or not isinstance(ranking, (list, tuple)):
+        return None
+    canon = {n.lower(): n for n in NAMES}
+    got = [canon.get(x.strip().lower()) if isinstance(x, str) else None for x in ranking]
+    return got if sorted(got, key=str) == sorted(NAMES, key=str) and None not in got else None
+
+
+def check_rankings(untuned, tuned) -> Result:
+    """Exercise 5: the order of SGD, momentum and RMSprop on the bowl, untuned and then tuned, best first."""
+    name = "rankings"
+    if untuned is ... or tuned is ... or untuned is None or tuned is None:
+        return unanswered(name)
+    got_u, got_t = _names(untuned), _names(tuned)
+    if got_u is None or got_t is None:
+        return Result(
+            False,
+            f"✗ {name}: each answer must be a list of the three names {list(NAMES)} in some order, "
+            f"got {untuned!r} and {tuned!r}.",
+        )
+    want_u, want_t = rankings()
+    if got_u == want_u and got_t == want_t:
+        return Result(True, f"✓ {name}: untuned {got_u}, tuned {got_t} are right.")
+    if got_u == want_u[::-1] and got_t == want_t[::-1]:
+        hint = "Both are upside down: rank the lowest loss first."
+    elif got_u == got_t:
+        hint = (
+            "You gave the same order twice, but tuning changes it: rank the tuned runs by each sweep's best score "
+            "(sweeps[name].best.score), the untuned ones by the loss after 60 steps at lr 0.01."
+        )
+    elif got_u != want_u and got_t == want_t:
+        hint = (
+            "The tuned order is right. For the untuned one run all three at lr 0.01 (momentum with mu = 0.9, "
+            "RMSprop with torch's rho = 0.99) for 60 steps and sort by the final loss."
+        )
+    elif got_u == want_u:
+        hint = "The untuned order is right. For the tuned one sort by each sweep's best score, lowest first."
+    else:
+        hint = "Sort each set of runs by its loss after 60 steps, lowest first."
+    return Result(False, f"✗ {name}: untuned {got_u}, tuned {got_t}: not both right. {hint}")
