@@ -130,3 +130,125 @@ def test_seeds_and_last_average_the_score():
         tuning.sweep("SGD", noisy, {"lr": [0.1]}, steps=5, last=6)
     with pytest.raises(ValueError, match="seed"):
         tuning.sweep("SGD", noisy, {"lr": [0.1]}, seed=[])
+
+
+def test_profile_and_good_range_by_final_loss_and_good_count():
+    bowl = objectives.quadratic()
+    s = tuning.sweep("SGD", bowl, {"lr": [0.01, 0.05, 0.09, 0.11]}, steps=50, until=1e-3)
+    lrs, finals = s.profile("lr", key="final_loss")
+    for lr, final in zip(lrs, finals):
+        tr = runs.run("SGD", bowl, steps=50, lr=float(lr))
+        assert final == (math.inf if s.at(lr=float(lr)).diverged else tr.final_loss)
+    assert s.good_range(1.0, key="final_loss") == (0.05, 0.09)
+    assert s.good_count(1.0, key="final_loss") == (2, 2)
+    assert s.good_count(0.0, key="final_loss") == (0, 0)
+    with pytest.raises(ValueError, match="key"):
+        s.profile("lr", key="loss")
+
+
+def test_good_count_sees_holes():
+    def fake(optimizer, problem, *, steps, seed, **hyper):  # good at 0.1 and 0.4, bad at 0.2
+        final = {0.1: 1e-6, 0.2: 1.0, 0.4: 1e-7}[hyper["lr"]]
+        return runs.Trajectory(np.zeros((2, 2)), np.array([10.0, final]), False)
+
+    s = tuning.sweep("SGD", None, {"lr": [0.1, 0.2, 0.4]}, run=fake)
+    assert s.good_range(1e-3) == (0.1, 0.4) and s.good_count(1e-3) == (2, 3)
+
+
+def test_at_and_best_arguments():
+    s = tuning.sweep("Adam", objectives.quadratic(), {"lr": [0.05, 0.5], "beta1": [0.5, 0.9]}, steps=30)
+    assert s.at(lr=0.5, beta1=0.9) is s.outcomes[3]
+    assert s.best_arguments == {"lr": s.best.hyper["lr"], "betas": (s.best.hyper["beta1"], 0.999)}
+    tr = runs.run("Adam", objectives.quadratic(), steps=30, **s.best_arguments)
+    assert tr.final_loss == s.best.score
+    with pytest.raises(ValueError, match="hyperparameters"):
+        s.at(lr=0.5)
+    with pytest.raises(ValueError, match="not a point"):
+        s.at(lr=0.7, beta1=0.9)
+
+
+def test_grid_table_puts_sweeps_side_by_side():
+    bowl = objectives.quadratic()
+    sgd = tuning.sweep("SGD", bowl, {"lr": [0.05, 0.09, 0.11]}, steps=50)
+    mom = tuning.sweep("momentum", bowl, {"lr": [0.05, 0.09], "momentum": [0.5, 0.9]}, steps=50)
+    lines = tuning.grid_table({"SGD": sgd, "momentum": mom}).splitlines()
+    assert lines[0].startswith(sgd.rule)
+    assert lines[1].split() == ["lr", "SGD", "momentum", "momentum"] and lines[2].split() == ["mu", "0.5", "mu", "0.9"]
+    row = {ln.split()[0]: ln.split()[1:] for ln in lines[3:6]}
+    assert row["0.09"][0] == f"*{sgd.at(lr=0.09).score:.1e}"
+    assert row["0.11"] == ["div"]  # not on momentum's grid: blank cells
+    best = mom.best.hyper
+    column = 1 + [0.5, 0.9].index(best["momentum"])
+    assert row[f"{best['lr']:g}"][column].startswith("*")
+    assert "SGD: lr 0.09" in lines
+    other = tuning.sweep("SGD", bowl, {"lr": [0.05]}, steps=10)
+    with pytest.raises(ValueError, match="rules differ"):
+        tuning.grid_table({"a": sgd, "b": other})
+    with pytest.raises(TypeError, match="sweeps"):
+        tuning.grid_table({"a": 1})
+
+
+def test_good_ranges_reports_best_and_ranges_per_threshold():
+    s = tuning.sweep("SGD", objectives.quadratic(), {"lr": [0.01, 0.03, 0.05, 0.09, 0.11]}, steps=50)
+    lines = tuning.good_ranges({"SGD": s}, below=[10.0, 0.1, 1e-3, 1e-9]).splitlines()
+    assert lines[1].split()[:3] == ["best", "at", "lr"]
+    last = lines[2]
+    assert last.startswith("SGD") and f"{s.best.score:.1e} at 0.09" in last
+    assert "0.01 to 0.09 (x9, 4 of 4)" in last and "0.05 to 0.09 (x1.8, 2 of 2)" in last
+    assert "0.09 only" in last and last.endswith("none")
+    with pytest.raises(ValueError, match="below"):
+        tuning.good_ranges({"SGD": s}, below=[])
+
+
+def test_sensitivity_figure_draws_a_curve_per_optimizer_and_the_threshold():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bowl = objectives.quadratic()
+    sweeps = {
+        "SGD": tuning.sweep("SGD", bowl, {"lr": [0.01, 0.05, 0.11]}, steps=50),
+        "Adam": tuning.sweep("Adam", bowl, {"lr": [0.05, 0.5], "beta1": [0.5, 0.9]}, steps=50),
+    }
+    ax = tuning.sensitivity_figure(sweeps, below=1e-3, floor=1e-20)
+    lines = ax.get_lines()
+    sgd = next(ln for ln in lines if ln.get_label() == "SGD")
+    np.testing.assert_allclose(sgd.get_ydata(), np.maximum(sweeps["SGD"].profile()[1][:2], 1e-20))
+    assert any(ln.get_linestyle() == "--" and ln.get_ydata()[0] == 1e-3 for ln in lines)
+    assert any(ln.get_marker() == "x" for ln in lines)  # lr 0.11 diverged for SGD
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="key"):
+        tuning.sensitivity_figure(sweeps, key="best")
+
+
+def test_scheduled_sets_the_learning_rate_before_each_step():
+    from functools import partial
+
+    from lessonlib.optim import schedules
+
+    seen = []
+
+    def halving(t):
+        seen.append(t)
+        return 0.5 ** (t - 1)
+
+    maker = tuning.scheduled("SGD", halving)
+    assert maker.__name__ == "SGD, scheduled"
+    tr = runs.run(maker, objectives.quadratic(a=1.0, b=1.0), steps=3, lr=0.5, start=(1.0, 1.0))
+    # theta *= 1 - lr * eta_t with eta = 1, 0.5, 0.25
+    np.testing.assert_allclose(tr.path[:, 0], [1.0, 0.5, 0.375, 0.328125])
+    assert seen == [1, 2, 3]
+    # a cosine decay on a mini-batch run: the same batches, and at the last step lr 0 (theta does not move)
+    problem = momentum.least_squares()
+    cosine = tuning.scheduled("Adam", partial(schedules.warmup_cosine, warmup_steps=0, total_steps=20))
+    decayed = momentum.minibatch_run(cosine, problem, steps=20, lr=0.1)
+    np.testing.assert_array_equal(decayed.path[-1], decayed.path[-2])
+    s = tuning.sweep(cosine, problem, {"lr": [0.05, 0.1]}, steps=20, run=partial(momentum.minibatch_run, batch_size=8))
+    assert s.optimizer == "Adam, scheduled"
+    with pytest.raises(TypeError, match="schedule"):
+        tuning.scheduled("Adam", 0.5)
+    with pytest.raises(ValueError, match="optimizer"):
+        tuning.scheduled("Adagrad", halving)
+    with pytest.raises(ValueError, match="lr"):
+        maker([np.zeros(2)], lr=-1.0)

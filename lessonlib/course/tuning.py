@@ -37,6 +37,9 @@ from lessonlib.optim._checks import check_real
 #: The hyperparameters a grid may vary, as the optimizers name them (torch's names).
 TUNABLE = ("lr", "momentum", "beta1", "alpha", "weight_decay")
 
+#: What a profile can be read from: the sweep's score, or the loss after the last step.
+KEYS = ("score", "final_loss")
+
 
 class Outcome(NamedTuple):
     """One grid point: its hyperparameters, its score under the sweep's rule, whether it diverged, its last loss."""
@@ -79,36 +82,79 @@ class Sweep(NamedTuple):
         return "\n".join(lines)
 
     @property
+    def best_arguments(self) -> dict:
+        """The best setting as the optimizer's keyword arguments (``beta1`` becomes ``betas``), for a run of it."""
+        return _hyper(self.optimizer, self.best.hyper)
+
+    @property
     def at_edge(self) -> bool:
         """True when the best learning rate is the grid's smallest or largest (a wider grid might do better)."""
         lrs = self.grid["lr"]
         return len(lrs) > 1 and self.best.hyper["lr"] in (min(lrs), max(lrs)) and math.isfinite(self.best.score)
 
-    def profile(self, name: str = "lr") -> tuple[np.ndarray, np.ndarray]:
-        """For each value of ``name`` (in grid order), the best score over the rest of the grid (inf: all diverged).
+    def profile(self, name: str = "lr", key: str = "score") -> tuple[np.ndarray, np.ndarray]:
+        """For each value of ``name`` (in grid order), the best ``key`` over the rest of the grid (inf: all diverged).
 
         Args:
             name: the hyperparameter along the profile, ``"lr"`` by default.
+            key: ``"score"`` (the sweep's rule) or ``"final_loss"`` (the loss after the last step, whatever the
+                rule; inf for a diverged run).
         """
         if name not in self.grid:
             raise ValueError(f"Invalid name: {name!r} (allowed: one of {list(self.grid)})")
+        if key not in KEYS:
+            raise ValueError(f"Invalid key: {key!r} (allowed: one of {list(KEYS)})")
         values = np.array(self.grid[name], dtype=np.float64)
-        best = [min(o.score for o in self.outcomes if o.hyper[name] == x) for x in self.grid[name]]
+        best = [min(getattr(o, key) for o in self.outcomes if o.hyper[name] == x) for x in self.grid[name]]
         return values, np.array(best, dtype=np.float64)
 
-    def good_range(self, below: float) -> tuple[float, float] | None:
-        """The smallest and largest learning rate whose best score is below ``below`` (None if none is).
+    def good_range(self, below: float, key: str = "score") -> tuple[float, float] | None:
+        """The smallest and largest learning rate whose best ``key`` is below ``below`` (None if none is).
+
+        The learning rates between the two are not all good unless :meth:`good_count` says so: a range can have
+        holes.
 
         Args:
-            below: the score a learning rate must beat to count as good (a loss, or a number of steps).
+            below: the value a learning rate must beat to count as good (a loss, or a number of steps).
+            key: ``"score"`` or ``"final_loss"``, as in :meth:`profile`.
         """
         below = check_real("below", below, low=-math.inf)
-        lrs, best = self.profile("lr")
+        lrs, best = self.profile("lr", key)
         good = lrs[best < below]
         return (float(good.min()), float(good.max())) if good.size else None
 
+    def good_count(self, below: float, key: str = "score") -> tuple[int, int]:
+        """How many learning rates of the grid are good (best ``key`` below ``below``), and how many lie in the range.
+
+        The second number counts the grid's learning rates from the smallest good one to the largest, good or not,
+        so the two are equal when the good range has no holes.
+
+        Args:
+            below: the value a learning rate must beat to count as good.
+            key: ``"score"`` or ``"final_loss"``, as in :meth:`profile`.
+        """
+        span = self.good_range(below, key)
+        if span is None:
+            return 0, 0
+        lrs, best = self.profile("lr", key)
+        inside = (lrs >= span[0]) & (lrs <= span[1])
+        return int((best[inside] < below).sum()), int(inside.sum())
+
+    def at(self, **hyper) -> Outcome:
+        """The :class:`Outcome` of one grid point, e.g. ``s.at(lr=0.1, momentum=0.9)``.
+
+        Args:
+            **hyper: a value for every hyperparameter of the grid.
+        """
+        if set(hyper) != set(self.grid):
+            raise ValueError(f"Invalid hyperparameters: {sorted(hyper)} (allowed: exactly {sorted(self.grid)})")
+        found = [o for o in self.outcomes if o.hyper == hyper]
+        if not found:
+            raise ValueError(f"Invalid hyperparameters: {hyper} is not a point of the grid {self.grid}")
+        return found[0]
+
     def _at(self, hyper: dict) -> Outcome:
-        return next(o for o in self.outcomes if o.hyper == hyper)
+        return self.at(**hyper)
 
 
 def _num(x: float) -> str:
@@ -245,7 +291,134 @@ def lr_grid(low: float, high: float, per_decade: int = 4) -> list[float]:
     return [float(f"{x:.3g}") for x in np.logspace(math.log10(low), math.log10(high), n)]
 
 
-def sensitivity_figure(sweeps: dict, *, ax=None, floor: float = 1e-30):
+#: Short names of the second hyperparameter for the column heads of :func:`grid_table`.
+_SYMBOL = {"momentum": "mu", "beta1": "beta1", "alpha": "rho", "weight_decay": "wd"}
+
+
+def _columns(sweeps: dict) -> list:
+    """(head 1, head 2, label, sweep, fixed part of the hyperparameters) for every column of :func:`grid_table`."""
+    cols = []
+    for label, s in sweeps.items():
+        others = [n for n in s.grid if n != "lr"]
+        if not others:
+            cols.append((label, "", s, {}))
+        for name in others:
+            for x in s.grid[name]:
+                cols.append((label, f"{_SYMBOL.get(name, name)} {_num(x)}", s, {name: x}))
+    return cols
+
+
+def _check_sweeps(sweeps) -> dict:
+    if not isinstance(sweeps, dict) or not sweeps or not all(isinstance(s, Sweep) for s in sweeps.values()):
+        raise TypeError(f"sweeps must be a non-empty dict {{label: Sweep}}, got {sweeps!r}")
+    return sweeps
+
+
+def grid_table(sweeps: dict) -> str:
+    """Several sweeps side by side: a row per learning rate, a column per optimizer and value of its other setting.
+
+    Each cell is the score of one run (``div``: diverged; blank: not on that optimizer's grid); ``*`` marks each
+    optimizer's best. Below the table, each optimizer's choice, and a warning where it lies at the edge of its grid.
+
+    Args:
+        sweeps: ``{label: Sweep}``, all by the same rule.
+
+    >>> from lessonlib.course.objectives import quadratic
+    >>> bowl = quadratic()
+    >>> print(grid_table({"SGD": sweep("SGD", bowl, {"lr": [0.05, 0.09, 0.11]}, steps=50),
+    ...                   "momentum": sweep("momentum", bowl, {"lr": [0.05, 0.09], "momentum": [0.5]}, steps=50)}))
+    loss after 50 steps (lower is better); * each optimizer's best, div = diverged
+    lr           SGD  momentum
+                        mu 0.5
+    0.05     4.7e-02   5.8e-05
+    0.09    *6.4e-04  *7.9e-14
+    0.11         div
+    SGD: lr 0.09
+    momentum: lr 0.09, momentum 0.5
+      momentum's best learning rate is at the edge of its grid: a wider grid might do better
+    """
+    sweeps = _check_sweeps(sweeps)
+    rules = {s.rule for s in sweeps.values()}
+    if len(rules) != 1:
+        raise ValueError(f"Invalid sweeps: their rules differ ({sorted(rules)}); a table compares one rule")
+    rule = rules.pop()
+    cols = _columns(sweeps)
+    lrs = sorted({lr for s in sweeps.values() for lr in s.grid["lr"]})
+    width = max(10, *(len(c[1]) + 2 for c in cols))
+    first = max(6, *(len(_num(lr)) + 1 for lr in lrs))
+    lines = [f"{rule}; * each optimizer's best, div = diverged"]
+    lines.append(f"{'lr':<{first}s}" + "".join(f"{c[0]:>{width}s}" for c in cols))
+    if any(c[1] for c in cols):
+        lines.append(" " * first + "".join(f"{c[1]:>{width}s}" for c in cols))
+    for lr in lrs:
+        cells = []
+        for _, _, s, fixed in cols:
+            if lr not in s.grid["lr"]:
+                cells.append("")
+                continue
+            out = s._at({**fixed, "lr": lr})
+            text = "div" if out.diverged else _score(out.score, rule)
+            cells.append(("*" if out is s.best else "") + text)
+        lines.append((f"{_num(lr):<{first}s}" + "".join(f"{c:>{width}s}" for c in cells)).rstrip())
+    for label, s in sweeps.items():
+        chosen = ", ".join(f"{n} {_num(v)}" for n, v in s.best.hyper.items())
+        lines.append(f"{label}: every run diverged" if s.best.diverged else f"{label}: {chosen}")
+        if s.at_edge:
+            lines.append(f"  {label}'s best learning rate is at the edge of its grid: a wider grid might do better")
+    return "\n".join(lines)
+
+
+def good_ranges(sweeps: dict, below, key: str = "score") -> str:
+    """For each sweep: its best value and where it is, and the range of learning rates that beat each of ``below``.
+
+    A range is given by its smallest and largest good learning rate and its width, the ratio of the two, with how
+    many of the grid's learning rates in it are good (a range can have holes; see :meth:`Sweep.good_count`).
+
+    Args:
+        sweeps: ``{label: Sweep}``.
+        below: a threshold, or a list of them: the value a learning rate must beat to count as good.
+        key: ``"score"`` or ``"final_loss"``, as in :meth:`Sweep.profile`.
+
+    >>> from lessonlib.course.objectives import quadratic
+    >>> s = sweep("SGD", quadratic(), {"lr": [0.01, 0.03, 0.05, 0.09, 0.11]}, steps=50)
+    >>> print(good_ranges({"SGD": s}, below=[0.1, 1e-3]))
+    good lr: best score below the threshold (x: the range's width; n of m: good / all lr in it)
+         best at lr       < 0.1                        < 0.001
+    SGD  6.4e-04 at 0.09  0.05 to 0.09 (x1.8, 2 of 2)  0.09 only
+    """
+    sweeps = _check_sweeps(sweeps)
+    below = list(below) if isinstance(below, (list, tuple)) else [below]
+    if not below:
+        raise ValueError("Invalid below: an empty list (allowed: a threshold or a non-empty list of them)")
+    below = [check_real("below", b, low=-math.inf) for b in below]
+    rows = []
+    for label, s in sweeps.items():
+        lrs, best = s.profile("lr", key)
+        if not np.isfinite(best).any():
+            rows.append([label, "every run diverged"])
+            continue
+        i = int(np.argmin(best))
+        row = [label, f"{best[i]:.1e} at {_num(lrs[i])}"]
+        for b in below:
+            span = s.good_range(b, key)
+            if span is None:
+                row.append("none")
+            elif span[0] == span[1]:
+                row.append(f"{_num(span[0])} only")
+            else:
+                good, inside = s.good_count(b, key)
+                width = _num(float(f"{span[1] / span[0]:.3g}"))
+                row.append(f"{_num(span[0])} to {_num(span[1])} (x{width}, {good} of {inside})")
+        rows.append(row)
+    head = ["", "best at lr", *(f"< {_num(b)}" for b in below)]
+    widths = [max(len(r[j]) for r in [head, *rows] if j < len(r)) + 2 for j in range(len(head))]
+    lines = ["good lr: best score below the threshold (x: the range's width; n of m: good / all lr in it)"]
+    for r in [head, *rows]:
+        lines.append("".join(f"{c:<{w}s}" for c, w in zip(r, widths)).rstrip())
+    return "\n".join(lines)
+
+
+def sensitivity_figure(sweeps: dict, *, ax=None, floor: float = 1e-30, key: str = "score", below: float | None = None):
     """Each sweep's best score against the learning rate, one curve per optimizer, both axes logarithmic.
 
     Learning rates where every run diverged are drawn as an x at the top of the axes. Returns ``ax``.
@@ -254,25 +427,90 @@ def sensitivity_figure(sweeps: dict, *, ax=None, floor: float = 1e-30):
         sweeps: ``{label: Sweep}``, all by the same rule.
         ax: the Axes to draw on (a new figure if None).
         floor: the smallest loss drawn (losses below it are drawn at it).
+        key: ``"score"`` (the sweep's rule) or ``"final_loss"`` (the loss after the last step).
+        below: if given, the line a good learning rate must get below, drawn dashed.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import LogLocator, NullLocator
 
+    sweeps = _check_sweeps(sweeps)
+    if key not in KEYS:
+        raise ValueError(f"Invalid key: {key!r} (allowed: one of {list(KEYS)})")
     if ax is None:
         _, ax = plt.subplots()
     top = 1.0
     for s in sweeps.values():
-        finite = [o.score for o in s.outcomes if math.isfinite(o.score)]
+        finite = [getattr(o, key) for o in s.outcomes if math.isfinite(getattr(o, key))]
         top = max([top, *finite])
     for i, (label, s) in enumerate(sweeps.items()):
-        lrs, best = s.profile("lr")
+        lrs, best = s.profile("lr", key)
         ok = np.isfinite(best)
         ax.plot(lrs[ok], np.maximum(best[ok], floor), "-o", color=f"C{i}", label=label, markersize=4)
         if (~ok).any():
             ax.plot(lrs[~ok], np.full((~ok).sum(), top * 3), "x", color=f"C{i}", markersize=7)
+    if below is not None:
+        ax.axhline(check_real("below", below, low=-math.inf), color="0.4", ls="--", lw=1.0)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # labelled decades, no minor ticks: over 20 decades the default ticks crowd the axis (and take long to draw)
+    ax.yaxis.set_major_locator(LogLocator(numticks=6))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel(r"learning rate $\alpha$ (log scale)")
-    first = next(iter(sweeps.values()), None)
-    ax.set_ylabel(first.rule.split(" (")[0] if first else "score")
+    first = next(iter(sweeps.values()))
+    if key == "final_loss":
+        steps = first.rule.split(" (")[0].split()[-2] if "after" in first.rule else None
+        ax.set_ylabel(f"loss after {steps} steps" if steps else "final loss")
+    else:
+        ax.set_ylabel(first.rule.split(" (")[0].split(",")[0])
     ax.legend(fontsize=9)
     return ax
+
+
+class _Scheduled:
+    r"""An optimizer whose learning rate is multiplied by a schedule: ``lr`` = :math:`\alpha\,\eta_t` before step t."""
+
+    def __init__(self, opt, lr: float, schedule):
+        self.opt, self.lr, self.schedule, self.t = opt, lr, schedule, 0
+
+    def step(self, grads) -> None:
+        self.t += 1
+        self.opt.lr = self.lr * float(self.schedule(self.t))
+        self.opt.step(grads)
+
+
+def scheduled(optimizer, schedule):
+    r"""``optimizer`` with a learning-rate schedule, as a class-like maker that runs and sweeps accept.
+
+    Before step :math:`t` the maker's optimizer sets its learning rate to :math:`\alpha\,\eta_t`, :math:`\alpha`
+    the ``lr`` it was made with and :math:`\eta_t` = ``schedule(t)`` (a function of the step from 1, such as those
+    of :mod:`lessonlib.optim.schedules`). Pass it wherever a name or a class of optimizer goes:
+    :func:`sweep`, :func:`lessonlib.course.runs.run`, :func:`lessonlib.course.momentum.minibatch_run`.
+
+    Args:
+        optimizer: a name from :data:`lessonlib.course.runs.OPTIMIZERS` or an optimizer class.
+        schedule: :math:`\eta`, a function of the step :math:`t \ge 1` returning the multiplier.
+
+    >>> from functools import partial
+    >>> from lessonlib.course.objectives import quadratic
+    >>> from lessonlib.optim.schedules import warmup_cosine
+    >>> cosine = scheduled("SGD", partial(warmup_cosine, warmup_steps=0, total_steps=2))
+    >>> cosine.__name__
+    'SGD, scheduled'
+    >>> _runs.run(cosine, quadratic(), steps=2, lr=0.1).path[:, 0].round(3).tolist()   # eta = 0.5, then 0
+    [-4.0, -3.8, -3.8]
+    """
+    if not callable(schedule):
+        raise TypeError(f"schedule must be a function of the step t, got {type(schedule).__name__}")
+    if not (isinstance(optimizer, str) or callable(optimizer)):
+        raise TypeError(f"optimizer must be a name or an optimizer class, got {type(optimizer).__name__}")
+    if isinstance(optimizer, str) and optimizer not in _runs.OPTIMIZERS:
+        raise ValueError(f"Invalid optimizer: {optimizer!r} (allowed: one of {list(_runs.OPTIMIZERS)})")
+
+    def make(params, *, lr, **hyper):
+        lr = check_real("lr", lr)
+        return _Scheduled(_runs.make(optimizer, params, lr=lr, **hyper), lr, schedule)
+
+    name = optimizer if isinstance(optimizer, str) else getattr(optimizer, "__name__", str(optimizer))
+    make.__name__ = f"{name}, scheduled"
+    return make
