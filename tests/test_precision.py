@@ -143,3 +143,68 @@ def test_blockwise_helpers_check_their_input():
         pr.blockwise_dequantize(codes, scales[:2], 4)
     with pytest.raises(TypeError, match="int8"):
         pr.blockwise_dequantize(codes.float(), scales, 4)
+
+
+# ----------------------------------------------------------------------------- torch's three implementations in 16 bits
+
+G = [1.0, 1e-3, 1e-4, 0.0]  # a large, two small and a zero gradient
+
+
+def test_one_float16_step_gives_inf_and_nan_in_the_for_loop_and_foreach_and_not_in_fused():
+    # 1e-8 is 0 in float16 and (1 - beta2) g^2 underflows for |g| below about 0.005: m / (0 + 0)
+    assert torch.tensor(1e-8, dtype=torch.float16).item() == 0.0
+    for impl in ("for-loop", "foreach"):
+        r = pr.torch_adam(G, dtype=torch.float16, implementation=impl, theta0=1.0)
+        assert r.theta[0] == pytest.approx(1 - 1e-3, abs=2**-10) and r.theta[1] == r.theta[2] == -math.inf
+        assert math.isnan(r.theta[3]) and r.v[1:].tolist() == [0.0, 0.0, 0.0]
+    fused = pr.torch_adam(G, dtype=torch.float16, implementation="fused", theta0=1.0)
+    assert fused.theta.tolist() == [0.9990234375] * 3 + [1.0]  # computed in float32, rounded back to float16
+    assert fused.v[1:].tolist() == [0.0, 0.0, 0.0]  # but v is stored in float16: zero
+
+
+def test_fused_float16_runs_far_ahead_where_v_underflows_as_its_closed_form_says():
+    # v stays 0 in float16; fused recomputes v_t = (1 - beta2) g^2 in float32 each step, so
+    # v-hat = (1 - beta2) g^2 / (1 - beta2^t) and the step is lr sqrt((1 - beta2^t) / (1 - beta2))
+    steps, lr, beta2 = 200, 1e-3, 0.999
+    t = np.arange(1, steps + 1)
+    predicted = -lr * np.sum(np.sqrt((1 - beta2**t) / (1 - beta2)))
+    fused = pr.torch_adam([1e-3, 1e-4, 1e-1], dtype=torch.float16, implementation="fused", steps=steps)
+    assert fused.theta[:2] == pytest.approx([predicted] * 2, rel=5e-3)  # theta itself rounds to float16 each step
+    reference = pr.torch_adam([1e-3, 1e-4, 1e-1], dtype=torch.float64, implementation="for-loop", steps=steps)
+    assert reference.theta == pytest.approx([-0.2] * 3, rel=1e-4) and predicted < -1.8
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16])
+@pytest.mark.parametrize(
+    "grad, steps, lr", [(G, 1, 1e-3), ([1e-3, 1e-4, 1e-1], 200, 1e-3), ([0.3, -2.0, 1e-2], 50, 1e-2)]
+)
+def test_the_three_implementations_agree_to_rounding_where_16_bits_do_not_underflow(dtype, grad, steps, lr):
+    runs = {impl: pr.torch_adam(grad, dtype=dtype, implementation=impl, steps=steps, lr=lr, theta0=1.0)
+            for impl in ("for-loop", "foreach", "fused")}  # fmt: skip
+    for impl in ("foreach", "fused"):
+        assert pr.relative_disagreement(runs[impl].theta, runs["for-loop"].theta, dtype) <= 10
+
+
+def test_relative_disagreement_in_machine_epsilons():
+    eps = torch.finfo(torch.float32).eps
+    assert pr.relative_disagreement(np.array([2.0 + 4 * eps]), np.array([2.0]), torch.float32) == pytest.approx(2.0)
+    assert pr.relative_disagreement(np.array([np.nan, -np.inf]), np.array([np.nan, -np.inf]), torch.float16) == 0.0
+    assert pr.relative_disagreement(np.array([np.inf]), np.array([-np.inf]), torch.float16) == math.inf
+    assert pr.relative_disagreement(np.array([np.nan]), np.array([1.0]), torch.float16) == math.inf
+    with pytest.raises(ValueError, match="shape"):
+        pr.relative_disagreement(np.zeros(2), np.zeros(3), torch.float32)
+    with pytest.raises(ValueError, match="dtype"):
+        pr.relative_disagreement(np.zeros(2), np.zeros(2), torch.int8)
+
+
+def test_torch_adam_checks_its_input():
+    with pytest.raises(ValueError, match="implementation"):
+        pr.torch_adam(G, dtype=torch.float32, implementation="vectorised")
+    with pytest.raises(ValueError, match="dtype"):
+        pr.torch_adam(G, dtype=torch.int32, implementation="fused")
+    with pytest.raises(ValueError, match="steps"):
+        pr.torch_adam(G, dtype=torch.float32, implementation="fused", steps=0)
+    with pytest.raises(TypeError, match="lr"):
+        pr.torch_adam(G, dtype=torch.float32, implementation="fused", lr=math.nan)
+    with pytest.raises(ValueError, match="grad"):
+        pr.torch_adam([], dtype=torch.float32, implementation="fused")

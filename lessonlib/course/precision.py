@@ -1,5 +1,8 @@
-r"""Lesson 08: what 16-bit and 8-bit numbers do to Adam, as functions that tests can check.
+r"""Lesson 09: what 16-bit and 8-bit numbers do to Adam, as functions that tests can check.
 
+- **torch's three implementations in 16 bits**: :func:`torch_adam`, steps of ``torch.optim.Adam``
+  (for-loop, foreach or fused) on a parameter of any float dtype, and :func:`relative_disagreement`,
+  how far two of them end apart, in machine epsilons of that dtype;
 - **rounding**: :func:`spacing` (the gap between a number and the next one in a dtype);
   :func:`stochastic_round`, float32 to bfloat16 rounding up or down at random so that the mean is
   exact; :func:`repeated_updates`, the same small update applied many times to a bfloat16
@@ -22,12 +25,13 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
-from lessonlib.course.pytorch import QUANT_BLOCK
+from lessonlib.course.pytorch import IMPLEMENTATIONS, QUANT_BLOCK
 
 #: The dtypes :func:`spacing` knows.
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -47,6 +51,90 @@ def spacing(x, dtype: torch.dtype) -> torch.Tensor:
         raise ValueError(f"Invalid dtype: {dtype} (allowed: {', '.join(map(str, FLOAT_DTYPES))})")
     x = torch.as_tensor(x).to(dtype)
     return (torch.nextafter(x, torch.full_like(x, math.inf)) - x).double()
+
+
+class AdamState(NamedTuple):
+    """A parameter and Adam's two averages after some steps, as float64 numpy arrays (nan and inf kept)."""
+
+    theta: np.ndarray
+    m: np.ndarray
+    v: np.ndarray
+
+
+def torch_adam(
+    grad, *, dtype: torch.dtype, implementation: str, steps: int = 1, lr: float = 1e-3, theta0: float = 0.0
+) -> AdamState:
+    r"""``steps`` steps of ``torch.optim.Adam`` with the same gradient each step, on a parameter of ``dtype``.
+
+    The parameter starts at ``theta0`` in every element; the gradient ``grad`` (a list of numbers) is
+    rounded to ``dtype`` once. ``implementation`` picks one of torch's three (:data:`IMPLEMENTATIONS`):
+    the for-loop and foreach compute every line in ``dtype``; fused computes a step in float32 and
+    stores :math:`\theta, m, v` back in ``dtype``. In float32 and float64 that changes a result only by
+    rounding; in float16, whose smallest number is :math:`2^{-24} \approx 6 \times 10^{-8}`, it changes
+    it altogether (notebook 09).
+
+    >>> torch_adam([1.0, 1e-3, 1e-4, 0.0], dtype=torch.float16, implementation="for-loop", theta0=1.0).theta
+    array([0.99902344,       -inf,       -inf,        nan])
+    >>> torch_adam([1.0, 1e-3, 1e-4, 0.0], dtype=torch.float16, implementation="fused", theta0=1.0).theta
+    array([0.99902344, 0.99902344, 0.99902344, 1.        ])
+
+    Args:
+        grad: :math:`g`, the gradient of every step, one number per element.
+        dtype: the parameter's dtype, one of :data:`FLOAT_DTYPES`.
+        implementation: ``"for-loop"``, ``"foreach"`` or ``"fused"``.
+        steps: how many steps (>= 1).
+        lr: :math:`\alpha` (the other hyperparameters are torch's defaults).
+        theta0: :math:`\theta_0`, every element's start.
+    """
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"Invalid dtype: {dtype} (allowed: {', '.join(map(str, FLOAT_DTYPES))})")
+    if implementation not in IMPLEMENTATIONS:
+        raise ValueError(f"Invalid implementation: {implementation!r} (allowed: {list(IMPLEMENTATIONS)})")
+    steps, lr, theta0 = _check_int("steps", steps), _check_finite("lr", lr), _check_finite("theta0", theta0)
+    g = torch.as_tensor(np.asarray(grad, dtype=np.float64)).to(dtype)
+    if g.ndim != 1 or g.numel() == 0:
+        raise ValueError(f"grad must be a non-empty list of numbers, got shape {tuple(g.shape)}")
+    theta = nn.Parameter(torch.full(g.shape, theta0, dtype=dtype))
+    opt = torch.optim.Adam([theta], lr=lr, **IMPLEMENTATIONS[implementation])
+    for _ in range(steps):
+        theta.grad = g.clone()
+        opt.step()
+    state = opt.state[theta]
+    as_numpy = lambda x: x.detach().double().numpy()  # noqa: E731
+    return AdamState(as_numpy(theta), as_numpy(state["exp_avg"]), as_numpy(state["exp_avg_sq"]))
+
+
+def relative_disagreement(a: np.ndarray, b: np.ndarray, dtype: torch.dtype) -> float:
+    r"""How far two results are apart, in machine epsilons of ``dtype``: :math:`\max|a - b| / \max|b| / \varepsilon`.
+
+    Infinite where one holds inf or nan and the other does not at the same place (or they hold
+    different infinities): no rounding explains that. Two nans, or the same infinity, in the same place
+    agree; those places are left out of the maximum.
+
+    >>> relative_disagreement(np.array([1.0, 2.0 + 2**-22]), np.array([1.0, 2.0]), torch.float32)
+    1.0
+    >>> relative_disagreement(np.array([np.inf]), np.array([1.0]), torch.float32)
+    inf
+
+    Args:
+        a: one result, as an array.
+        b: the other, the reference (its largest finite :math:`|b|` sets the scale).
+        dtype: whose machine epsilon :math:`\varepsilon` is the unit.
+    """
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"Invalid dtype: {dtype} (allowed: {', '.join(map(str, FLOAT_DTYPES))})")
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    same = (np.isnan(a) & np.isnan(b)) | (np.isinf(a) & (a == b))
+    finite = np.isfinite(a) & np.isfinite(b)
+    if not np.all(same | finite):
+        return math.inf
+    scale = float(np.max(np.abs(b[finite]), initial=0.0))
+    diff = float(np.max(np.abs(a[finite] - b[finite]), initial=0.0))
+    if diff == 0.0:
+        return 0.0
+    return diff / scale / torch.finfo(dtype).eps if scale > 0 else math.inf
 
 
 def stochastic_round(x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
