@@ -1,6 +1,6 @@
 """Benchmark one optimizer step: lessonlib against torch.optim, numpy, and the memory-bandwidth limit.
 
-    make bench                       # or: .venv/bin/python benchmarks/adam_step.py [--quick]
+    make bench                       # or: .venv/bin/python benchmarks/adam_step.py [--quick] [--sweep-only]
 
 Everything is measured in this one process, interleaved (each round times every
 implementation once, in a shuffled order) and summarised by medians, because the machine is
@@ -11,12 +11,13 @@ the lesson written in plain in-place numpy, the loop a learner would write, whic
 is the one to beat at the notebooks' size (2 arrays of 50).
 
 An Adam step reads theta, g, m, v and writes theta, m, v: 7 arrays of N
-elements. "share of bandwidth" is 7 N itemsize / time divided by the best
-memory bandwidth this script measures on the same machine (the fastest of a
-read-only sum, a copy, two in-place kernels and, with numba, a loop that reads 4
-arrays and writes 3 as a step does, counting only the bytes a kernel must move).
-At N = 1e5 and 1e6 the arrays fit in the CPU's caches, so shares above 100% are
-possible there; only N = 1e7 is limited by main memory.
+elements. "share of bandwidth" is 7 N itemsize / time divided by the memory
+bandwidth of ``lessonlib.course.pytorch.memory_bandwidth``, the course's one probe
+(the fastest of a read-only sum, a copy, two in-place kernels and, with numba, a
+loop that reads 4 arrays and writes 3 as a step does, each from cold caches,
+counting only the bytes a kernel must move). At N = 1e6 the arrays of the table's
+eleven implementations fit together in a last-level cache of hundreds of MiB, so
+shares above 100% are possible there; only N = 1e7 is limited by main memory.
 
 The default step first reads every gradient once more, to refuse nan and inf
 before anything changes: 8 passes where the step itself needs 7. The rows
@@ -24,23 +25,32 @@ before anything changes: 8 passes where the step itself needs 7. The rows
 The script ends with the first-step latency in fresh processes, with and
 without numba's cache of compiled kernels.
 
-Writes benchmarks/results/adam_step.md (the table the README shows) and
-benchmarks/results/adam_step.png.
+Then the sweep that notebook 08 draws (``lessonlib.course.pytorch.time_adam_steps``): one float32
+step of six implementations at sizes from 2**10 to 2**24 parameters, each step from cold caches
+(a 1 GiB read first, as between two steps of training), 200 tensors through torch's three
+implementations, and a float32 matrix product's rate (the machine's balance is that rate over the
+bandwidth). The bandwidth is probed before and after, each kernel's faster run kept.
+
+Writes benchmarks/results/adam_step.md (the table the README shows),
+benchmarks/results/adam_step.png and benchmarks/results/step_cost.json (notebook 08's figure);
+``--sweep-only`` writes only the last.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import statistics
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 import lessonlib as ll
-from lessonlib.optim._compile import kernel
+from lessonlib.course import pytorch as th
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HYPER = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8}
@@ -135,55 +145,7 @@ def implementations(shapes, dtype, rng):
     }
 
 
-def _adam_pattern(a, b, c, d):
-    """A loop with an Adam step's memory traffic (read 4 arrays, write 3) and almost none of its arithmetic."""
-    for i in range(a.size):
-        a[i] += d[i]
-        b[i] += d[i]
-        c[i] += d[i]
-
-
-def bandwidth(dtype, n=2 * 10**7, rounds=7) -> float:
-    """Best measured bytes/second for simple streaming kernels on one thread, counting only the bytes
-    a kernel must move (each array read or written once).
-
-    The in-place kernels (``a += b``, ``a += b * c``) are the fair reference for an optimizer step,
-    whose writes all go to arrays it has just read; a plain copy undercounts on most CPUs, which
-    read a destination line before writing it.
-
-    Before each timed call a 1 GiB buffer is read, so that every kernel starts with its arrays out of
-    the caches, as each step in :func:`measure` does (the other implementations run in between).
-    Without it, a last-level cache of hundreds of MB (this course's machine has 480 MiB) serves part
-    of the probe from cache and the "bandwidth" comes out above what main memory delivers.
-    """
-    a, b, c, dst = (np.ones(n, dtype) for _ in range(4))
-    ta, tb, tc = (torch.from_numpy(x) for x in (a, b, c))
-    size = n * a.itemsize
-    kernels = {
-        "sum (read 1)": (lambda: np.add.reduce(a), size),
-        "copy (read 1, write 1)": (lambda: np.copyto(dst, a), 2 * size),
-        "a += b (read 2, write 1)": (lambda: np.add(a, b, out=a), 3 * size),
-        "a += b * c (read 3, write 1)": (lambda: ta.addcmul_(tb, tc, value=0.0), 4 * size),
-    }
-    stream = kernel(_adam_pattern)  # compiled as lessonlib's kernels are; None without numba
-    if stream is not None:  # what an Adam step must move, and nothing else: read 4 arrays, write 3
-        d = np.ones(n, dtype)
-        kernels["a, b, c += d (read 4, write 3)"] = (lambda: stream(a, b, c, d), 7 * size)
-    flush = np.ones(2**27)  # 1 GiB
-    best = {}
-    for name, (fn, nbytes) in kernels.items():
-        fn()
-        times = []
-        for _ in range(rounds):
-            np.add.reduce(flush)
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-        best[name] = nbytes / statistics.median(times)
-    return max(best.values())
-
-
-def measure(shapes, dtype, rounds, rng):
+def measure(shapes, dtype, rounds, rng, clock=time.perf_counter):
     impls = implementations(shapes, dtype, rng)
     for step in impls.values():  # warm up: first-touch pages, lazy state, scratch buffers
         step()
@@ -193,35 +155,103 @@ def measure(shapes, dtype, rounds, rng):
         rng.shuffle(order)  # interleaved, in a new order each round: no implementation always runs first
         for name in order:
             step = impls[name]
-            t0 = time.perf_counter()
+            t0 = clock()
             step()
-            times[name].append(time.perf_counter() - t0)
+            times[name].append(clock() - t0)
     return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+#: The sizes of notebook 08's sweep: 2**10 to 2**24 float32 parameters, a factor of 4 apart.
+SWEEP_NS = [2**k for k in range(10, 25, 2)]
+#: Many small tensors, where torch's for-loop pays per tensor (notebook 08 times these on its device).
+MANY_TENSORS, TENSOR_SIZE = 200, 2**14
+
+
+def sweep(clock, rounds) -> tuple[dict, float]:
+    """Notebook 08's recorded measurement: the sweep over N, 200 tensors, and a matrix product's rate.
+
+    The bandwidth is probed before and after the steps, and each kernel's faster run kept: on a shared
+    machine another program can slow the probe down for a while, and a probe slowed down makes every
+    step look closer to the floor than it is. Returns the record and the bandwidth (bytes per second).
+    """
+    probes = [th.memory_bandwidth("cpu", repeat=rounds, clock=clock)]
+    sizes = SWEEP_NS if rounds > 3 else SWEEP_NS[:4]
+    steps = th.time_adam_steps(sizes, repeat=rounds, bandwidth=probes[0].best, clock=clock)
+    print("sweep: done", flush=True)
+    many = th.time_adam_steps(
+        [MANY_TENSORS * TENSOR_SIZE],
+        implementations=th.TORCH_STEP_IMPLEMENTATIONS,
+        tensors=MANY_TENSORS,
+        repeat=rounds,
+        bandwidth=probes[0].best,
+        clock=clock,
+    )
+    probes.append(th.memory_bandwidth("cpu", repeat=rounds, clock=clock))
+    kernels = {name: max(p.kernels[name] for p in probes) for name in probes[0].kernels}
+    best = max(kernels.values())
+    record = {
+        "machine": cpu_name(),
+        "date": time.strftime("%Y-%m-%d"),
+        "versions": f"numpy {np.__version__}, torch {torch.__version__}, lessonlib kernels: {ll.KERNEL}",
+        "clock": clock.__name__,
+        "bandwidth": kernels,
+        "matmul_flops": th.matmul_flops("cpu", repeat=rounds, clock=clock),
+        "sweep": replace(steps, bandwidth=best).to_dict(),
+        "many_tensors": replace(many, bandwidth=best).to_dict(),
+    }
+    return record, best
+
+
+def cpu_name() -> str:
+    """The CPU's model name (from /proc/cpuinfo where there is one), or what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer rounds, no N = 1e7, nothing written (a smoke test)")
+    parser.add_argument("--sweep-only", action="store_true", help="only notebook 08's sweep (step_cost.json)")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "thread"),
+        default="wall",
+        help="wall: time.perf_counter; thread: time.thread_time, the CPU time of this thread, which leaves out "
+        "the time other programs ran on its core (for a busy shared machine; one thread, no GPU)",
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
+    clock = time.thread_time if args.clock == "thread" else time.perf_counter
     rng = np.random.default_rng(0)
+    recorded, bandwidth = sweep(clock, rounds=3 if args.quick else 9)
+    print(f"measured bandwidth {bandwidth / 1e9:.1f} GB/s", flush=True)
+    if args.sweep_only:
+        print(json.dumps(recorded, indent=1))
+        if not args.quick:
+            RESULTS.mkdir(exist_ok=True)
+            (RESULTS / "step_cost.json").write_text(json.dumps(recorded, indent=1) + "\n")
+            print(f"wrote {RESULTS / 'step_cost.json'}")
+        return
     cases = [("2 x 50", [(50,)] * 2), ("1e6", [(10**6,)]), ("1e7", [(10**7,)]), ("200 x 5000", [(5000,)] * 200)]
     if args.quick:
         cases = [c for c in cases if c[0] != "1e7"]
     rows = []
     for dtype in (np.float32, np.float64):
-        bw = bandwidth(dtype, rounds=3 if args.quick else 9)
         for label, shapes in cases:
             rounds = 3 if args.quick else {"1e7": 15, "2 x 50": 2001}.get(label, 41)
-            med = measure(shapes, dtype, rounds, rng)
+            med = measure(shapes, dtype, rounds, rng, clock)
             n = sum(int(np.prod(s)) for s in shapes)
             moved = 7 * n * np.dtype(dtype).itemsize
             ref, plain = med["torch fused"], med["numpy, 5 lines"]
             for name, t in med.items():
-                rows.append((np.dtype(dtype).name, label, name, t, t / ref, t / plain, moved / t / bw))
+                rows.append((np.dtype(dtype).name, label, name, t, t / ref, t / plain, moved / t / bandwidth))
             print(f"{np.dtype(dtype).name} N={label}: done", flush=True)
-        print(f"{np.dtype(dtype).name}: measured bandwidth {bw / 1e9:.1f} GB/s", flush=True)
-        rows.append((np.dtype(dtype).name, "bandwidth", f"{bw / 1e9:.1f} GB/s", *[float("nan")] * 3, 1.0))
+    rows.append(("both", "bandwidth", f"{bandwidth / 1e9:.1f} GB/s", *[float("nan")] * 3, 1.0))
     table = render(rows) + "\n\n" + goals(rows) + "\n\n" + first_step_latency(runs=1 if args.quick else 5)
     print(table)
     if args.quick:  # a smoke test: the committed results stay those of a full run
@@ -231,11 +261,12 @@ def main(argv=None):
     header = (
         f"<!-- written by benchmarks/adam_step.py on {time.strftime('%Y-%m-%d')}; "
         f"{platform.machine()}, numpy {np.__version__}, torch {torch.__version__}, lessonlib kernels: {ll.KERNEL}, "
-        "one thread -->\n"
+        f"one thread, clock {clock.__name__} -->\n"
     )
     (RESULTS / "adam_step.md").write_text(header + table + "\n")
+    (RESULTS / "step_cost.json").write_text(json.dumps(recorded, indent=1) + "\n")
     figure(rows, RESULTS / "adam_step.png")
-    print(f"wrote {RESULTS / 'adam_step.md'} and {RESULTS / 'adam_step.png'}")
+    print(f"wrote {RESULTS / 'adam_step.md'}, {RESULTS / 'adam_step.png'} and {RESULTS / 'step_cost.json'}")
 
 
 def goals(rows) -> str:
@@ -287,7 +318,6 @@ print(json.dumps({"import": t1 - t0, "first": t2 - t1, "second": t3 - t2, "kerne
 def first_step_latency(runs=3) -> str:
     """``import lessonlib`` and the first and second ``Adam.step`` (float64) in fresh processes: with an empty
     numba cache (every run gets a new ``NUMBA_CACHE_DIR``, so the kernel is compiled) and with a warm one."""
-    import json
     import os
     import subprocess
     import sys

@@ -1,4 +1,4 @@
-"""The exercise checks of notebooks 08 and 09: a right answer, a wrong one (with its hint), and no answer."""
+"""The exercise checks of notebooks 08, 09 and 10: a right answer, a wrong one (with its hint), and no answer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 
 from lessonlib.course import pytorch as th
-from lessonlib.exercises import cost
+from lessonlib.exercises import cost, scale
 from lessonlib.exercises import pytorch as ex
 from tests.checks import assert_verdicts
 
@@ -15,14 +15,25 @@ from tests.checks import assert_verdicts
 @pytest.mark.parametrize(
     "check, right, wrong, hint",
     [
-        (cost.check_adam_state_gb, 12.0, 24.0, "two tensors (m and v) per parameter"),
         (cost.check_fastest_step_ms, 7.0, 2.0, "seven float32 numbers"),
-        (cost.check_recipe_bytes, 10 + 8 / 2048, 10.0, "also keeps its scale"),
-        (cost.check_zero1_state_gb, 10.5, 84.0, "splits it evenly across the 8 ranks"),
+        (cost.check_checked_step_bytes, 64, 56, "reads every gradient once more"),
+        (cost.check_arithmetic_ms, 14e9 / 60e12 * 1e3, 28e9 / 60e12 * 1e3, "count its floating-point operations"),
+        (scale.check_adam_state_gb, 12.0, 24.0, "two tensors (m and v) per parameter"),
+        (scale.check_recipe_bytes, 10 + 8 / 2048, 10.0, "also keeps its scale"),
+        (scale.check_zero1_state_gb, 10.5, 84.0, "splits it evenly across the 8 ranks"),
         (ex.check_warmup_cosine, 0.5 * (1 + math.cos(math.pi * 0.25)), 0.25, "fraction of that part already done"),
         (ex.check_clipped_entry, 0.4, 1.0, "does not cap each entry at max_norm"),
     ],
-    ids=["state-gb", "fastest-step", "recipe-bytes", "zero1-gb", "warmup-cosine", "clipped-entry"],
+    ids=[
+        "fastest-step",
+        "checked-bytes",
+        "arithmetic-ms",
+        "state-gb",
+        "recipe-bytes",
+        "zero1-gb",
+        "warmup-cosine",
+        "clipped-entry",
+    ],
 )
 def test_check(check, right, wrong, hint):
     assert_verdicts(check, right, wrong, hint)
@@ -30,11 +41,15 @@ def test_check(check, right, wrong, hint):
 
 def test_expected_values_come_from_the_numbers_in_the_exercises():
     # 1.5e9 parameters x 2 tensors x 4 bytes; step 325 is a quarter into the cosine; 2.0 scaled by about 1/5.
-    assert cost.check_adam_state_gb(1.5e9 * 8 / 1e9)
+    assert scale.check_adam_state_gb(1.5e9 * 8 / 1e9)
     # 1e9 parameters x 7 arrays x 4 bytes at 4e12 bytes/s = 7 ms; reading only (4 arrays) is wrong
     assert cost.check_fastest_step_ms(1e9 * 7 * 4 / 4e12 * 1e3)
     assert not cost.check_fastest_step_ms(1e9 * 4 * 4 / 4e12 * 1e3)
     assert th.adam_step_traffic(1) == 28
+    # ll.Adam.step in float64 with its gradient check: 8 passes of 8 bytes; in float32 the passes are right
+    assert cost.check_checked_step_bytes(8 * 8) and "8 bytes, not 4" in cost.check_checked_step_bytes(32).message
+    # 14 operations per parameter, 1e9 parameters at 60e12 operations per second
+    assert cost.check_arithmetic_ms(14 * 1e9 / 60e12 * 1e3) and not cost.check_arithmetic_ms(7 * 1e9 / 60e12 * 1e3)
     assert ex.check_warmup_cosine((1 + math.cos(math.pi * (325 - 100) / (1000 - 100))) / 2)
     assert ex.check_clipped_entry(2.0 / (5.0 + 1e-6))
     assert not ex.check_warmup_cosine(325 / 100)  # as if still warming up
@@ -43,13 +58,13 @@ def test_expected_values_come_from_the_numbers_in_the_exercises():
 
 def test_the_cost_exercises_recognise_their_slips():
     # 8-bit states: 2 + 2 (16-bit weights, gradients) + 4 (master) + 1 + 1 (m, v) + 2 * 4 / 2048 (scales)
-    assert "master copy" in cost.check_recipe_bytes(6 + 8 / 2048).message  # without the master weights
-    assert "m and v alone" in cost.check_recipe_bytes(2 + 8 / 2048).message
+    assert "master copy" in scale.check_recipe_bytes(6 + 8 / 2048).message  # without the master weights
+    assert "m and v alone" in scale.check_recipe_bytes(2 + 8 / 2048).message
     # ZeRO-1 on 8 ranks, 7e9 parameters: 12 bytes (master, m, v) / 8 = 10.5 GB; m and v only would be 7
-    assert "three float32 numbers" in cost.check_zero1_state_gb(7.0).message
-    assert "everything a rank keeps" in cost.check_zero1_state_gb(7e9 * (2 + 2 + 12 / 8) / 1e9).message
-    assert not cost.check_zero1_state_gb(12.0)
-    assert cost.check_zero1_state_gb(7e9 * 12 / 8 / 1e9)
+    assert "three float32 numbers" in scale.check_zero1_state_gb(7.0).message
+    assert "everything a rank keeps" in scale.check_zero1_state_gb(7e9 * (2 + 2 + 12 / 8) / 1e9).message
+    assert not scale.check_zero1_state_gb(12.0)
+    assert scale.check_zero1_state_gb(7e9 * 12 / 8 / 1e9)
 
 
 def right_zero_bytes_per_rank(n_params, n_ranks, stage):
@@ -61,7 +76,7 @@ def right_zero_bytes_per_rank(n_params, n_ranks, stage):
 
 
 def test_the_zero_function_exercise_accepts_a_right_function():
-    result = cost.check_zero_bytes_per_rank(right_zero_bytes_per_rank)
+    result = scale.check_zero_bytes_per_rank(right_zero_bytes_per_rank)
     assert result.ok is True and "24 cases" in result.message
     assert "38.5 GB per rank" in result.message and "10.5 GB of optimizer state" in result.message  # 7e9 / 8 ranks
 
@@ -82,7 +97,7 @@ def test_the_zero_function_exercise_accepts_a_right_function():
     ids=["every-stage", "one-off", "no-master", "stage-3", "one-number", "signature"],
 )  # fmt: skip
 def test_the_zero_function_exercise_names_the_slip(fn, hint):
-    result = cost.check_zero_bytes_per_rank(fn)
+    result = scale.check_zero_bytes_per_rank(fn)
     assert result.ok is False and result.message.startswith("✗") and hint in result.message
 
 
@@ -93,7 +108,7 @@ def test_the_zero_function_exercise_template_is_unanswered():
         optimizer = ...
         return weights, gradients, optimizer
 
-    assert cost.check_zero_bytes_per_rank(zero_bytes_per_rank).ok is None
-    assert cost.check_zero_bytes_per_rank(...).ok is None
+    assert scale.check_zero_bytes_per_rank(zero_bytes_per_rank).ok is None
+    assert scale.check_zero_bytes_per_rank(...).ok is None
     with pytest.raises(TypeError, match="your function"):
-        cost.check_zero_bytes_per_rank(3)
+        scale.check_zero_bytes_per_rank(3)

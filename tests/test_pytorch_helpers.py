@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -109,12 +110,21 @@ def test_bytes_per_parameter_adds_up_its_parts():
         "float32": 16,
         "autocast": 16,
         "mixed": 16,
+        "bf16, fp32 gradients": 18,  # Megatron-Core's distributed optimizer guide
+        "fp16, fp16 gradients": 20,
         "8-bit states": 10 + 8 / 2048,
     }
     assert th.BYTES_PER_PARAMETER["mixed"]["master weights"] == 4
     assert th.QUANT_BLOCK == 2048  # the paper's block size
     with pytest.raises(ValueError, match="unknown scheme"):
         th.bytes_per_parameter("int8")
+
+
+@pytest.mark.parametrize("scheme, fixed, sharded", [("bf16, fp32 gradients", 6, 12), ("fp16, fp16 gradients", 4, 16)])
+def test_megatron_recipes_under_zero_1_give_its_distributed_optimizer_numbers(scheme, fixed, sharded):
+    # Megatron-Core's guide: "6 + 12/d" (bf16 parameters, fp32 gradients) and "4 + 16/d" (fp16, fp16)
+    for d in (1, 2, 8, 64):
+        assert th.zero_bytes_per_rank(1, d, 1, scheme) == pytest.approx(fixed + sharded / d, rel=1e-15)
 
 
 def test_traced_bytes_sees_numpy_buffers_and_the_peak_of_temporaries():
@@ -201,6 +211,15 @@ def test_adam_state_bytes_matches_a_real_optimizer(dtype, itemsize):
 def test_adam_step_traffic_reads_four_arrays_and_writes_three():
     assert th.adam_step_traffic(1000) == 28_000
     assert th.adam_step_traffic(1000, itemsize=8) == 56_000
+    assert th.adam_step_traffic(1000, check_finite=True) == 32_000  # ll.Adam.step's default reads g once more
+
+
+def test_adam_step_flops_count_the_kernel_lines():
+    # m: 2 multiplications + 1 addition; v: 3 + 1; m-hat: a division; sqrt(v-hat): a root and a division;
+    # theta: + eps, x alpha, a division, a subtraction
+    assert list(th.ADAM_FLOPS.values()) == [3, 4, 1, 2, 4]
+    assert th.adam_step_flops(1) == 14 and th.adam_step_flops(10, check_finite=True) == 150
+    assert th.adam_step_flops(1) / th.adam_step_traffic(1) == 0.5  # the arithmetic intensity in float32
 
 
 # ----------------------------------------------------------------------------- timing
@@ -220,10 +239,48 @@ def test_median_seconds_takes_the_median_after_warmup():
         th.median_seconds(lambda: None, repeat=0)
 
 
-def test_stream_bandwidth_counts_three_passes_and_really_adds():
+def test_median_seconds_cold_flushes_before_every_timed_call(monkeypatch):
+    flushed = []
+    monkeypatch.setattr(th, "flush_caches", lambda device="cpu": flushed.append(device))
+    th.median_seconds(lambda: None, repeat=3, warmup=2, cold=True)
+    assert flushed == ["cpu"] * 3  # not before the warm-up calls
+    th.median_seconds(lambda: None, repeat=3, warmup=0)
+    assert len(flushed) == 3
+
+
+def test_flush_caches_reads_more_than_twice_the_last_level_cache():
+    assert th.FLUSH_BYTES >= 2 * 480 * 2**20
+    assert th.flush_caches("cpu") == th.FLUSH_BYTES
+    buffer = th._FLUSH_BUFFERS["cpu"]
+    assert th.flush_caches("cpu") == th.FLUSH_BYTES and th._FLUSH_BUFFERS["cpu"] is buffer  # made once
+
+
+def test_memory_bandwidth_counts_the_bytes_each_kernel_must_move(monkeypatch):
+    monkeypatch.setattr(th, "flush_caches", lambda device="cpu": None)
     nbytes = 4096
-    clock = fake_clock([0.0, 0.5] * 12)  # every call takes 0.5 s
-    assert th.stream_bandwidth("cpu", nbytes=nbytes, repeat=10, clock=clock) == 3 * nbytes / 0.5
+    clock = fake_clock([0.0, 0.5] * 30)  # every timed call takes 0.5 s
+    bw = th.memory_bandwidth("cpu", nbytes=nbytes, repeat=3, clock=clock)
+    moved = {"x.sum() (read 1)": 1, "y.copy_(x) (read 1, write 1)": 2, "x += y (read 2, write 1)": 3}
+    moved |= {"x += y * z (read 3, write 1)": 4}
+    if ll.KERNEL == "numba":
+        moved["x, y, z += w (read 4, write 3)"] = 7
+    assert bw.kernels == {name: k * nbytes / 0.5 for name, k in moved.items()}
+    assert bw.best == max(bw.kernels.values()) and bw.device == "cpu"
+    with pytest.raises(ValueError, match="nbytes"):
+        th.memory_bandwidth("cpu", nbytes=2)
+
+
+def test_the_adam_traffic_loop_really_adds():
+    a, b, c, d = (np.full(5, float(k), dtype=np.float32) for k in (1, 2, 3, 10))
+    (th._adam_traffic or th._adam_traffic_loop)(a, b, c, d)
+    assert a.tolist() == [11] * 5 and b.tolist() == [12] * 5 and c.tolist() == [13] * 5 and d.tolist() == [10] * 5
+
+
+def test_matmul_flops_counts_two_n_cubed(monkeypatch):
+    clock = fake_clock([0.0, 0.25] * 4)
+    assert th.matmul_flops("cpu", n=8, repeat=3, clock=clock) == 2 * 8**3 / 0.25
+    with pytest.raises(ValueError, match="n"):
+        th.matmul_flops("cpu", n=0)
 
 
 def test_median_seconds_measures_real_time_on_the_cpu():
@@ -233,41 +290,59 @@ def test_median_seconds_measures_real_time_on_the_cpu():
     th.synchronize("cpu")  # a no-op on the CPU, but it must accept it
 
 
-# ----------------------------------------------------------------------------- four implementations
+# ----------------------------------------------------------------------------- the implementations, timed
 
 
-def test_adam_steppers_start_from_the_same_arrays_and_take_the_same_step():
+@pytest.mark.parametrize("tensors", [1, 3])
+def test_adam_steppers_start_from_the_same_arrays_and_take_the_same_step(tensors):
     n = 1000
-    steppers = th.adam_steppers(n, seed=3)
+    steppers = th.adam_steppers(n, seed=3, tensors=tensors)
     assert list(steppers) == list(th.STEP_IMPLEMENTATIONS)
     start = np.random.default_rng(3).standard_normal(n).astype(np.float32)
     g = np.random.default_rng(3).standard_normal(2 * n).astype(np.float32)[n:]  # the second draw is the gradient
     for s in steppers.values():
-        assert s.theta.dtype == np.float32 and np.array_equal(s.theta, start)
+        assert s.read().dtype == np.float32 and np.array_equal(s.read(), start)
     for s in steppers.values():
         for _ in range(5):
             s.step()
     # five steps of a constant gradient: m_hat = g and v_hat = g^2 exactly, so each step is lr * g / (|g| + eps)
     expected = start.astype(np.float64) - 5 * 1e-3 * g / (np.abs(g) + 1e-8)
     for name, s in steppers.items():
-        assert np.max(np.abs(s.theta - expected)) < 1e-5, name
-        assert not np.array_equal(s.theta, start)
+        assert np.max(np.abs(s.read() - expected)) < 1e-5, name
 
 
-def test_adam_steppers_refuse_unknown_names_and_bad_sizes():
+def test_adam_steppers_refuse_unknown_names_bad_sizes_and_numpy_on_a_gpu():
     with pytest.raises(ValueError, match="unknown implementations"):
         th.adam_steppers(10, implementations=("numpy",))
     with pytest.raises(ValueError, match="n"):
         th.adam_steppers(0)
+    with pytest.raises(ValueError, match="tensors"):
+        th.adam_steppers(10, tensors=11)
+    with pytest.raises(ValueError, match="CPU only"):
+        th.adam_steppers(10, device="meta", implementations=("lessonlib kernel",))
 
 
 def test_time_adam_steps_times_every_implementation_at_every_size():
-    result = th.time_adam_steps([256, 1024], repeat=2, warmup=1, bandwidth=1e9)
+    result = th.time_adam_steps([256, 1024], repeat=2, warmup=1, bandwidth=1e9, cold=False)
     assert result.ns == (256, 1024) and set(result.seconds) == set(th.STEP_IMPLEMENTATIONS)
     for impl, seconds in result.seconds.items():
         assert seconds.shape == (2,) and np.all(seconds > 0)
         share = result.share(impl)
         np.testing.assert_allclose(share, 28 * np.array([256, 1024]) / seconds / 1e9, rtol=1e-12)
     np.testing.assert_allclose(result.floor(), 28 * np.array([256, 1024]) / 1e9, rtol=1e-12)
+    np.testing.assert_allclose(result.floor(check_finite=True), 32 * np.array([256, 1024]) / 1e9, rtol=1e-12)
     with pytest.raises(ValueError, match="empty"):
         th.time_adam_steps([])
+
+
+def test_time_adam_steps_on_many_tensors_from_cold_caches_and_its_record_round_trips(monkeypatch):
+    flushed = []
+    monkeypatch.setattr(th, "flush_caches", lambda device="cpu": flushed.append(device))
+    impls = th.TORCH_STEP_IMPLEMENTATIONS
+    assert impls == ("torch for-loop", "torch foreach", "torch fused")
+    result = th.time_adam_steps([600], implementations=impls, tensors=200, repeat=3, warmup=0, bandwidth=2e9)
+    assert len(flushed) == 3 * 3 and result.tensors == 200 and result.device == "cpu"
+    back = th.StepTimes.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert back.ns == result.ns and back.bandwidth == result.bandwidth and back.tensors == 200
+    for impl in impls:
+        np.testing.assert_array_equal(back.seconds[impl], result.seconds[impl])

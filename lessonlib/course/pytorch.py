@@ -1,7 +1,7 @@
-r"""Lessons 08 and 09: what notebooks 08 and 09 measure in PyTorch, as functions that tests can check.
+r"""Lessons 08, 09 and 10: what notebooks 08 (a step's cost), 09 (Adam at scale) and 10 (PyTorch) measure in torch.
 
-This is the one module of lessonlib that imports ``torch``; the rest of the
-library works without it. Four groups of helpers:
+This is the module of lessonlib's course layer that the torch lessons share; the math
+layer works without torch. Five groups of helpers:
 
 - **parity**: the same parameters and gradients through a lessonlib optimizer
   and ``torch.optim``'s three implementations (:data:`IMPLEMENTATIONS`), with
@@ -10,11 +10,14 @@ library works without it. Four groups of helpers:
   layers; the factor by which ``clip_grad_norm_`` scales gradients; how long
   Adam's :math:`v` remembers a gradient spike;
 - **memory**: bytes per parameter of training with Adam, by precision (8-bit
-  states included), what tracemalloc sees numpy allocate, and the bytes each
-  rank keeps and sends under ZeRO's three stages;
-- **timing**: a median of wall-clock times that waits for the GPU, the memory
-  bandwidth of a simple in-place stream, and one Adam step timed four ways on
-  the same arrays (:func:`time_adam_steps`), to compare with that bandwidth.
+  states and what Megatron-Core keeps included), what tracemalloc sees numpy
+  allocate, and the bytes each rank keeps and sends under ZeRO's three stages;
+- **arithmetic**: the bytes and the floating-point operations of one step, whose
+  ratio (about half an operation per byte) makes it bound by memory;
+- **timing**: a median of wall-clock times that waits for the GPU and can start
+  from cold caches, the course's one memory-bandwidth probe (:func:`memory_bandwidth`),
+  a matrix product's rate as a stand-in for peak arithmetic, and one Adam step
+  timed several ways on the same arrays (:func:`time_adam_steps`).
 
 >>> bytes_per_parameter("float32")
 16
@@ -35,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from lessonlib.optim._compile import kernel
 from lessonlib.optim.adam import Adam, adam_step
 
 # ----------------------------------------------------------------------------- parity
@@ -206,8 +210,15 @@ BYTES_PER_PARAMETER: dict[str, dict[str, float]] = {
     # operation makes of a weight are temporary, so they are not counted.
     "autocast": {"weights": 4, "gradients": 4, "m": 4, "v": 4},
     # Mixed precision with bf16/fp16 weights and gradients and a float32 master copy
-    # that the optimizer updates (the count of the ZeRO paper, Rajbhandari et al. 2020).
+    # that the optimizer updates (Micikevicius et al. 2018; the count of the ZeRO paper, Rajbhandari et al. 2020).
     "mixed": {"weights (16-bit)": 2, "gradients (16-bit)": 2, "master weights": 4, "m": 4, "v": 4},
+    # What Megatron-Core keeps (its distributed optimizer's guide): bf16 weights whose gradients are
+    # accumulated and reduced in a float32 buffer, then a float32 master copy, m and v.
+    "bf16, fp32 gradients": {"weights (16-bit)": 2, "gradients (float32)": 4, "master weights": 4, "m": 4, "v": 4},
+    # ... and with fp16 weights and gradients: the optimizer also keeps a float32 copy of the gradients.
+    "fp16, fp16 gradients": {
+        "weights (16-bit)": 2, "gradients (16-bit)": 2, "master weights": 4, "master gradients": 4, "m": 4, "v": 4,
+    },
     # The same with m and v in 8 bits, block-wise (Dettmers et al. 2022): one byte each, plus one
     # float32 scale per block of QUANT_BLOCK elements, for each of the two states.
     "8-bit states": {
@@ -220,11 +231,12 @@ BYTES_PER_PARAMETER: dict[str, dict[str, float]] = {
 def bytes_per_parameter(scheme: str) -> int:
     """Total bytes per parameter for ``scheme``, a key of :data:`BYTES_PER_PARAMETER`.
 
-    >>> {s: bytes_per_parameter(s) for s in BYTES_PER_PARAMETER}
-    {'float32': 16, 'autocast': 16, 'mixed': 16, '8-bit states': 10.00390625}
+    >>> {s: bytes_per_parameter(s) for s in BYTES_PER_PARAMETER}  # doctest: +NORMALIZE_WHITESPACE
+    {'float32': 16, 'autocast': 16, 'mixed': 16, 'bf16, fp32 gradients': 18, 'fp16, fp16 gradients': 20,
+     '8-bit states': 10.00390625}
 
     Args:
-        scheme: the name of a recipe: ``"float32"``, ``"autocast"``, ``"mixed"`` or ``"8-bit states"``.
+        scheme: the name of a recipe, a key of :data:`BYTES_PER_PARAMETER` (``"float32"``, ``"mixed"``, ...).
     """
     try:
         parts = BYTES_PER_PARAMETER[scheme]
@@ -245,17 +257,23 @@ def adam_state_bytes(n_params: float, itemsize: int = 4) -> float:
     return 2 * itemsize * n_params
 
 
-def adam_step_traffic(n_params: float, itemsize: int = 4) -> float:
-    r"""The fewest bytes one Adam step must move: read :math:`\theta, g, m, v`, write :math:`\theta, m, v`.
+def adam_step_traffic(n_params: float, itemsize: int = 4, *, check_finite: bool = False) -> float:
+    r"""The bytes one Adam step must move: read :math:`\theta, g, m, v`, write :math:`\theta, m, v`.
 
-    >>> adam_step_traffic(1, itemsize=4)
-    28
+    Seven passes over memory, the fewest any Adam step can make (a compiled loop, torch's fused
+    step, ``ll.Adam.step(grads, check_finite=False)``). ``ll.Adam.step`` by default first reads every
+    gradient once more, to refuse nan and inf before anything changes: eight passes
+    (``check_finite=True``).
+
+    >>> adam_step_traffic(1, itemsize=4), adam_step_traffic(1, itemsize=4, check_finite=True)
+    (28, 32)
 
     Args:
         n_params: the number of parameters.
         itemsize: bytes per number (4 for float32).
+        check_finite: count the extra read of :math:`g` of ``ll.Adam.step``'s default check.
     """
-    return 7 * itemsize * n_params
+    return (8 if check_finite else 7) * itemsize * n_params
 
 
 def traced_bytes(fn: Callable[[], object]) -> tuple[int, int]:
@@ -317,10 +335,14 @@ def zero_parts_per_rank(n_params: float, n_ranks: int, stage: int, scheme: str =
     is split evenly, :math:`b\,\Psi / N_d` on each of :math:`N_d` ranks; the others are held whole
     by every rank. In mixed precision the optimizer's kind is the ZeRO paper's :math:`K = 12` bytes, so
     stage 1 leaves :math:`(2 + 2 + 12/N_d)\,\Psi` per rank. (In float32 the master weights are the
-    weights themselves: the optimizer's kind is only :math:`m` and :math:`v`.)
+    weights themselves: the optimizer's kind is only :math:`m` and :math:`v`.) Megatron-Core's
+    distributed optimizer is stage 1: with its recipes a rank keeps :math:`(6 + 12/N_d)\,\Psi` (bf16
+    weights, float32 gradients) and :math:`(4 + 16/N_d)\,\Psi` (fp16 weights and gradients).
 
     >>> zero_parts_per_rank(1, 8, 1)
     {'weights': 2.0, 'gradients': 2.0, 'optimizer': 1.5}
+    >>> zero_parts_per_rank(1, 4, 1, "bf16, fp32 gradients")  # 6 + 12/4
+    {'weights': 2.0, 'gradients': 4.0, 'optimizer': 3.0}
 
     Args:
         n_params: :math:`\Psi`, the number of parameters.
@@ -382,6 +404,36 @@ def comm_bytes_per_rank(n_params: float, n_ranks: int, stage: int, itemsize: int
     return float(passes * (n_ranks - 1) / n_ranks * n_params * itemsize)
 
 
+# ----------------------------------------------------------------------------- arithmetic
+
+#: Floating-point operations per element of one Adam step, line by line, as lessonlib's kernel computes
+#: them: :math:`1-\beta_1`, :math:`1-\beta_2`, :math:`1-\beta_1^t` and :math:`\sqrt{1-\beta_2^t}` are numbers
+#: computed once per step, and a square root or a division counts as one operation.
+ADAM_FLOPS: dict[str, int] = {
+    "m_t = beta1 m + (1 - beta1) g": 3,  # two multiplications, one addition
+    "v_t = beta2 v + (1 - beta2) g^2": 4,  # three multiplications, one addition
+    "m-hat = m_t / (1 - beta1^t)": 1,
+    "sqrt(v-hat) = sqrt(v_t) / sqrt(1 - beta2^t)": 2,  # a square root, a division
+    "theta_t = theta - alpha m-hat / (sqrt(v-hat) + eps)": 4,  # +, x, / and -
+}
+
+
+def adam_step_flops(n_params: float, *, check_finite: bool = False) -> float:
+    """Floating-point operations of one Adam step on ``n_params`` parameters: :data:`ADAM_FLOPS` per element.
+
+    ``check_finite=True`` adds the one addition per element of ``ll.Adam.step``'s default look for nan and
+    inf (the sum of every gradient).
+
+    >>> adam_step_flops(1), adam_step_flops(1, check_finite=True)
+    (14, 15)
+
+    Args:
+        n_params: the number of parameters.
+        check_finite: count the gradient check of ``ll.Adam.step`` (its default) too.
+    """
+    return (sum(ADAM_FLOPS.values()) + bool(check_finite)) * n_params
+
+
 # ----------------------------------------------------------------------------- timing
 
 
@@ -392,12 +444,42 @@ def synchronize(device) -> None:
         torch.cuda.synchronize(device)
 
 
+#: Bytes :func:`flush_caches` reads: more than twice the last-level cache of the course's machine (480 MiB),
+#: so that what a timing touches next comes from main memory. So it is in training: between two optimizer
+#: steps the forward and backward passes stream through other memory.
+FLUSH_BYTES = 2**30
+
+_FLUSH_BUFFERS: dict[str, torch.Tensor] = {}
+
+
+def flush_caches(device="cpu") -> int:
+    """Read :data:`FLUSH_BYTES` of memory on ``device``, so that the caches hold none of what a timing uses next.
+
+    The buffer is made at the first call on each device and kept (allocating it takes longer than
+    reading it). Returns the bytes read.
+
+    >>> flush_caches("cpu") == FLUSH_BYTES
+    True
+
+    Args:
+        device: where to read (``"cpu"`` or a GPU such as ``"cuda"``).
+    """
+    key = str(torch.device(device))
+    if key not in _FLUSH_BUFFERS:
+        _FLUSH_BUFFERS[key] = torch.ones(FLUSH_BYTES // 4, device=device)
+    buffer = _FLUSH_BUFFERS[key]
+    buffer.sum()
+    synchronize(device)
+    return buffer.nbytes
+
+
 def median_seconds(
     fn: Callable[[], object],
     *,
     repeat: int = 10,
     warmup: int = 2,
     device="cpu",
+    cold: bool = False,
     clock: Callable[[], float] = time.perf_counter,
 ) -> float:
     """The median wall-clock time of ``fn()`` over ``repeat`` calls, after ``warmup`` calls not timed.
@@ -412,6 +494,7 @@ def median_seconds(
         repeat: timed calls (>= 1).
         warmup: calls before the timed ones, not timed (compilation, first-touch pages).
         device: where ``fn`` runs; on a GPU each call is bracketed by :func:`synchronize`.
+        cold: call :func:`flush_caches` before each timed call (not timed), so ``fn`` finds its data in memory.
         clock: the clock, in seconds (a test may pass a fake one).
     """
     if repeat < 1 or warmup < 0:
@@ -420,6 +503,8 @@ def median_seconds(
         fn()
     times = []
     for _ in range(repeat):
+        if cold:
+            flush_caches(device)
         synchronize(device)
         start = clock()
         fn()
@@ -428,141 +513,291 @@ def median_seconds(
     return statistics.median(times)
 
 
-def stream_bandwidth(device="cpu", *, nbytes: int = 2**27, repeat: int = 10, clock=time.perf_counter) -> float:
-    """Memory bandwidth in bytes per second of ``x += y`` on two float32 tensors of ``nbytes`` each.
+def _adam_traffic_loop(a, b, c, d):
+    """Read four arrays and write three, as an Adam step does (theta, m, v and g), with almost no arithmetic."""
+    for i in range(a.size):
+        a[i] += d[i]
+        b[i] += d[i]
+        c[i] += d[i]
 
-    Counted as ``3 * nbytes`` per call (read ``x`` and ``y``, write ``x``): the same
-    read-modify-write pattern as an optimizer step, which reads every array it
-    writes. (A plain copy would write to an array it never read; on a CPU that
-    costs a hidden read of the destination, which a byte count would miss.)
-    Choose ``nbytes`` well above the caches, or the result is the cache's speed.
+
+_adam_traffic = kernel(_adam_traffic_loop)  # compiled like lessonlib's optimizer kernels; None without numba
+
+
+@dataclass(frozen=True)
+class Bandwidth:
+    """What :func:`memory_bandwidth` measured: bytes per second of each streaming kernel, from cold caches."""
+
+    kernels: dict[str, float]
+    device: str
+
+    @property
+    def best(self) -> float:
+        """The fastest kernel's bytes per second: the memory bandwidth a step is measured against."""
+        return max(self.kernels.values())
+
+
+def memory_bandwidth(
+    device="cpu", *, nbytes: int = 2**26, repeat: int = 5, clock: Callable[[], float] = time.perf_counter
+) -> Bandwidth:
+    """The memory bandwidth of ``device``: the bytes per second of simple streaming kernels, from cold caches.
+
+    The course's one bandwidth probe (notebook 08 and ``make bench`` use it). Each kernel runs on
+    float32 tensors of ``nbytes`` bytes, starts from cold caches (:func:`flush_caches`: without that, a
+    last-level cache of hundreds of MiB serves part of the data and the "bandwidth" comes out as the
+    cache's), and is counted by the bytes it must move, each array read or written once:
+
+    - ``x.sum()``: read 1; ``y.copy_(x)``: read 1, write 1 (most CPUs also read a line before they
+      write it, which this count misses, so a copy comes out slow);
+    - ``x += y``: read 2, write 1; ``x += y * z``: read 3, write 1 (in place: every line written was
+      just read, as in an optimizer step);
+    - on the CPU where numba is installed, a compiled loop that reads 4 arrays and writes 3: an Adam
+      step's traffic with almost none of its arithmetic.
+
+    :attr:`Bandwidth.best` is the fastest: a step that reaches it moves its bytes as fast as this
+    device streams memory on one thread (set ``torch.set_num_threads(1)`` first, as notebook 08 does).
 
     Args:
         device: where the tensors live.
-        nbytes: bytes of each of the two tensors.
-        repeat: timed calls (their median is used).
+        nbytes: bytes of each tensor; the caches are flushed anyway, so a few tens of MiB suffice.
+        repeat: timed calls per kernel (their median is used).
+        clock: the clock, in seconds (a test may pass a fake one).
+    """
+    n = int(_check_count("nbytes", nbytes)) // 4
+    if n < 1:
+        raise ValueError(f"Invalid nbytes: {nbytes} (allowed: nbytes >= 4, one float32 number)")
+    x, y, z, w = (torch.ones(n, device=device) for _ in range(4))
+    size = 4 * n
+    kernels = {
+        "x.sum() (read 1)": (lambda: x.sum(), size),
+        "y.copy_(x) (read 1, write 1)": (lambda: y.copy_(x), 2 * size),
+        "x += y (read 2, write 1)": (lambda: x.add_(y), 3 * size),
+        "x += y * z (read 3, write 1)": (lambda: x.addcmul_(y, z, value=0.0), 4 * size),
+    }
+    if torch.device(device).type == "cpu" and _adam_traffic is not None:
+        arrays = [t.numpy() for t in (x, y, z, w)]
+        kernels["x, y, z += w (read 4, write 3)"] = (lambda: _adam_traffic(*arrays), 7 * size)
+    rates = {}
+    for name, (fn, moved) in kernels.items():
+        rates[name] = moved / median_seconds(fn, repeat=repeat, warmup=1, device=device, cold=True, clock=clock)
+    return Bandwidth(rates, str(torch.device(device)))
+
+
+def matmul_flops(device="cpu", *, n: int = 1024, repeat: int = 5, clock: Callable[[], float] = time.perf_counter):
+    """Floating-point operations per second of a float32 matrix product on ``device``: a stand-in for its peak.
+
+    An ``n`` x ``n`` product does :math:`2 n^3` operations on :math:`3 n^2` numbers: enough arithmetic per
+    byte that the arithmetic units, not memory, set its pace; tuned libraries reach most of a device's
+    peak with it. Use a larger ``n`` on a GPU (8192), whose peak a small product does not reach.
+
+    Args:
+        device: where to compute.
+        n: the size of the square matrices (>= 1).
+        repeat: timed products (their median is used).
         clock: the clock, in seconds.
     """
-    n = nbytes // 4
-    x = torch.zeros(n, device=device)
-    y = torch.ones(n, device=device)
-    seconds = median_seconds(lambda: x.add_(y), repeat=repeat, device=device, clock=clock)
-    return 3 * n * 4 / seconds
+    n = int(_check_count("n", n))
+    generator = torch.Generator().manual_seed(0)
+    a, b = (torch.rand(n, n, generator=generator).to(device) for _ in range(2))
+    return 2 * n**3 / median_seconds(lambda: a @ b, repeat=repeat, warmup=1, device=device, clock=clock)
 
 
-#: The four implementations of one Adam step that notebook 08 times, side by side, on the same arrays.
-STEP_IMPLEMENTATIONS = ("textbook numpy", "lessonlib kernel", "torch foreach", "torch fused")
+#: The implementations of one Adam step that notebook 08 times, side by side, on the same arrays.
+STEP_IMPLEMENTATIONS = (
+    "textbook numpy",
+    "lessonlib kernel",
+    "lessonlib kernel, check_finite=False",
+    "torch for-loop",
+    "torch foreach",
+    "torch fused",
+)
+
+#: The ones that run on a GPU too: torch's three (:data:`IMPLEMENTATIONS`).
+TORCH_STEP_IMPLEMENTATIONS = tuple(f"torch {impl}" for impl in IMPLEMENTATIONS)
 
 
 @dataclass(frozen=True)
 class Stepper:
-    """One implementation's Adam step, ``step()``, and the float32 parameter array ``theta`` it updates in place."""
+    """One implementation's Adam step, ``step()``, and ``read()``: its parameters, as one float32 numpy array."""
 
     step: Callable[[], object]
-    theta: np.ndarray
+    read: Callable[[], np.ndarray]
 
 
 def adam_steppers(
-    n: int, *, seed: int = 0, implementations: Sequence[str] = STEP_IMPLEMENTATIONS
+    n: int,
+    *,
+    tensors: int = 1,
+    device="cpu",
+    seed: int = 0,
+    implementations: Sequence[str] = STEP_IMPLEMENTATIONS,
 ) -> dict[str, Stepper]:
-    r"""One float32 Adam step over ``n`` parameters, four ways: name -> a :class:`Stepper`.
+    r"""One float32 Adam step over ``n`` parameters in ``tensors`` tensors, several ways: name -> a :class:`Stepper`.
 
     Every implementation starts from its own copy of the same parameters and gradient (drawn from
-    ``np.random.default_rng(seed)``) and steps with the default hyperparameters (lr = 1e-3):
+    ``np.random.default_rng(seed)``, then cut into ``tensors`` nearly equal pieces) and steps with the
+    default hyperparameters (lr = 1e-3):
 
     - ``"textbook numpy"``: :func:`lessonlib.adam_step` on whole arrays, the form the lessons show
       (each line a pass over memory, with new arrays for :math:`m, v, \hat m, \hat v` and the update),
       written back into the parameter;
-    - ``"lessonlib kernel"``: ``lessonlib.Adam.step``, the compiled loop, in place;
-    - ``"torch foreach"`` and ``"torch fused"``: ``torch.optim.Adam`` with those flags
-      (:data:`IMPLEMENTATIONS`), on CPU tensors that share memory with numpy arrays.
+    - ``"lessonlib kernel"``: ``lessonlib.Adam.step``, the compiled loop, in place, after its default
+      look for nan and inf in every gradient (one more read of :math:`g`);
+      ``"lessonlib kernel, check_finite=False"``: the loop alone;
+    - ``"torch for-loop"``, ``"torch foreach"`` and ``"torch fused"``: ``torch.optim.Adam`` with those
+      flags (:data:`IMPLEMENTATIONS`); on the CPU the tensors share memory with numpy arrays.
 
     The gradient stays the same from step to step: timing needs no new numbers.
 
     Args:
-        n: the number of parameters (>= 1), one array.
+        n: the number of parameters (>= ``tensors``).
+        tensors: how many tensors they are cut into (>= 1).
+        device: where torch's tensors live; the numpy and lessonlib forms need ``"cpu"``.
         seed: the seed of the data.
         implementations: which of :data:`STEP_IMPLEMENTATIONS` to build.
     """
-    _check_count("n", n)
+    n, tensors = int(_check_count("n", n)), int(_check_count("tensors", tensors))
+    if tensors > n:
+        raise ValueError(f"Invalid tensors: {tensors} (allowed: 1 <= tensors <= n = {n})")
     unknown = set(implementations) - set(STEP_IMPLEMENTATIONS)
     if unknown:
         raise ValueError(f"unknown implementations {sorted(unknown)}; allowed: {list(STEP_IMPLEMENTATIONS)}")
+    device = torch.device(device)
+    numpy_only = [impl for impl in implementations if not impl.startswith("torch ")]
+    if device.type != "cpu" and numpy_only:
+        raise ValueError(f"{numpy_only} run on the CPU only; on {device} time {list(TORCH_STEP_IMPLEMENTATIONS)}")
     rng = np.random.default_rng(seed)
-    theta0 = rng.standard_normal(int(n)).astype(np.float32)
-    g = rng.standard_normal(int(n)).astype(np.float32)
+    theta0 = rng.standard_normal(n).astype(np.float32)
+    grads = np.array_split(rng.standard_normal(n).astype(np.float32), tensors)
     steppers = {}
     for impl in implementations:
         theta = theta0.copy()
+        params = np.array_split(theta, tensors)  # views of theta, one per tensor
+        read = theta.copy
         if impl == "textbook numpy":
-            step = _textbook_stepper(theta, g)
-        elif impl == "lessonlib kernel":
-            opt = Adam([theta])
-            step = lambda opt=opt: opt.step([g])  # noqa: E731
+            step = _textbook_stepper(params, grads)
+        elif impl.startswith("lessonlib kernel"):
+            opt, check = Adam(params), not impl.endswith("check_finite=False")
+            step = lambda opt=opt, check=check: opt.step(grads, check_finite=check)  # noqa: E731
         else:
-            p = torch.from_numpy(theta)  # shares memory with theta: torch's step updates the array
-            p.grad = torch.from_numpy(g.copy())
-            step = torch.optim.Adam([p], **IMPLEMENTATIONS[impl.removeprefix("torch ")]).step
-        steppers[impl] = Stepper(step, theta)
+            ps = [torch.from_numpy(p).to(device) for p in params]  # on the CPU: the same memory as theta
+            for p, g in zip(ps, grads):
+                p.grad = torch.from_numpy(g.copy()).to(device)
+            step = torch.optim.Adam(ps, **IMPLEMENTATIONS[impl.removeprefix("torch ")]).step
+            if device.type != "cpu":
+                read = lambda ps=ps: torch.cat([p.detach().flatten() for p in ps]).cpu().numpy()  # noqa: E731
+        steppers[impl] = Stepper(step, read)
     return steppers
 
 
-def _textbook_stepper(theta: np.ndarray, g: np.ndarray) -> Callable[[], None]:
-    state = {"t": 0, "m": np.zeros_like(theta), "v": np.zeros_like(theta)}
+def _textbook_stepper(params: list[np.ndarray], grads: list[np.ndarray]) -> Callable[[], None]:
+    states = [{"m": np.zeros_like(p), "v": np.zeros_like(p)} for p in params]
+    t = [0]
 
     def step():
-        state["t"] += 1
-        s = adam_step(theta, g, state["m"], state["v"], state["t"])
-        theta[...], state["m"], state["v"] = s.theta, s.m, s.v
+        t[0] += 1
+        for p, g, state in zip(params, grads, states):
+            s = adam_step(p, g, state["m"], state["v"], t[0])
+            p[...], state["m"], state["v"] = s.theta, s.m, s.v
 
     return step
 
 
 @dataclass(frozen=True)
 class StepTimes:
-    """Median seconds per Adam step, ``seconds[impl][i]`` at ``ns[i]`` float32 parameters, and the bandwidth."""
+    """Median seconds per Adam step, ``seconds[impl][i]`` at ``ns[i]`` float32 parameters, and the bandwidth.
+
+    ``tensors`` and ``device`` say how the parameters were held. :meth:`to_dict` and :meth:`from_dict`
+    turn it into plain numbers and back (``make bench`` records a run; notebook 08 draws it).
+    """
 
     ns: tuple[int, ...]
     seconds: dict[str, np.ndarray]
-    bandwidth: float  # bytes per second, from stream_bandwidth
+    bandwidth: float  # bytes per second, Bandwidth.best
+    tensors: int = 1
+    device: str = "cpu"
 
     def share(self, impl: str) -> np.ndarray:
-        """The share of the bandwidth ``impl`` reached at each N: :func:`adam_step_traffic` / time / bandwidth."""
-        return adam_step_traffic(np.asarray(self.ns, dtype=np.float64)) / self.seconds[impl] / self.bandwidth
+        """How close ``impl`` came to the fastest possible step at each N: the floor (28 bytes per parameter) / time."""
+        return self.floor() / self.seconds[impl]
 
-    def floor(self) -> np.ndarray:
-        """The least time a step could take at each N: its bytes divided by the bandwidth."""
-        return adam_step_traffic(np.asarray(self.ns, dtype=np.float64)) / self.bandwidth
+    def floor(self, *, check_finite: bool = False) -> np.ndarray:
+        """The least time a step could take at each N: its bytes (:func:`adam_step_traffic`) / the bandwidth."""
+        ns = np.asarray(self.ns, dtype=np.float64)
+        return adam_step_traffic(ns, check_finite=check_finite) / self.bandwidth
+
+    def to_dict(self) -> dict:
+        """Plain numbers and lists (for JSON)."""
+        return {
+            "ns": list(self.ns),
+            "seconds": {impl: [float(t) for t in ts] for impl, ts in self.seconds.items()},
+            "bandwidth": self.bandwidth,
+            "tensors": self.tensors,
+            "device": self.device,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> StepTimes:
+        """The inverse of :meth:`to_dict`.
+
+        Args:
+            d: what :meth:`to_dict` returned (read back from JSON, say).
+        """
+        seconds = {impl: np.asarray(ts, dtype=np.float64) for impl, ts in d["seconds"].items()}
+        return cls(tuple(int(n) for n in d["ns"]), seconds, float(d["bandwidth"]), int(d["tensors"]), d["device"])
 
 
 def time_adam_steps(
     ns: Sequence[int],
     *,
-    repeat: int = 7,
-    warmup: int = 2,
-    bandwidth: float | None = None,
     implementations: Sequence[str] = STEP_IMPLEMENTATIONS,
+    tensors: int = 1,
+    device="cpu",
+    repeat: int = 5,
+    warmup: int = 1,
+    bandwidth: float | None = None,
+    cold: bool = True,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> StepTimes:
-    """Time one Adam step of each implementation (:func:`adam_steppers`) at each size in ``ns``, on the CPU.
+    """Time one Adam step of each implementation (:func:`adam_steppers`) at each size in ``ns``.
 
-    Each time is the median of ``repeat`` calls (:func:`median_seconds`). The implementations
-    at one size are timed one after another on the same data, so their ratios are what to read;
+    At each size every implementation gets its own arrays and ``warmup`` untimed steps (compilation,
+    first-touch pages); then ``repeat`` rounds time each implementation once, in an order that rotates
+    from round to round, each step from cold caches when ``cold`` (:func:`flush_caches`), as in training.
+    The median of each implementation's rounds is kept. Ratios measured side by side are what to read;
     absolute times depend on the machine and on what else runs on it.
 
     Args:
         ns: the sizes, numbers of float32 parameters.
-        repeat: calls per timing, as in :func:`median_seconds`.
-        warmup: untimed calls first, as in :func:`median_seconds`.
-        bandwidth: bytes per second to compare with; measured with :func:`stream_bandwidth` if None.
         implementations: which of :data:`STEP_IMPLEMENTATIONS` to time.
+        tensors: how many tensors the parameters are cut into (torch's for-loop pays per tensor).
+        device: where torch's tensors live.
+        repeat: timed rounds (>= 1).
+        warmup: untimed steps of each implementation first (>= 0).
+        bandwidth: bytes per second to compare with; :func:`memory_bandwidth` ``.best`` if None.
+        cold: flush the caches before each timed step.
+        clock: the clock, in seconds.
     """
     ns = tuple(int(_check_count("n", n)) for n in ns)
     if not ns:
         raise ValueError("ns is empty: give at least one size")
+    if repeat < 1 or warmup < 0:
+        raise ValueError(f"Invalid repeat={repeat}, warmup={warmup} (allowed: repeat >= 1, warmup >= 0)")
     if bandwidth is None:
-        bandwidth = stream_bandwidth("cpu")
+        bandwidth = memory_bandwidth(device).best
     seconds = {impl: np.empty(len(ns)) for impl in implementations}
     for i, n in enumerate(ns):
-        for impl, stepper in adam_steppers(n, implementations=implementations).items():
-            seconds[impl][i] = median_seconds(stepper.step, repeat=repeat, warmup=warmup)
-    return StepTimes(ns, seconds, float(bandwidth))
+        steppers = adam_steppers(n, tensors=tensors, device=device, implementations=implementations)
+        names = list(steppers)
+        for stepper in steppers.values():
+            for _ in range(warmup):
+                stepper.step()
+        times = {name: [] for name in names}
+        for r in range(repeat):
+            for name in names[r % len(names) :] + names[: r % len(names)]:  # no implementation always goes first
+                times[name].append(median_seconds(steppers[name].step, repeat=1, warmup=0, device=device,
+                                                  cold=cold, clock=clock))  # fmt: skip
+        for name in names:
+            seconds[name][i] = statistics.median(times[name])
+        del steppers
+    return StepTimes(ns, seconds, float(bandwidth), tensors, str(torch.device(device)))

@@ -1,4 +1,4 @@
-r"""Lesson 08: Adam's state sharded over two processes with ``torch.distributed`` (ZeRO stage 1).
+r"""Lesson 09: Adam's state sharded over two processes with ``torch.distributed`` (ZeRO stage 1).
 
 The same small network is trained on two processes ("ranks") that split every batch in half, as data
 parallelism does: each rank computes the gradient of its half, an all-reduce averages the two, and

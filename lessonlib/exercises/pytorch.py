@@ -1,4 +1,4 @@
-"""Checks for notebook 09 (Adam and AdamW in PyTorch): the schedule, gradient clipping.
+"""Checks for notebook 10 (Adam and AdamW in PyTorch): the schedule, gradient clipping.
 
 Each expected value is computed by the library function the notebook teaches, never typed in.
 

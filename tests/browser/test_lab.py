@@ -489,8 +489,9 @@ EXERCISES = {
         "answer = 1e-7 / (1e-7 + 1e-5)",
         "answer = 1.0",
     ),
-    "08-cost.ipynb": ("ex.check_adam_state_gb(answer)", "answer = ...", "answer = 12.0", "answer = 24.0"),
-    "09-pytorch-gpu.ipynb": (
+    "08-cost.ipynb": ("ex.check_fastest_step_ms(answer)", "answer = ...", "answer = 7.0", "answer = 2.0"),
+    "09-adam-at-scale.ipynb": ("ex.check_adam_state_gb(answer)", "answer = ...", "answer = 12.0", "answer = 24.0"),
+    "10-pytorch-gpu.ipynb": (
         "ex.check_warmup_cosine(answer)",
         "answer = ...",
         "answer = 0.5 * (1 + math.cos(math.pi * 0.25))",
