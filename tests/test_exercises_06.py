@@ -48,7 +48,29 @@ def test_l2_decay_ratio():
     assert ex.check_l2_decay_ratio(...).ok is None
 
 
-@pytest.mark.parametrize("check", [ex.check_shrink_factor, ex.check_torch_weight_decay, ex.check_l2_decay_ratio])
+def test_timescale():
+    # the right answer, measured: decoupled decay alone keeps (1 - lr * wd)^t of a weight; after tau steps about 1/e
+    lr, wd, steps_per_epoch = 0.1, 0.3, 600 // 100
+    tau_steps = 1 / (lr * wd)
+    assert abs((1 - lr * wd) ** tau_steps - np.exp(-1)) < 0.01
+    assert ex.check_timescale(tau_steps / steps_per_epoch).ok is True
+    assert ex.check_timescale(5.56).ok is True
+    for answer, text in [
+        (33.3, "tau in steps"),
+        (3.85, "half-life"),
+        (3.79, "half-life"),
+        (0.556, "multiplies the decay by the learning rate"),
+        (0.18, "Upside down"),
+        (7, "600 / 100 steps"),
+    ]:
+        wrong = ex.check_timescale(answer)
+        assert wrong.ok is False and text in wrong.message, answer
+    assert ex.check_timescale(...).ok is None
+
+
+@pytest.mark.parametrize(
+    "check", [ex.check_shrink_factor, ex.check_torch_weight_decay, ex.check_l2_decay_ratio, ex.check_timescale]
+)
 def test_text_answers_are_refused_politely(check):
     result = check("zero point nine")
     assert result.ok is False and "expected a number" in result.message

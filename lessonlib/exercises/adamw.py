@@ -12,8 +12,9 @@ import math
 
 import numpy as np
 
+from lessonlib.course.digits import timescale
 from lessonlib.exercises import Result, check_value
-from lessonlib.optim.weight_decay import decay, decay_rates, torch_weight_decay
+from lessonlib.optim.weight_decay import decay, decay_rates, half_life, torch_weight_decay
 
 # Exercise 1: torch.optim.AdamW(lr=3e-4, weight_decay=0.1); the factor that multiplies theta each step, gradient aside
 SHRINK_LR, SHRINK_WD = 3e-4, 0.1
@@ -21,11 +22,13 @@ SHRINK_LR, SHRINK_WD = 3e-4, 0.1
 PAPER_WD, PAPER_ALPHA = 5e-5, 1e-3
 # Exercise 3: two parameters' gradient RMS under Adam + L2
 RMS_BIG, RMS_SMALL = 4.0, 0.02
+# Exercise 5: torch.optim.AdamW(lr=0.1, weight_decay=0.3) on 600 images in mini-batches of 100; tau in epochs
+TAU_LR, TAU_WD, TAU_STEPS_PER_EPOCH = 0.1, 0.3, 6
 
 
-def _near(answer, value) -> bool:
+def _near(answer, value, rtol=1e-6) -> bool:
     try:
-        return math.isclose(float(answer), value, rel_tol=1e-6)
+        return math.isclose(float(answer), value, rel_tol=rtol)
     except (TypeError, ValueError):
         return False
 
@@ -64,3 +67,19 @@ def check_l2_decay_ratio(answer) -> Result:
     elif _near(answer, 1.0):
         hint = "That would be AdamW, whose decay ignores the gradients; this is Adam + L2."
     return check_value("decay ratio under L2", answer, expected=ratio, rtol=1e-6, hint=hint)
+
+
+def check_timescale(answer) -> Result:
+    """Exercise 5: tau = 1/(lr * weight_decay) of ``AdamW(lr=0.1, weight_decay=0.3)``, in epochs of 6 steps."""
+    hint = "tau = 1 / (lr * weight_decay) steps; an epoch is 600 / 100 steps."
+    steps = timescale(TAU_LR, TAU_WD)
+    if _near(answer, steps, 2e-2):
+        hint = "That is tau in steps; the question asks for epochs (divide by the steps per epoch)."
+    elif _near(answer, half_life(TAU_LR, TAU_WD) / TAU_STEPS_PER_EPOCH, 2e-2):
+        hint = "That is the half-life; the window of the average is 1 / (lr * weight_decay), with no ln 2."
+    elif _near(answer, timescale(1.0, TAU_WD, TAU_STEPS_PER_EPOCH), 2e-2):
+        hint = "PyTorch multiplies the decay by the learning rate: the fraction removed per step is lr * weight_decay."
+    elif any(_near(answer, 1 / x, 2e-2) for x in (steps / TAU_STEPS_PER_EPOCH, steps * TAU_STEPS_PER_EPOCH)):
+        hint = "Upside down: a weak decay (small lr * weight_decay) means a long window."
+    expected = timescale(TAU_LR, TAU_WD, TAU_STEPS_PER_EPOCH)
+    return check_value("tau in epochs", answer, expected=expected, rtol=1e-3, hint=hint)
