@@ -422,14 +422,19 @@ BUILDS_ON = {
     ("01", "02"),  # EMA -> momentum
     ("02", "03"),  # momentum -> AdaGrad and RMSprop
     ("01", "03"),  # EMA -> RMSprop
+    ("01", "04"),  # EMA -> Adam (both moments are EMAs with a bias correction)
+    ("02", "04"),  # momentum -> Adam
     ("03", "04"),  # RMSprop -> Adam
     ("04", "05"),  # Adam -> the worked example
     ("04", "06"),  # Adam -> schedules and AdamW
     ("04", "07"),  # Adam -> when Adam fails
     ("04", "08"),  # Adam -> what a step costs
-    ("06", "09"),  # AdamW -> PyTorch
-    ("07", "09"),  # failures -> PyTorch
-    ("08", "09"),  # what a step costs -> PyTorch
+    ("08", "09"),  # what a step costs -> Adam at scale
+    ("06", "09"),  # AdamW -> Adam at scale
+    ("06", "10"),  # AdamW -> PyTorch
+    ("07", "10"),  # failures -> PyTorch
+    ("08", "10"),  # what a step costs -> PyTorch
+    ("09", "10"),  # Adam at scale -> PyTorch
 }
 
 

@@ -355,13 +355,16 @@ COURSE_MAP = {
     "adamw": ("06 schedules\nand AdamW", 4.0, 0.45),
     "failures": ("07 when\nAdam fails", 4.0, -0.45),
     "cost": ("08 what a\nstep costs", 4.0, -1.35),
-    "torch": ("09 Adam in\nPyTorch,\non a GPU", 5.0, 0.0),
+    "scale": ("09 Adam\nat scale", 5.0, -1.35),
+    "torch": ("10 Adam in\nPyTorch,\non a GPU", 6.0, 0.0),
 }
 COURSE_ARROWS = [
     ("start", "ema"),
     ("ema", "momentum"),
     ("ema", "rmsprop"),
     ("momentum", "rmsprop"),
+    ("ema", "adam"),
+    ("momentum", "adam"),
     ("rmsprop", "adam"),
     ("adam", "example"),
     ("adam", "adamw"),
@@ -370,6 +373,9 @@ COURSE_ARROWS = [
     ("adamw", "torch"),
     ("failures", "torch"),
     ("cost", "torch"),
+    ("cost", "scale"),
+    ("adamw", "scale"),
+    ("scale", "torch"),
 ]
 
 
@@ -404,7 +410,7 @@ def course_map(*, ax=None):
                 "shrinkB": 2,
             },
         )
-    ax.set_xlim(-0.55, 5.55)
+    ax.set_xlim(-0.55, 6.55)
     ax.set_ylim(-1.7, 1.7)
     ax.axis("off")
     return fig, ax
