@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -47,12 +49,32 @@ def test_rmsprop_answers_are_the_math():
         assert rmsprop.check_first_step(abs(step))
     # g = 1e-8: sqrt(v_1) = 1e-9, so step / lr = 1e-8 / (1e-9 + 1e-8) = 1 / 1.1
     assert rmsprop.check_eps_share(1e-8 / (1e-9 + 1e-8))
-    # a learner's rounding to three digits is accepted, two digits or the eps-free answer are not
-    assert rmsprop.check_eps_share(0.909) and rmsprop.check_eps_share(0.91)
-    assert not rmsprop.check_eps_share(0.9) and not rmsprop.check_eps_share(1.0)
+    # the question asks for three significant digits: 0.909 passes, and 0.91 (one unit off in the third digit, as
+    # rounding along the way can give); 0.9 and 0.908 (two digits, two units off) and the eps-free answer do not
+    assert rmsprop.check_eps_share(0.909) and rmsprop.check_eps_share(0.9091) and rmsprop.check_eps_share(0.91)
+    assert not rmsprop.check_eps_share(0.9) and not rmsprop.check_eps_share(0.907)
+    assert not rmsprop.check_eps_share(1.0)
     assert "rho" in rmsprop.check_decay_for_first_step(0.75).message
     # alpha = 0.75 gives lr / sqrt(0.25) = 2 lr
     assert ll.rmsprop_step(0.0, 5.0, 0.0, 1, lr=0.01, alpha=0.75, eps=0.0).update == pytest.approx(0.02)
+
+
+@pytest.mark.parametrize(
+    "check, exact",
+    [
+        (rmsprop.check_first_step, 0.01 / 0.1),
+        (rmsprop.check_eps_share, 1 / 1.1),
+        (rmsprop.check_decay_for_first_step, 0.75),
+    ],
+    ids=lambda c: getattr(c, "__name__", ""),
+)
+def test_rmsprop_checks_take_three_significant_digits(check, exact):
+    # every rounding of the exact answer to three or more significant digits passes; two units off in the third does not
+    for digits in (3, 4, 6, 17):
+        assert check(float(f"{exact:.{digits}g}")).ok is True
+    unit = 10.0 ** (math.floor(math.log10(exact)) - 2)
+    assert check(exact + unit).ok is True and check(exact - unit).ok is True
+    assert check(exact + 2 * unit).ok is False and check(exact - 2 * unit).ok is False
 
 
 def test_adam_answers_are_the_math():

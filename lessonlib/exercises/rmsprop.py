@@ -7,7 +7,8 @@ import functools
 import numpy as np
 
 from lessonlib.course import objectives, runs, tuning
-from lessonlib.exercises import Result, check_value, unanswered
+from lessonlib.exercises import Result, unanswered
+from lessonlib.exercises.momentum import check_digits
 from lessonlib.optim.rmsprop import rmsprop_step
 
 
@@ -16,8 +17,8 @@ def _first_step(g, *, lr, alpha, eps):
 
 
 def check_first_step(answer) -> Result:
-    """Exercise 1: the size of RMSprop's first step for g = 3, lr = 0.01, alpha = 0.99, eps = 0."""
-    return check_value(
+    """Exercise 1: the size of RMSprop's first step for g = 3, lr = 0.01, alpha = 0.99, eps = 0, to three digits."""
+    return check_digits(
         "first step",
         answer,
         expected=_first_step(3.0, lr=0.01, alpha=0.99, eps=0.0),
@@ -27,19 +28,18 @@ def check_first_step(answer) -> Result:
 
 
 def check_eps_share(answer) -> Result:
-    """Exercise 2: RMSprop's first step in units of lr for g = 1e-8, alpha = 0.99, eps = 1e-8."""
-    return check_value(
+    """Exercise 2: RMSprop's first step in units of lr for g = 1e-8, alpha = 0.99, eps = 1e-8, to three digits."""
+    return check_digits(
         "first step / lr",
         answer,
         expected=_first_step(1e-8, lr=1.0, alpha=0.99, eps=1e-8),
-        rtol=2e-3,  # three significant digits are enough: 0.909 is right
         hint="Compare sqrt(v_1) with eps: which of the two terms of the denominator is larger here?",
     )
 
 
 def check_decay_for_first_step(answer) -> Result:
-    """Exercise 3: the decay rho (torch's ``alpha``) whose first RMSprop step is 2 lr (any nonzero g, eps = 0)."""
-    return check_value(
+    """Exercise 3: the decay rho (torch's ``alpha``) with a first RMSprop step of 2 lr (g != 0, eps = 0), 3 digits."""
+    return check_digits(
         "rho",
         answer,
         expected=1 - 1 / 2**2,  # lr / sqrt(1 - alpha) = 2 lr
