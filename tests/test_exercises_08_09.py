@@ -112,3 +112,37 @@ def test_the_zero_function_exercise_template_is_unanswered():
     assert scale.check_zero_bytes_per_rank(...).ok is None
     with pytest.raises(TypeError, match="your function"):
         scale.check_zero_bytes_per_rank(3)
+
+
+@pytest.mark.parametrize(
+    "check, exact, digits",
+    [
+        (cost.check_fastest_step_ms, 28e9 / 4e12 * 1e3, 3),  # 7 ms
+        (cost.check_checked_step_bytes, 64.0, 3),
+        (cost.check_arithmetic_ms, 14e9 / 60e12 * 1e3, 3),  # 0.2333 ms: 0.233 by hand
+        (scale.check_adam_state_gb, 12.0, 3),
+        (scale.check_recipe_bytes, 10 + 8 / 2048, scale.RECIPE_DIGITS),  # 10.0039: 10.004 by hand
+        (scale.check_zero1_state_gb, 10.5, 3),
+        (ex.check_warmup_cosine, 0.5 * (1 + math.cos(math.pi / 4)), 3),  # 0.85355: 0.854 by hand
+        (ex.check_clipped_entry, 2.0 / (5.0 + 1e-6), 3),  # 0.4 by hand
+    ],
+    ids=["fastest-step", "checked-bytes", "arithmetic-ms", "state-gb", "recipe-bytes", "zero1-gb", "warmup-cosine",
+         "clipped-entry"],
+)  # fmt: skip
+def test_the_checks_take_the_digits_the_questions_ask_for(check, exact, digits):
+    # every rounding of the exact answer to the digits asked for, or more, passes; two units off in the last does not
+    for shown in (digits, digits + 1, 6, 17):
+        assert check(float(f"{exact:.{shown}g}")).ok is True, shown
+    unit = 10.0 ** (math.floor(math.log10(exact)) - digits + 1)
+    assert check(exact + unit).ok is True and check(exact - unit).ok is True
+    assert check(exact + 2.5 * unit).ok is False and check(exact - 2.5 * unit).ok is False
+
+
+def test_the_by_hand_answers_pass_and_one_digit_fewer_does_not():
+    assert cost.check_arithmetic_ms(0.233) and not cost.check_arithmetic_ms(0.23)
+    assert scale.check_recipe_bytes(10.004) and not scale.check_recipe_bytes(10.01)
+    assert "also keeps its scale" in scale.check_recipe_bytes(10.0).message  # the scales left out: 10
+    assert ex.check_warmup_cosine(0.854) and ex.check_warmup_cosine(0.853) and not ex.check_warmup_cosine(0.85)
+    assert ex.check_clipped_entry(0.4) and ex.check_clipped_entry(0.400)
+    # a slip is recognised at the same precision: 28 bytes / 60e12 operations per second, 0.467 ms
+    assert "count its floating-point operations" in cost.check_arithmetic_ms(0.467).message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 
@@ -11,6 +12,7 @@ import torch
 
 import lessonlib as ll
 from lessonlib.course import pytorch as th
+from lessonlib.optim._checks import _finite_loop
 
 TOL = {np.float64: 1e-12, np.float32: 5e-6}
 
@@ -218,8 +220,30 @@ def test_adam_step_flops_count_the_kernel_lines():
     # m: 2 multiplications + 1 addition; v: 3 + 1; m-hat: a division; sqrt(v-hat): a root and a division;
     # theta: + eps, x alpha, a division, a subtraction
     assert list(th.ADAM_FLOPS.values()) == [3, 4, 1, 2, 4]
-    assert th.adam_step_flops(1) == 14 and th.adam_step_flops(10, check_finite=True) == 150
+    assert th.adam_step_flops(1) == 14 and th.adam_step_flops(10, check_finite=True) == 160
     assert th.adam_step_flops(1) / th.adam_step_traffic(1) == 0.5  # the arithmetic intensity in float32
+    assert th.adam_step_flops(1, check_finite=True) / th.adam_step_traffic(1, check_finite=True) == 0.5
+
+
+def test_check_flops_count_the_check_loop():
+    # ll.Adam.step's check adds g * 0 to a running sum: a multiplication and an addition per element
+    source = inspect.getsource(_finite_loop)
+    assert "acc0 += a[i] * 0" in source and th.CHECK_FLOPS == 2
+
+
+def test_last_level_cache_bytes_reads_the_highest_level(tmp_path):
+    for index, level, size in (("index0", "1", "32K"), ("index2", "2", "512K"), ("index3", "3", "32768K")):
+        (tmp_path / index).mkdir()
+        (tmp_path / index / "level").write_text(level + "\n")
+        (tmp_path / index / "size").write_text(size + "\n")
+    assert th.last_level_cache_bytes(tmp_path) == 32 * 2**20
+    (tmp_path / "index4").mkdir()
+    (tmp_path / "index4" / "level").write_text("4")
+    (tmp_path / "index4" / "size").write_text("1M")
+    assert th.last_level_cache_bytes(str(tmp_path)) == 2**20
+    assert th.last_level_cache_bytes(tmp_path / "missing") is None
+    with pytest.raises(TypeError, match="root"):
+        th.last_level_cache_bytes(3)
 
 
 # ----------------------------------------------------------------------------- timing

@@ -15,7 +15,8 @@ layer works without torch. Five groups of helpers:
 - **arithmetic**: the bytes and the floating-point operations of one step, whose
   ratio (about half an operation per byte) makes it bound by memory;
 - **timing**: a median of wall-clock times that waits for the GPU and can start
-  from cold caches, the course's one memory-bandwidth probe (:func:`memory_bandwidth`),
+  from cold caches (and the size of the last-level cache, where Linux reports it),
+  the course's one memory-bandwidth probe (:func:`memory_bandwidth`),
   a matrix product's rate as a stand-in for peak arithmetic, and one Adam step
   timed several ways on the same arrays (:func:`time_adam_steps`).
 
@@ -29,11 +30,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import re
 import statistics
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -209,8 +213,9 @@ BYTES_PER_PARAMETER: dict[str, dict[str, float]] = {
     # torch.autocast: weights and gradients stay float32; the bf16/fp16 copies an
     # operation makes of a weight are temporary, so they are not counted.
     "autocast": {"weights": 4, "gradients": 4, "m": 4, "v": 4},
-    # Mixed precision with bf16/fp16 weights and gradients and a float32 master copy
-    # that the optimizer updates (Micikevicius et al. 2018; the count of the ZeRO paper, Rajbhandari et al. 2020).
+    # Mixed precision with bf16/fp16 weights and gradients and a float32 master copy that the optimizer
+    # updates (Micikevicius et al. 2018), with Adam's m and v in float32 (the count of the ZeRO paper,
+    # Rajbhandari et al. 2020, whose K = 12 bytes of optimizer state are the master weights, m and v).
     "mixed": {"weights (16-bit)": 2, "gradients (16-bit)": 2, "master weights": 4, "m": 4, "v": 4},
     # What Megatron-Core keeps (its distributed optimizer's guide): bf16 weights whose gradients are
     # accumulated and reduced in a float32 buffer, then a float32 master copy, m and v.
@@ -263,7 +268,9 @@ def adam_step_traffic(n_params: float, itemsize: int = 4, *, check_finite: bool 
     Seven passes over memory, the fewest any Adam step can make (a compiled loop, torch's fused
     step, ``ll.Adam.step(grads, check_finite=False)``). ``ll.Adam.step`` by default first reads every
     gradient once more, to refuse nan and inf before anything changes: eight passes
-    (``check_finite=True``).
+    (``check_finite=True``). All eight come from memory only when :math:`g` is much larger than the
+    last-level cache; a gradient small enough to stay in the cache between its two reads is read from
+    memory once, and the step moves seven passes' bytes like the others.
 
     >>> adam_step_traffic(1, itemsize=4), adam_step_traffic(1, itemsize=4, check_finite=True)
     (28, 32)
@@ -418,20 +425,26 @@ ADAM_FLOPS: dict[str, int] = {
 }
 
 
+#: Floating-point operations per element of ``ll.Adam.step``'s check of the gradients: ``g * 0`` (nan for a
+#: nan or an inf, else 0) added to a running sum, one multiplication and one addition
+#: (``lessonlib.optim._checks._finite_loop``).
+CHECK_FLOPS = 2
+
+
 def adam_step_flops(n_params: float, *, check_finite: bool = False) -> float:
     """Floating-point operations of one Adam step on ``n_params`` parameters: :data:`ADAM_FLOPS` per element.
 
-    ``check_finite=True`` adds the one addition per element of ``ll.Adam.step``'s default look for nan and
-    inf (the sum of every gradient).
+    ``check_finite=True`` adds the :data:`CHECK_FLOPS` per element of ``ll.Adam.step``'s default look for
+    nan and inf.
 
     >>> adam_step_flops(1), adam_step_flops(1, check_finite=True)
-    (14, 15)
+    (14, 16)
 
     Args:
         n_params: the number of parameters.
         check_finite: count the gradient check of ``ll.Adam.step`` (its default) too.
     """
-    return (sum(ADAM_FLOPS.values()) + bool(check_finite)) * n_params
+    return (sum(ADAM_FLOPS.values()) + (CHECK_FLOPS if check_finite else 0)) * n_params
 
 
 # ----------------------------------------------------------------------------- timing
@@ -444,9 +457,11 @@ def synchronize(device) -> None:
         torch.cuda.synchronize(device)
 
 
-#: Bytes :func:`flush_caches` reads: more than twice the last-level cache of the course's machine (480 MiB),
-#: so that what a timing touches next comes from main memory. So it is in training: between two optimizer
-#: steps the forward and backward passes stream through other memory.
+#: Bytes :func:`flush_caches` reads: more than the last-level cache of a CPU, which holds tens of MiB and
+#: on large servers hundreds (480 MiB on one machine the course was measured on, 32 MiB on another;
+#: :func:`last_level_cache_bytes` reads this machine's), so that what a timing touches next comes from
+#: main memory. So it is in training: between two optimizer steps the forward and backward passes
+#: stream through other memory.
 FLUSH_BYTES = 2**30
 
 _FLUSH_BUFFERS: dict[str, torch.Tensor] = {}
@@ -471,6 +486,32 @@ def flush_caches(device="cpu") -> int:
     buffer.sum()
     synchronize(device)
     return buffer.nbytes
+
+
+def last_level_cache_bytes(root: str | os.PathLike = "/sys/devices/system/cpu/cpu0/cache") -> int | None:
+    """The size of the first CPU core's last-level cache in bytes, as Linux reports it; None where it does not.
+
+    Linux describes each cache a core uses in a folder ``index0``, ``index1``, ... under ``root``, with its
+    ``level`` and its ``size`` (such as ``32768K``); the cache of the highest level is the last-level one.
+    On other systems, or where the folder cannot be read, the answer is None. On a server whose cores
+    sit on several chiplets, this is the cache of the core's own chiplet, the one a single thread fills.
+
+    Args:
+        root: the folder that describes the caches (a test may pass another one).
+    """
+    if not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"Invalid root: {root!r} (allowed: a path, as a str or a pathlib.Path)")
+    sizes = {}
+    try:
+        for entry in Path(root).glob("index*"):
+            level = (entry / "level").read_text().strip()
+            match = re.fullmatch(r"(\d+)\s*([KMG]?)", (entry / "size").read_text().strip())
+            if level.isdigit() and match:
+                scale = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}[match.group(2)]
+                sizes[int(level)] = max(sizes.get(int(level), 0), int(match.group(1)) * scale)
+    except OSError:
+        return None
+    return sizes[max(sizes)] if sizes else None
 
 
 def median_seconds(
@@ -544,7 +585,7 @@ def memory_bandwidth(
 
     The course's one bandwidth probe (notebook 08 and ``make bench`` use it). Each kernel runs on
     float32 tensors of ``nbytes`` bytes, starts from cold caches (:func:`flush_caches`: without that, a
-    last-level cache of hundreds of MiB serves part of the data and the "bandwidth" comes out as the
+    last-level cache of tens to hundreds of MiB serves part of the data and the "bandwidth" comes out as the
     cache's), and is counted by the bytes it must move, each array read or written once:
 
     - ``x.sum()``: read 1; ``y.copy_(x)``: read 1, write 1 (most CPUs also read a line before they
