@@ -16,7 +16,7 @@ bandwidth of ``lessonlib.course.pytorch.memory_bandwidth``, the course's one pro
 (the fastest of a read-only sum, a copy, two in-place kernels and, with numba, a
 loop that reads 4 arrays and writes 3 as a step does, each from cold caches,
 counting only the bytes a kernel must move). At N = 1e6 the arrays of the table's
-eleven implementations fit together in a last-level cache of hundreds of MiB, so
+eleven implementations fit together in a last-level cache of tens to hundreds of MiB, so
 shares above 100% are possible there; only N = 1e7 is limited by main memory.
 
 The default step first reads every gradient once more, to refuse nan and inf
