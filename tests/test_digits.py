@@ -15,6 +15,15 @@ from lessonlib.course.digits import Digits, Grid, load, train_grid
 SMALL = {"epochs": 3, "batch_size": 64, "hidden": 8}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One torch thread, as notebook 06 runs: the same sums in the same order, and no contention between threads."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="module")
 def data():
     return load(300, seed=0)
@@ -150,6 +159,86 @@ def test_curves_false_records_the_start_and_the_end_of_the_same_run(data):
         assert np.array_equal(getattr(full, what)[..., [0, -1]], getattr(ends, what)), what
 
 
+def test_curves_at_chosen_epochs_and_the_grid_until_one_of_them_is_the_shorter_run(data):
+    kwargs = {"lrs": (0.01, 0.1), "weight_decays": (0.0, 1e-3)} | SMALL  # 3 epochs
+    some = train_grid("AdamW", data, **kwargs, curves=(2, 1, 2))
+    assert some.epochs == (0, 1, 2, 3)
+    assert train_grid("AdamW", data, **kwargs, curves=[2]).epochs == (0, 2, 3)
+    assert train_grid("AdamW", data, **kwargs, curves=np.array([3])).epochs == (0, 3)
+    assert train_grid("AdamW", data, **kwargs, curves=()).epochs == (0, 3)
+    for epochs in (1, 2, 3):
+        short = train_grid("AdamW", data, **(kwargs | {"epochs": epochs}), curves=False)
+        early = some.until(epochs)
+        assert early.epochs == tuple(range(epochs + 1)) and early.steps_per_epoch == short.steps_per_epoch
+        for what in digits.MEASURES:
+            assert np.array_equal(getattr(early, what)[..., [0, -1]], getattr(short, what)), (epochs, what)
+        assert np.array_equal(early.final(), short.final()) and early.best() == short.best()
+    for epoch in (0, 4, True, 1.0):
+        with pytest.raises(ValueError, match="epoch"):
+            some.until(epoch)
+    with pytest.raises(ValueError, match="one of \\(2, 3\\)"):
+        train_grid("AdamW", data, **kwargs, curves=[2]).until(1)
+
+
+def test_sgd_with_momentum_turns_l2_into_a_decay_of_about_lr_lambda_over_1_minus_mu():
+    """The module's docstring: with no gradient, torch's SGD(momentum) + L2 removes about lr lambda / (1 - mu)."""
+    lr, wd, mu = 0.1, 0.01, 0.9
+    theta = torch.ones(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([theta], lr=lr, momentum=mu, weight_decay=wd)
+    path = [1.0]
+    for _ in range(400):
+        theta.grad = torch.zeros(1, dtype=torch.float64)
+        opt.step()
+        path.append(float(theta.detach()))
+    rate = 1 - path[-1] / path[-2]  # the fraction removed per step, once the buffer has filled
+    # exactly 1 - z, z the larger root of z^2 - (1 + mu - lr wd) z + mu = 0: the heavy ball on a curvature wd
+    b = 1 + mu - lr * wd
+    assert math.isclose(rate, 1 - (b + math.sqrt(b * b - 4 * mu)) / 2, rel_tol=1e-6)
+    assert math.isclose(rate, lr * wd / (1 - mu), rel_tol=0.15) and rate > 5 * lr * wd
+
+
+# ---- what notebook 06 (section 7) says of its maps when the seed and the length of the run change
+
+MAP_LRS, MAP_WDS = tuple(np.logspace(-2.5, -0.5, 5)), (0.0, *np.logspace(-4, 0, 9))  # notebook 06's grids
+NOTEBOOK_BEST = {"Adam": (1, 3), "AdamW": (3, 8)}  # its best cells (lr 0.01, lambda 0.001; lr 0.1, lambda 0.32)
+NEAR_032 = {7, 8, 9}  # lambda = 0.1, 0.32, 1: within one step of the grid of 0.32
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_maps_hold_for_other_seeds_and_lengths(seed):
+    """Notebook 06, section 7, last paragraph: seeds 0 to 2, 10, 20 and 40 epochs (one run of 40 per seed)."""
+    data = load(600, seed=seed)
+    runs = {
+        name: train_grid(name, data, lrs=MAP_LRS, weight_decays=MAP_WDS, epochs=40, seed=seed, curves=(10, 20))
+        for name in ("Adam", "AdamW")
+    }
+    gain_at_001 = {}
+    for epochs in (10, 20, 40):
+        l2, decoupled = runs["Adam"].until(epochs), runs["AdamW"].until(epochs)
+        # L2: the best lambda grows with alpha; AdamW: within a step of 0.32 from alpha = 0.032 up
+        best_l2, best_w = l2.best_weight_decay(), decoupled.best_weight_decay()
+        assert np.all(np.diff(best_l2) >= 0) and best_l2[-1] > best_l2[1], (epochs, best_l2)
+        assert set(best_w[2:].tolist()) <= NEAR_032, (epochs, best_w)
+        # the best cells move by at most one step along lambda; along alpha one for AdamW, two for Adam + L2
+        for name, grid, along_lr in (("Adam", l2, 2), ("AdamW", decoupled, 1)):
+            (i, j), (i0, j0) = grid.best(), NOTEBOOK_BEST[name]
+            assert abs(i - i0) <= along_lr and abs(j - j0) <= 1, (name, epochs, (i, j))
+        # tau of AdamW's best cell, and of each column's best lambda
+        tau, (i, j) = decoupled.timescale(), decoupled.best()
+        tau_best = tau[np.arange(len(MAP_LRS)), best_w]
+        assert tau_best[1] > epochs  # alpha = 0.01: longer than the run
+        if epochs == 10:
+            assert tau[i, j] > epochs
+        else:
+            assert 1 <= tau[i, j] <= epochs and np.all((tau_best[2:] >= 1) & (tau_best[2:] <= epochs))
+        # columns alpha <= 0.032: where tau is over ten runs, within 10 % of the column without decay
+        loss = decoupled.final()
+        far = (tau > 10 * epochs) & (np.array(MAP_LRS) < 0.05)[:, None]
+        assert np.all(np.abs(loss / loss[:, :1] - 1)[far] < 0.1), epochs
+        gain_at_001[epochs] = 1 - loss[1].min() / loss[1, 0]
+    assert gain_at_001[40] > gain_at_001[20] > 0  # alpha = 0.01: decay gains more after 40 epochs than after 20
+
+
 def test_the_start_is_chance_and_training_learns(data):
     g = train_grid("Adam", data, lrs=1e-2, epochs=10, batch_size=50, hidden=16)
     assert g.train_loss.shape == (1, 1, 11) and g.steps_per_epoch == 6
@@ -210,6 +299,12 @@ def test_best_and_table_read_the_grid():
         ({"momentum": 1.0}, ValueError, "momentum"),
         ({"seed": -2}, ValueError, "seed >= 0"),
         ({"curves": 1}, TypeError, "curves"),
+        ({"curves": "1"}, TypeError, "curves"),
+        ({"curves": np.array(1)}, TypeError, "curves"),
+        ({"curves": (1.0,)}, TypeError, "curves must be an int"),
+        ({"curves": (True,)}, TypeError, "curves must be an int"),
+        ({"curves": (0,)}, ValueError, "curves >= 1"),
+        ({"curves": (2,)}, ValueError, "epochs 1 to epochs = 1"),
         ({"dtype": torch.float16}, ValueError, "dtype"),
         ({"optimizer": "AdamW", "lrs": 0.5, "weight_decays": 2.0}, ValueError, "lr \\* weight_decay"),
     ],

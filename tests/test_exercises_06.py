@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import lessonlib as ll
 from lessonlib.exercises import adamw as ex
+from lessonlib.exercises import implement
 
 
 def test_shrink_factor():
@@ -74,3 +79,65 @@ def test_timescale():
 def test_text_answers_are_refused_politely(check):
     result = check("zero point nine")
     assert result.ok is False and "expected a number" in result.message
+
+
+# ---- each exercise states the precision it wants (notebook 06), and its check accepts an answer at that precision
+
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06-adamw.ipynb"
+
+#: what each exercise's question says about precision, and answers a learner gives at it: typed and computed
+PRECISION = {
+    1: ("Give it exactly", ex.check_shrink_factor, [0.99997, 1 - 3e-4 * 0.1]),
+    2: ("Give it exactly", ex.check_torch_weight_decay, [0.05, 5e-5 / 1e-3]),
+    3: ("a whole number", ex.check_l2_decay_ratio, [200, 4.0 / 0.02, np.sqrt(4.0**2 / 0.02**2)]),
+    4: ("allows for rounding", None, []),
+    5: ("three significant figures", ex.check_timescale, [5.56, 5.55, 5.5556, 1 / (0.1 * 0.3) / (600 / 100)]),
+}
+
+
+def _exercise_texts() -> dict[int, str]:
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    texts = {}
+    for cell in cells:
+        source = "".join(cell["source"])
+        match = re.search(r"\*\*Exercise (\d+)\.\*\*(.*)", source, re.S)
+        if cell["cell_type"] == "markdown" and match:
+            texts[int(match.group(1))] = " ".join(match.group(2).split())
+    return texts
+
+
+def test_every_exercise_of_notebook_06_states_its_precision():
+    texts = _exercise_texts()
+    assert sorted(texts) == sorted(PRECISION)
+    for number, (words, _, _) in PRECISION.items():
+        assert words in texts[number], (number, texts[number])
+
+
+@pytest.mark.parametrize("number", [1, 2, 3, 5])
+def test_every_check_accepts_an_answer_at_the_precision_its_question_asks(number):
+    _, check, answers = PRECISION[number]
+    for answer in answers:
+        assert check(answer).ok is True, (number, answer)
+
+
+def test_tau_takes_three_significant_figures_and_no_fewer():
+    # 100/18 = 5.5556: rounded to three figures 5.56; one unit off in the last digit (5.55) passes, two do not
+    for answer in (5.56, 5.55, 5.556, 5.5556):
+        assert ex.check_timescale(answer).ok is True, answer
+    for answer in (5.57, 5.54, 5.6, 5.5, 6):
+        assert ex.check_timescale(answer).ok is False, answer
+
+
+def test_adamw_step_in_torchs_own_arrangement_passes():
+    """Exercise 4 'allows for rounding': torch's rearranged step (step size and denominator apart) is accepted."""
+
+    def adamw_step(theta, g, m, v, t, *, lr, beta1, beta2, eps, weight_decay):
+        theta = theta - lr * weight_decay * theta  # not theta * (1 - lr * weight_decay): another rounding
+        m = m + (g - m) * (1 - beta1)  # torch's lerp
+        v = beta2 * v + (1 - beta2) * g * g
+        step_size = lr / (1 - beta1**t)
+        denom = np.sqrt(v) / np.sqrt(1 - beta2**t) + eps
+        return theta - step_size * m / denom, m, v
+
+    assert implement.check_adamw_step(adamw_step).ok is True

@@ -13,7 +13,10 @@ over leading grid axes), every one of them starting from the same weights and se
 mini-batches, so the settings differ in nothing else. Three optimizers, by name (:data:`OPTIMIZERS`):
 
 - ``"SGD"``: ``torch.optim.SGD(lr, momentum=0.9, weight_decay=λ)``: :math:`\lambda\theta` is added to the
-  gradient (L2), which for SGD is the same as shrinking the weights by :math:`\alpha\lambda` per step;
+  gradient (L2) and so goes into the momentum buffer :math:`b_t = \mu b_{t-1} + g_t + \lambda\theta_{t-1}`;
+  with the gradient left aside, once the buffer has filled it shrinks the weights by about
+  :math:`\alpha\lambda/(1-\mu)` per step, not the :math:`\alpha\lambda` of plain gradient descent (and it is
+  not SGDW's decoupled decay);
 - ``"Adam"``: ``torch.optim.Adam(lr, weight_decay=λ)``: L2, :math:`\lambda\theta` added to the gradient
   before :math:`m` and :math:`v` see it;
 - ``"AdamW"``: ``torch.optim.AdamW(lr, weight_decay=λ)``: :math:`\theta \leftarrow (1-\alpha\lambda)\theta`,
@@ -35,13 +38,13 @@ from __future__ import annotations
 import importlib.util
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from lessonlib.optim._checks import check_beta, check_bool, check_real
+from lessonlib.optim._checks import check_beta, check_real
 
 #: The optimizers :func:`train_grid` knows, and what ``weight_decay`` means for each.
 OPTIMIZERS = {
@@ -183,6 +186,22 @@ class Grid:
         """
         return np.argmin(self.final(what), axis=1)
 
+    def until(self, epoch: int) -> Grid:
+        """The grid as it stood after ``epoch`` epochs: what a run of ``epoch`` epochs gives (the rates are constant).
+
+        Args:
+            epoch: a recorded epoch, one of :attr:`epochs` other than 0 (see ``curves`` in :func:`train_grid`).
+
+        >>> g = Grid("AdamW", (0.1,), (0.0,), (0, 1, 2), 6, *np.arange(12.0, 0, -1).reshape(4, 1, 1, 3))
+        >>> h = g.until(1)
+        >>> h.epochs, h.test_loss.tolist(), h.final().tolist()
+        ((0, 1), [[[9.0, 8.0]]], [[8.0]])
+        """
+        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch not in self.epochs[1:]:
+            raise ValueError(f"Invalid epoch: {epoch!r} (allowed: a recorded epoch, one of {self.epochs[1:]})")
+        k = self.epochs.index(epoch) + 1
+        return replace(self, epochs=self.epochs[:k], **{what: getattr(self, what)[..., :k] for what in MEASURES})
+
     def timescale(self) -> np.ndarray:
         r"""``[i_lr, i_wd]``: :func:`timescale` of each grid point, in epochs (``inf`` where :math:`\lambda = 0`)."""
         return np.array([[timescale(lr, wd, self.steps_per_epoch) for wd in self.weight_decays] for lr in self.lrs])
@@ -290,6 +309,22 @@ def _check_values(name: str, values) -> tuple:
     return values
 
 
+def _check_curves(curves, epochs: int) -> tuple:
+    """The epochs :func:`train_grid` records, from its ``curves``: True, False or the epochs to record."""
+    if isinstance(curves, (bool, np.bool_)):
+        return tuple(range(epochs + 1)) if curves else (0, epochs)
+    try:
+        if isinstance(curves, (str, bytes, dict)):
+            raise TypeError
+        chosen = list(curves)
+    except TypeError:
+        raise TypeError(f"curves must be True, False or a sequence of epochs, got {type(curves).__name__}") from None
+    chosen = {_check_count("curves", k, low=1) for k in chosen}
+    if chosen and max(chosen) > epochs:
+        raise ValueError(f"Invalid curves: {max(chosen)} (allowed: epochs 1 to epochs = {epochs})")
+    return (0, *sorted(chosen | {epochs}))
+
+
 def train_grid(
     optimizer: str,
     data: Digits,
@@ -301,7 +336,7 @@ def train_grid(
     hidden: int = 32,
     momentum: float = 0.9,
     seed: int = 0,
-    curves: bool = True,
+    curves=True,
     dtype: torch.dtype = torch.float32,
 ) -> Grid:
     r"""Train one network per ``(lr, weight_decay)`` with ``optimizer``, all at once, and record how they do.
@@ -310,7 +345,7 @@ def train_grid(
     with ``seed``) and sees the same shuffled mini-batches (``ceil(n_train / batch_size)`` steps per
     epoch); the loss is the mean cross-entropy of the batch, and every weight and bias is decayed, as
     ``optimizer(model.parameters(), ...)`` does. The loss and error on the whole training and held-out
-    sets are recorded at the start and after every epoch (only after the last with ``curves=False``).
+    sets are recorded at the start and after every epoch (or after the epochs ``curves`` names, and the last).
     Deterministic for a seed and a number of torch threads (``torch.set_num_threads``).
 
     Args:
@@ -325,7 +360,8 @@ def train_grid(
         momentum: SGD's :math:`\mu`, ``0 <= momentum < 1``; Adam and AdamW use torch's defaults instead
             (:math:`\beta_1 = 0.9`, :math:`\beta_2 = 0.999`, :math:`\epsilon = 10^{-8}`).
         seed: seeds the initial weights and the order of the mini-batches, an int >= 0.
-        curves: record after every epoch (True), or only at the start and after the last (False, faster).
+        curves: record after every epoch (True); only at the start and after the last (False, faster); or at
+            the start, after the epochs given (a sequence of ints from 1 to ``epochs``) and after the last.
         dtype: ``torch.float32`` or ``torch.float64``, the precision of the weights and of every sum; the start
             is the same float32 draw either way.
 
@@ -343,7 +379,7 @@ def train_grid(
     lrs, wds = _check_values("lr", lrs), _check_values("weight_decay", weight_decays)
     epochs, batch_size = _check_count("epochs", epochs), _check_count("batch_size", batch_size)
     hidden, seed = _check_count("hidden", hidden), _check_count("seed", seed, low=0)
-    momentum, curves = check_beta("momentum", momentum), check_bool("curves", curves)
+    momentum, recorded = check_beta("momentum", momentum), _check_curves(curves, epochs)
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"Invalid dtype: {dtype!r} (allowed: torch.float32, torch.float64)")
     if optimizer == "AdamW" and max(lrs) * max(wds) >= 1:
@@ -364,7 +400,6 @@ def train_grid(
 
     X, y, n = data.X_train.to(dtype), data.y_train, len(data.y_train)
     X_test = data.X_test.to(dtype)
-    recorded = tuple(range(epochs + 1)) if curves else (0, epochs)
     measured = {k: np.empty((len(lrs), len(wds), len(recorded))) for k in MEASURES}
 
     def record(k):

@@ -14,6 +14,7 @@ import numpy as np
 
 from lessonlib.course.digits import timescale
 from lessonlib.exercises import Result, check_value
+from lessonlib.exercises.momentum import check_digits
 from lessonlib.optim.weight_decay import decay, decay_rates, half_life, torch_weight_decay
 
 # Exercise 1: torch.optim.AdamW(lr=3e-4, weight_decay=0.1); the factor that multiplies theta each step, gradient aside
@@ -34,7 +35,7 @@ def _near(answer, value, rtol=1e-6) -> bool:
 
 
 def check_shrink_factor(answer) -> Result:
-    """Exercise 1: ``torch.optim.AdamW(lr=3e-4, weight_decay=0.1)`` multiplies theta by what, each step?"""
+    """Exercise 1: ``torch.optim.AdamW(lr=3e-4, weight_decay=0.1)`` multiplies theta by what, each step, exactly?"""
     hint = "The decay multiplies theta by 1 - lr * weight_decay before the Adam step."
     if _near(answer, 1 - SHRINK_WD):
         hint = "That is 1 - weight_decay: PyTorch scales the decay by the learning rate."
@@ -45,7 +46,7 @@ def check_shrink_factor(answer) -> Result:
 
 
 def check_torch_weight_decay(answer) -> Result:
-    """Exercise 2: the ``weight_decay`` of ``torch.optim.AdamW(lr=1e-3)`` that equals the paper's lambda_LH = 5e-5."""
+    """Exercise 2: the exact ``weight_decay`` of ``AdamW(lr=1e-3)`` equal to the paper's lambda_LH = 5e-5."""
     hint = "PyTorch removes lr * weight_decay per step, the paper eta_t * lambda_LH; set them equal at eta_t = 1."
     if _near(answer, PAPER_WD * PAPER_ALPHA):
         hint = "You multiplied by alpha; PyTorch multiplies weight_decay by lr, so divide lambda_LH by it instead."
@@ -56,7 +57,10 @@ def check_torch_weight_decay(answer) -> Result:
 
 
 def check_l2_decay_ratio(answer) -> Result:
-    """Exercise 3: under Adam + L2, how many times faster is the RMS-0.02 parameter decayed than the RMS-4 one?"""
+    """Exercise 3: under Adam + L2, how many times faster is the RMS-0.02 parameter decayed than the RMS-4 one?
+
+    The answer is a whole number, and the check wants it exactly.
+    """
     rates = decay_rates(1.0, 1.0, v_hat=np.array([RMS_BIG, RMS_SMALL]) ** 2, eps=0.0)
     ratio = float(rates.l2[1] / rates.l2[0])
     hint = "Under L2 the decay is divided by sqrt(v_hat), the gradient's RMS."
@@ -70,7 +74,10 @@ def check_l2_decay_ratio(answer) -> Result:
 
 
 def check_timescale(answer) -> Result:
-    """Exercise 5: tau = 1/(lr * weight_decay) of ``AdamW(lr=0.1, weight_decay=0.3)``, in epochs of 6 steps."""
+    """Exercise 5: tau = 1/(lr * weight_decay) of ``AdamW(lr=0.1, weight_decay=0.3)``, in epochs of 6 steps.
+
+    The question asks for three significant figures: 5.56 (and 5.55, one unit off) pass, 5.5556 too.
+    """
     hint = "tau = 1 / (lr * weight_decay) steps; an epoch is 600 / 100 steps."
     steps = timescale(TAU_LR, TAU_WD)
     if _near(answer, steps, 2e-2):
@@ -82,4 +89,4 @@ def check_timescale(answer) -> Result:
     elif any(_near(answer, 1 / x, 2e-2) for x in (steps / TAU_STEPS_PER_EPOCH, steps * TAU_STEPS_PER_EPOCH)):
         hint = "Upside down: a weak decay (small lr * weight_decay) means a long window."
     expected = timescale(TAU_LR, TAU_WD, TAU_STEPS_PER_EPOCH)
-    return check_value("tau in epochs", answer, expected=expected, rtol=1e-3, hint=hint)
+    return check_digits("tau in epochs", answer, expected=expected, hint=hint, digits=3)
