@@ -14,6 +14,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import lessonlib as ll  # noqa: E402
+from lessonlib import exercises  # noqa: E402
 from lessonlib.course import momentum as mo  # noqa: E402
 from lessonlib.exercises import momentum as ex  # noqa: E402
 from tests.checks import assert_verdicts  # noqa: E402
@@ -433,15 +434,16 @@ def test_polyak_answers_a_learner_gives():
 
 
 def test_digits_tolerance_is_one_unit_of_the_last_digit():
-    assert ex.digits_tolerance(0.66942) == 1e-3
-    assert ex.digits_tolerance(0.076) == 1e-4
-    assert ex.digits_tolerance(-12.5, 2) == 1.0
-    assert ex.digits_tolerance(1.0) == 0.01 and ex.digits_tolerance(0.999) == 0.001
-    assert ex.digits_tolerance(0.01 / 0.1) == ex.digits_tolerance(0.1) == 0.001  # 0.09999999999999999 is 0.100
-    assert ex.digits_tolerance(0.9996) == 0.01  # it rounds to 1.00
+    assert exercises.digits_tolerance(0.66942) == 1e-3
+    assert exercises.digits_tolerance(0.076) == 1e-4
+    assert exercises.digits_tolerance(-12.5, 2) == 1.0
+    assert exercises.digits_tolerance(1.0) == 0.01 and exercises.digits_tolerance(0.999) == 0.001
+    # 0.01 / 0.1 is 0.09999999999999999, which rounds to 0.100
+    assert exercises.digits_tolerance(0.01 / 0.1) == exercises.digits_tolerance(0.1) == 0.001
+    assert exercises.digits_tolerance(0.9996) == 0.01  # it rounds to 1.00
     for bad_digits in (0, -1, 2.0, True):
         with pytest.raises(ValueError, match="digits"):
-            ex.digits_tolerance(0.5, bad_digits)
+            exercises.digits_tolerance(0.5, bad_digits)
     for bad_expected in (0.0, math.inf, math.nan):
         with pytest.raises(ValueError, match="expected"):
-            ex.digits_tolerance(bad_expected)
+            exercises.digits_tolerance(bad_expected)

@@ -14,6 +14,7 @@ for that notebook's exercises on top of :func:`check_value`. A check returns a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,3 +68,49 @@ def check_value(name: str, answer, expected, *, rtol: float = 1e-6, atol: float 
     if np.allclose(got, want, rtol=rtol, atol=atol):
         return Result(True, f"✓ {name} = {_fmt(got)} is right.")
     return Result(False, f"✗ {name} = {_fmt(got)} is not right (relative error {err:.1e}). {hint}".rstrip())
+
+
+#: How many significant digits the numeric exercises ask for, unless a question says otherwise.
+DIGITS = 3
+
+
+def digits_tolerance(expected: float, digits: int = DIGITS) -> float:
+    r"""One unit in the last significant digit asked for: the absolute error an answer to ``digits`` digits may have.
+
+    An answer rounded to ``digits`` significant digits is within half a unit of the exact value; one unit also lets
+    through the last digit a learner gets by rounding along the way (:math:`0.818^2 = 0.669` for
+    :math:`(9/11)^2 = 0.66942`), and nothing a digit coarser.
+
+    Args:
+        expected: the exact answer (not zero).
+        digits: how many significant digits the question asks for.
+
+    >>> digits_tolerance(0.66942), digits_tolerance(0.076), digits_tolerance(0.09999999999999999)
+    (0.001, 0.0001, 0.001)
+    """
+    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
+        raise ValueError(f"Invalid digits: {digits!r} (allowed: an int >= 1)")
+    if not math.isfinite(expected) or expected == 0:
+        raise ValueError(f"Invalid expected: {expected!r} (allowed: a finite, nonzero number)")
+    rounded = float(f"{expected:.{digits}g}")  # 0.09999999999999999 is 0.100, whose last digit is a thousandth
+    exponent = math.floor(math.log10(abs(rounded))) - digits + 1
+    return float(f"1e{exponent}")
+
+
+def check_digits(name: str, answer, expected: float, *, hint: str, digits: int = DIGITS) -> Result:
+    """:func:`check_value` for a question that asks for ``digits`` significant digits.
+
+    Args:
+        name: what the answer is, as the message names it.
+        answer: the learner's number (``...`` while unanswered).
+        expected: the exact answer.
+        hint: what the most likely mistake is, shown when the answer is wrong.
+        digits: how many significant digits the question asks for.
+
+    >>> check_digits("mu", 0.669, 0.66942, hint="")
+    ✓ mu = 0.669 is right.
+    >>> check_digits("mu", 0.672, 0.66942, hint="").ok
+    False
+    """
+    atol = digits_tolerance(expected, digits) * (1 + 1e-9)  # exactly one unit off passes despite float rounding
+    return check_value(name, answer, expected, rtol=0.0, atol=atol, hint=hint)

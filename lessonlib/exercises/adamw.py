@@ -13,8 +13,7 @@ import math
 import numpy as np
 
 from lessonlib.course.digits import timescale
-from lessonlib.exercises import Result, check_value
-from lessonlib.exercises.momentum import check_digits
+from lessonlib.exercises import Result, check_digits, check_value
 from lessonlib.optim.weight_decay import decay, decay_rates, half_life, torch_weight_decay
 
 # Exercise 1: torch.optim.AdamW(lr=3e-4, weight_decay=0.1); the factor that multiplies theta each step, gradient aside

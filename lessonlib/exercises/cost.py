@@ -2,7 +2,7 @@
 
 Each expected value is computed by the library function the notebook teaches, never typed in. Each
 exercise asks for three significant digits and accepts one unit in the last of them
-(:func:`lessonlib.exercises.momentum.check_digits`), so an answer worked out by hand passes.
+(:func:`lessonlib.exercises.check_digits`), so an answer worked out by hand passes.
 
 >>> check_fastest_step_ms(7.0)
 ✓ the fastest step, in ms = 7 is right.
@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessonlib.exercises import Result
-from lessonlib.exercises.momentum import DIGITS, check_digits, digits_tolerance
+from lessonlib.exercises import DIGITS, Result, check_digits, digits_tolerance
 
 # Exercise 1: a float32 model of this many parameters, on a device with this memory bandwidth (bytes / s).
 STEP_PARAMS, BANDWIDTH = 1e9, 4e12

@@ -11,8 +11,7 @@ exercises ask for three significant digits and accept one unit in the last of th
 
 from __future__ import annotations
 
-from lessonlib.exercises import Result
-from lessonlib.exercises.momentum import check_digits
+from lessonlib.exercises import Result, check_digits
 
 # Exercise 1: warm-up steps W, total steps T, and the step t asked about.
 WARMUP, TOTAL, STEP = 100, 1000, 325

@@ -7,8 +7,7 @@ import functools
 import numpy as np
 
 from lessonlib.course import objectives, runs, tuning
-from lessonlib.exercises import Result, unanswered
-from lessonlib.exercises.momentum import check_digits
+from lessonlib.exercises import Result, check_digits, unanswered
 from lessonlib.optim.rmsprop import rmsprop_step
 
 

@@ -22,9 +22,8 @@ import itertools
 import math
 from collections.abc import Callable
 
-from lessonlib.exercises import Result, unanswered
+from lessonlib.exercises import Result, check_digits, unanswered
 from lessonlib.exercises.cost import _torch_helpers, _with_slips  # one copy: notebook 08's checks
-from lessonlib.exercises.momentum import check_digits
 
 # Exercise 1: a model of this many parameters, trained in float32.
 STATE_PARAMS = 1.5e9
