@@ -294,15 +294,20 @@ def _losses(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return flat.view(logits.shape[:-1]).mean(-1)
 
 
-def _check_values(name: str, values) -> tuple:
-    if isinstance(values, numbers.Real):
-        values = (values,)
+def _sequence(name: str, values, expected: str) -> tuple:
+    """``values`` as a tuple, or a TypeError naming ``name`` (a string or a dict is not a sequence of values here)."""
     try:
         if isinstance(values, (str, bytes, dict)):
             raise TypeError
-        values = tuple(values)
+        return tuple(values)
     except TypeError:
-        raise TypeError(f"{name} must be a number or a sequence of numbers, got {type(values).__name__}") from None
+        raise TypeError(f"{name} must be {expected}, got {type(values).__name__}") from None
+
+
+def _check_values(name: str, values) -> tuple:
+    if isinstance(values, numbers.Real):
+        values = (values,)
+    values = _sequence(name, values, "a number or a sequence of numbers")
     values = tuple(check_real(name, v) for v in values)
     if not values:
         raise ValueError(f"{name} must hold at least one value")
@@ -313,12 +318,7 @@ def _check_curves(curves, epochs: int) -> tuple:
     """The epochs :func:`train_grid` records, from its ``curves``: True, False or the epochs to record."""
     if isinstance(curves, (bool, np.bool_)):
         return tuple(range(epochs + 1)) if curves else (0, epochs)
-    try:
-        if isinstance(curves, (str, bytes, dict)):
-            raise TypeError
-        chosen = list(curves)
-    except TypeError:
-        raise TypeError(f"curves must be True, False or a sequence of epochs, got {type(curves).__name__}") from None
+    chosen = _sequence("curves", curves, "True, False or a sequence of epochs")
     chosen = {_check_count("curves", k, low=1) for k in chosen}
     if chosen and max(chosen) > epochs:
         raise ValueError(f"Invalid curves: {max(chosen)} (allowed: epochs 1 to epochs = {epochs})")
