@@ -53,6 +53,95 @@ def test_profile_and_good_range():
 def test_at_edge_is_flagged_in_the_table():
     s = tuning.sweep("SGD", objectives.quadratic(), {"lr": [0.001, 0.01]}, steps=20)
     assert s.at_edge and "edge of the grid" in s.table()
+    assert s.edges == ("lr",)
+
+
+def _fake_runner(finals):
+    """A run whose final loss is finals[(lr, momentum)], from a start of 10."""
+
+    def fake(optimizer, problem, *, steps, seed, **hyper):
+        final = finals[(hyper["lr"], hyper.get("momentum"))]
+        return runs.Trajectory(np.zeros((2, 2)), np.array([10.0, final]), not math.isfinite(final))
+
+    return fake
+
+
+@pytest.mark.parametrize(
+    "best, edges",
+    [
+        ((0.2, 0.5), ()),  # inside both grids
+        ((0.2, 0.9), ("momentum",)),  # the largest mu: a larger one might do better
+        ((0.2, 0.2), ("momentum",)),  # the smallest mu, above 0: a smaller one might do better
+        ((0.1, 0.9), ("lr", "momentum")),
+        ((0.4, 0.5), ("lr",)),
+    ],
+)
+def test_edges_of_the_second_hyperparameter(best, edges):
+    lrs, mus = [0.1, 0.2, 0.4], [0.2, 0.5, 0.9]
+    finals = {(lr, mu): 1.0 for lr in lrs for mu in mus}
+    finals[best] = 1e-6
+    s = tuning.sweep("momentum", None, {"lr": lrs, "momentum": mus}, run=_fake_runner(finals))
+    assert s.best.hyper == {"lr": best[0], "momentum": best[1]}
+    assert s.edges == edges and s.at_edge == bool(edges)
+    table = s.table().splitlines()
+    assert ("the best learning rate is at the edge of the grid: widen it before trusting the choice" in table) == (
+        "lr" in edges
+    )
+    mu_line = f"the best momentum ({best[1]:g}) is at the edge of the grid: widen it before trusting the choice"
+    assert (mu_line in table) == ("momentum" in edges)
+    side = tuning.grid_table({"m": s}).splitlines()
+    assert (f"  m's best mu {best[1]:g} is at the edge of its grid: a wider grid might do better" in side) == (
+        "momentum" in edges
+    )
+
+
+def test_a_second_hyperparameter_at_zero_is_no_edge_and_nor_is_a_single_value():
+    # mu = 0 is the end of its allowed range: no grid can go lower, so it is not flagged
+    lrs = [0.1, 0.2, 0.4]
+    finals = {(lr, mu): 1.0 for lr in lrs for mu in (0.0, 0.5)}
+    finals[(0.2, 0.0)] = 1e-6
+    s = tuning.sweep("momentum", None, {"lr": lrs, "momentum": [0.0, 0.5]}, run=_fake_runner(finals))
+    assert s.best.hyper == {"lr": 0.2, "momentum": 0.0} and s.edges == () and not s.at_edge
+    one = tuning.sweep("momentum", None, {"lr": lrs, "momentum": [0.5]}, run=_fake_runner(finals))
+    assert "momentum" not in one.edges
+    # every run diverged: nothing is at an edge
+    dead = tuning.sweep("SGD", None, {"lr": lrs}, run=_fake_runner({(lr, None): math.inf for lr in lrs}))
+    assert dead.best.diverged and dead.edges == ()
+
+
+def test_best_at_takes_the_best_over_the_rest_of_the_grid():
+    bowl = objectives.quadratic()
+    s = tuning.sweep("momentum", bowl, {"lr": [0.05, 0.1, 0.2], "momentum": [0.0, 0.4, 0.8]}, steps=50)
+    for lr in (0.05, 0.1, 0.2):
+        column = [o for o in s.outcomes if o.hyper["lr"] == lr]
+        assert s.best_at(lr=lr).score == min(o.score for o in column)
+    assert s.best_at(lr=0.1, momentum=0.4) is s.at(lr=0.1, momentum=0.4)
+    assert s.best_at() is s.best
+    # at lr 0.2 every mu diverges: the best of three diverged runs is a diverged run
+    assert s.best_at(lr=0.2).diverged
+    with pytest.raises(ValueError, match="hyperparameter"):
+        s.best_at(beta1=0.9)
+    with pytest.raises(ValueError, match="lr"):
+        s.best_at(lr=0.3)
+
+
+def test_grid_table_collapsed_shows_the_best_per_learning_rate_and_the_values_tried():
+    bowl = objectives.quadratic()
+    sgd = tuning.sweep("SGD", bowl, {"lr": [0.05, 0.1]}, steps=50)
+    mom = tuning.sweep("momentum", bowl, {"lr": [0.05, 0.1, 0.2], "momentum": [0.0, 0.4, 0.8]}, steps=50)
+    lines = tuning.grid_table({"SGD": sgd, "momentum": mom}, collapse=True).splitlines()
+    assert lines[2] == "  momentum: mu 0, 0.4, 0.8"
+    assert lines[3].split() == ["lr", "SGD", "momentum"] and lines[4].split() == ["mu"]
+    rows = {ln.split()[0]: ln[6:] for ln in lines[5:8]}
+    # SGD's best is at 0.05 (at 0.1 the steep coordinate flips sign without shrinking): starred
+    assert rows["0.05"].split() == [f"*{sgd.at(lr=0.05).score:.1e}", f"{mom.best_at(lr=0.05).score:.1e}", "(0.8)"]
+    assert rows["0.1"].split() == [f"{sgd.at(lr=0.1).score:.1e}", f"*{mom.best.score:.1e}", "(0.4)"]
+    assert rows["0.2"].split() == ["div"]  # not on SGD's grid (blank); momentum diverged at every mu
+    assert "momentum: lr 0.1, momentum 0.4" in lines
+    with pytest.raises(TypeError, match="collapse"):
+        tuning.grid_table({"SGD": sgd}, collapse="yes")
+    # without a second hyperparameter the collapsed table is the plain one
+    assert tuning.grid_table({"SGD": sgd}, collapse=True) == tuning.grid_table({"SGD": sgd})
 
 
 def test_a_custom_runner_is_used():

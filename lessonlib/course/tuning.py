@@ -3,9 +3,10 @@ r"""Tune before you compare: run an optimizer over a grid of its hyperparameters
 A comparison of optimizers says something only when each one runs at a setting that suits it. :func:`sweep`
 runs one optimizer at every point of a grid (its learning rate :math:`\alpha`, and its momentum :math:`\mu` or
 :math:`\beta_1` where it has one) on one objective, scores each run by a rule it states, marks the runs that
-diverged, and returns every outcome with the best one. :meth:`Sweep.table` prints the grid, so a notebook shows
-what it tried, not only what it chose; :meth:`Sweep.profile` gives the best score at each learning rate, the
-curve of the sensitivity figure (:func:`sensitivity_figure`).
+diverged, and returns every outcome with the best one, saying when a choice lies at an end of its grid
+(:attr:`Sweep.edges`), where a wider grid might do better. :meth:`Sweep.table` prints the grid, so a notebook shows
+what it tried, not only what it chose (:func:`grid_table` puts several sweeps side by side); :meth:`Sweep.profile`
+gives the best score at each learning rate, the curve of the sensitivity figure (:func:`sensitivity_figure`).
 
 The rule: with ``until=None`` the score is the loss after the last step (lower is better); with
 ``until=tol`` it is the first step :math:`t` with :math:`f(\theta_t) < \mathrm{tol}` (fewer is better; a run that
@@ -32,7 +33,7 @@ import numpy as np
 
 from lessonlib.course import runs as _runs
 from lessonlib.course.objectives import Objective
-from lessonlib.optim._checks import check_real
+from lessonlib.optim._checks import check_bool, check_real
 
 #: The hyperparameters a grid may vary, as the optimizers name them (torch's names).
 TUNABLE = ("lr", "momentum", "beta1", "alpha", "weight_decay")
@@ -77,8 +78,9 @@ class Sweep(NamedTuple):
                 text = "div" if out.diverged else _score(out.score, self.rule)
                 cells.append(("*" if out is self.best else "") + text)
             lines.append(f"{' '.join(_num(x) for x in row):<{width}s}" + "".join(f"{c:>10s}" for c in cells))
-        if self.at_edge:
-            lines.append("the best learning rate is at the edge of the grid: widen it before trusting the choice")
+        for name in self.edges:
+            what = "learning rate" if name == "lr" else f"{name} ({_num(self.best.hyper[name])})"
+            lines.append(f"the best {what} is at the edge of the grid: widen it before trusting the choice")
         return "\n".join(lines)
 
     @property
@@ -87,10 +89,48 @@ class Sweep(NamedTuple):
         return _hyper(self.optimizer, self.best.hyper)
 
     @property
+    def edges(self) -> tuple[str, ...]:
+        r"""The hyperparameters whose best value is at an end of their grid, where a wider grid might do better.
+
+        A learning rate counts at either end of its grid. The other hyperparameter (:math:`\mu`, :math:`\beta_1`, ...)
+        counts at its largest value, and at its smallest unless that is 0, the end of its allowed range, below which
+        no grid can go. A hyperparameter with a single value, or a sweep whose every run diverged, has no edge.
+        """
+        if not math.isfinite(self.best.score):
+            return ()
+        out = []
+        for name, values in self.grid.items():
+            if len(values) < 2:
+                continue
+            low, high, chosen = min(values), max(values), self.best.hyper[name]
+            if chosen == high or (chosen == low and (name == "lr" or low > 0.0)):
+                out.append(name)
+        return tuple(out)
+
+    @property
     def at_edge(self) -> bool:
-        """True when the best learning rate is the grid's smallest or largest (a wider grid might do better)."""
-        lrs = self.grid["lr"]
-        return len(lrs) > 1 and self.best.hyper["lr"] in (min(lrs), max(lrs)) and math.isfinite(self.best.score)
+        """True when the best setting is at the edge of the grid in any hyperparameter (see :attr:`edges`)."""
+        return bool(self.edges)
+
+    def best_at(self, **fixed) -> Outcome:
+        """The best :class:`Outcome` among the grid points with the given values, e.g. ``s.best_at(lr=0.1)``.
+
+        Args:
+            **fixed: values for some of the grid's hyperparameters (each must be on the grid); the best is taken over
+                the rest, by the sweep's rule (ties: the lower final loss, then the first in grid order).
+
+        >>> from lessonlib.course.objectives import quadratic
+        >>> s = sweep("momentum", quadratic(), {"lr": [0.05, 0.1, 0.2], "momentum": [0.0, 0.4, 0.8]}, steps=50)
+        >>> s.best.hyper, s.best_at(lr=0.05).hyper, s.best_at(momentum=0.0).hyper
+        ({'lr': 0.1, 'momentum': 0.4}, {'lr': 0.05, 'momentum': 0.8}, {'lr': 0.05, 'momentum': 0.0})
+        """
+        for name, value in fixed.items():
+            if name not in self.grid:
+                raise ValueError(f"Invalid hyperparameter: {name!r} (allowed: one of {list(self.grid)})")
+            if value not in self.grid[name]:
+                raise ValueError(f"Invalid {name}: {value!r} is not on the grid {list(self.grid[name])}")
+        found = [o for o in self.outcomes if all(o.hyper[n] == v for n, v in fixed.items())]
+        return min(found, key=lambda o: (o.score, o.final_loss))
 
     def profile(self, name: str = "lr", key: str = "score") -> tuple[np.ndarray, np.ndarray]:
         """For each value of ``name`` (in grid order), the best ``key`` over the rest of the grid (inf: all diverged).
@@ -295,16 +335,22 @@ def lr_grid(low: float, high: float, per_decade: int = 4) -> list[float]:
 _SYMBOL = {"momentum": "mu", "beta1": "beta1", "alpha": "rho", "weight_decay": "wd"}
 
 
-def _columns(sweeps: dict) -> list:
-    """(head 1, head 2, label, sweep, fixed part of the hyperparameters) for every column of :func:`grid_table`."""
+def _columns(sweeps: dict, collapse: bool = False) -> list:
+    """(head 1, head 2, sweep, fixed part of the hyperparameters) for every column of :func:`grid_table`.
+
+    With ``collapse`` a sweep is one column whatever its other hyperparameter, and its head 2 names that one.
+    """
     cols = []
     for label, s in sweeps.items():
         others = [n for n in s.grid if n != "lr"]
         if not others:
             cols.append((label, "", s, {}))
-        for name in others:
-            for x in s.grid[name]:
-                cols.append((label, f"{_SYMBOL.get(name, name)} {_num(x)}", s, {name: x}))
+        elif collapse:
+            cols.append((label, " ".join(_SYMBOL.get(n, n) for n in others), s, None))
+        else:
+            for name in others:
+                for x in s.grid[name]:
+                    cols.append((label, f"{_SYMBOL.get(name, name)} {_num(x)}", s, {name: x}))
     return cols
 
 
@@ -314,14 +360,18 @@ def _check_sweeps(sweeps) -> dict:
     return sweeps
 
 
-def grid_table(sweeps: dict) -> str:
+def grid_table(sweeps: dict, collapse: bool = False) -> str:
     """Several sweeps side by side: a row per learning rate, a column per optimizer and value of its other setting.
 
     Each cell is the score of one run (``div``: diverged; blank: not on that optimizer's grid); ``*`` marks each
-    optimizer's best. Below the table, each optimizer's choice, and a warning where it lies at the edge of its grid.
+    optimizer's best. Below the table, each optimizer's choice, and a warning for each hyperparameter whose best
+    value lies at the edge of its grid (:attr:`Sweep.edges`).
 
     Args:
         sweeps: ``{label: Sweep}``, all by the same rule.
+        collapse: one column per optimizer instead: at each learning rate the best score over its other
+            hyperparameter, with the value that gave it in brackets (:meth:`Sweep.best_at`); the values tried are
+            listed above the table. For grids too wide to print a column per value.
 
     >>> from lessonlib.course.objectives import quadratic
     >>> bowl = quadratic()
@@ -336,35 +386,65 @@ def grid_table(sweeps: dict) -> str:
     SGD: lr 0.09
     momentum: lr 0.09, momentum 0.5
       momentum's best learning rate is at the edge of its grid: a wider grid might do better
+    >>> mom = sweep("momentum", bowl, {"lr": [0.05, 0.1, 0.2], "momentum": [0.0, 0.4, 0.8]}, steps=50)
+    >>> print(grid_table({"momentum": mom}, collapse=True))
+    loss after 50 steps (lower is better); * each optimizer's best, div = diverged
+    in each cell the best over the second hyperparameter, its value in brackets; the values tried:
+      momentum: mu 0, 0.4, 0.8
+    lr            momentum
+                        mu
+    0.05     2.4e-04 (0.8)
+    0.1     *2.9e-09 (0.4)
+    0.2          div
+    momentum: lr 0.1, momentum 0.4
     """
     sweeps = _check_sweeps(sweeps)
+    collapse = check_bool("collapse", collapse)
     rules = {s.rule for s in sweeps.values()}
     if len(rules) != 1:
         raise ValueError(f"Invalid sweeps: their rules differ ({sorted(rules)}); a table compares one rule")
     rule = rules.pop()
-    cols = _columns(sweeps)
+    cols = _columns(sweeps, collapse)
     lrs = sorted({lr for s in sweeps.values() for lr in s.grid["lr"]})
-    width = max(10, *(len(c[1]) + 2 for c in cols))
     first = max(6, *(len(_num(lr)) + 1 for lr in lrs))
-    lines = [f"{rule}; * each optimizer's best, div = diverged"]
-    lines.append(f"{'lr':<{first}s}" + "".join(f"{c[0]:>{width}s}" for c in cols))
-    if any(c[1] for c in cols):
-        lines.append(" " * first + "".join(f"{c[1]:>{width}s}" for c in cols))
+    rows = []
     for lr in lrs:
         cells = []
         for _, _, s, fixed in cols:
             if lr not in s.grid["lr"]:
-                cells.append("")
+                cells.append(("", ""))
                 continue
-            out = s._at({**fixed, "lr": lr})
-            text = "div" if out.diverged else _score(out.score, rule)
-            cells.append(("*" if out is s.best else "") + text)
+            out = s.best_at(lr=lr) if fixed is None else s._at({**fixed, "lr": lr})
+            text = ("*" if out is s.best else "") + ("div" if out.diverged else _score(out.score, rule))
+            other = ", ".join(_num(v) for n, v in out.hyper.items() if n != "lr")
+            cells.append((text, f"({other})" if fixed is None and not out.diverged else ""))
+        rows.append(cells)
+    # collapsed: the values in brackets left-aligned after the scores, so the scores stay in line
+    brackets = [max(len(cells[j][1]) for cells in rows) for j in range(len(cols))]
+    rows = [[t + (" " + b.ljust(w) if w else "") for (t, b), w in zip(cells, brackets)] for cells in rows]
+    width = max(10, *(len(c[1]) + 2 for c in cols))
+    if collapse:
+        width = max(width, *(len(c[0]) + 2 for c in cols), *(len(c) + 2 for cells in rows for c in cells))
+    lines = [f"{rule}; * each optimizer's best, div = diverged"]
+    if any(fixed is None for *_, fixed in cols):
+        lines.append("in each cell the best over the second hyperparameter, its value in brackets; the values tried:")
+        for label, _, s, fixed in cols:
+            if fixed is None:
+                tried = "; ".join(
+                    f"{_SYMBOL.get(n, n)} " + ", ".join(_num(x) for x in s.grid[n]) for n in s.grid if n != "lr"
+                )
+                lines.append(f"  {label}: {tried}")
+    lines.append(f"{'lr':<{first}s}" + "".join(f"{c[0]:>{width}s}" for c in cols))
+    if any(c[1] for c in cols):
+        lines.append(" " * first + "".join(f"{c[1]:>{width}s}" for c in cols))
+    for lr, cells in zip(lrs, rows):
         lines.append((f"{_num(lr):<{first}s}" + "".join(f"{c:>{width}s}" for c in cells)).rstrip())
     for label, s in sweeps.items():
         chosen = ", ".join(f"{n} {_num(v)}" for n, v in s.best.hyper.items())
         lines.append(f"{label}: every run diverged" if s.best.diverged else f"{label}: {chosen}")
-        if s.at_edge:
-            lines.append(f"  {label}'s best learning rate is at the edge of its grid: a wider grid might do better")
+        for name in s.edges:
+            what = "learning rate" if name == "lr" else f"{_SYMBOL.get(name, name)} {_num(s.best.hyper[name])}"
+            lines.append(f"  {label}'s best {what} is at the edge of its grid: a wider grid might do better")
     return "\n".join(lines)
 
 
