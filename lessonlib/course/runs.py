@@ -14,6 +14,7 @@ losses :math:`f(\theta_0), \dots, f(\theta_n)`.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -124,12 +125,12 @@ def run(optimizer, objective: Objective, *, steps: int = 100, start=None, seed: 
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(steps):
             g = objective.grad(theta, rng)
-            if not np.all(np.isfinite(g)):
+            if not (math.isfinite(g[0]) and math.isfinite(g[1])):
                 diverged = True
                 break
-            opt.step([g])
+            opt.step([g], check_finite=False)  # g was just checked: no second look at it
             loss = float(objective.value(theta))
-            if not (np.all(np.isfinite(theta)) and np.isfinite(loss)):
+            if not (math.isfinite(theta[0]) and math.isfinite(theta[1]) and math.isfinite(loss)):
                 diverged = True
                 break
             path.append(theta.copy())

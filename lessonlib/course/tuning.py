@@ -553,10 +553,10 @@ class _Scheduled:
     def __init__(self, opt, lr: float, schedule):
         self.opt, self.lr, self.schedule, self.t = opt, lr, schedule, 0
 
-    def step(self, grads) -> None:
+    def step(self, grads, *, check_finite: bool = True) -> None:
         self.t += 1
         self.opt.lr = self.lr * float(self.schedule(self.t))
-        self.opt.step(grads)
+        self.opt.step(grads, check_finite=check_finite)
 
 
 def scheduled(optimizer, schedule):
