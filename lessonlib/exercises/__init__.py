@@ -46,11 +46,18 @@ def unanswered(name: str) -> Result:
     return Result(None, f"… {name}: not answered yet. Replace the ... with your answer and run the cell again.")
 
 
-def check_value(name: str, answer, expected, *, rtol: float = 1e-6, atol: float = 0.0, hint: str = "") -> Result:
+def check_value(
+    name: str, answer, expected, *, rtol: float = 1e-6, atol: float = 0.0, hint: str = "", slips: dict | None = None
+) -> Result:
     """Compare a numeric answer (number or array) with the expected value.
 
     ``hint`` is shown when the answer is wrong: it should say what the most
-    likely mistake is, not give the answer away.
+    likely mistake is, not give the answer away. ``slips`` maps the value a known
+    slip gives to what to tell the learner who made it; an answer that matches a
+    slip (to the same tolerance as the right answer) gets that message instead.
+
+    >>> check_value("m_1", 0.5, expected=0.05, slips={0.5: "That is g_1 itself: the average weighs it by 1 - beta1."})
+    ✗ m_1 = 0.5 is not right (relative error 9.0e+00). That is g_1 itself: the average weighs it by 1 - beta1.
     """
     if answer is ... or answer is None:
         return unanswered(name)
@@ -67,6 +74,11 @@ def check_value(name: str, answer, expected, *, rtol: float = 1e-6, atol: float 
     err = float(np.max(np.abs(got - want) / scale))
     if np.allclose(got, want, rtol=rtol, atol=atol):
         return Result(True, f"✓ {name} = {_fmt(got)} is right.")
+    for value, slip_hint in (slips or {}).items():
+        slip = np.asarray(value, dtype=np.float64)
+        if slip.shape == got.shape and np.allclose(got, slip, rtol=rtol, atol=atol):
+            hint = slip_hint
+            break
     return Result(False, f"✗ {name} = {_fmt(got)} is not right (relative error {err:.1e}). {hint}".rstrip())
 
 
@@ -97,7 +109,9 @@ def digits_tolerance(expected: float, digits: int = DIGITS) -> float:
     return float(f"1e{exponent}")
 
 
-def check_digits(name: str, answer, expected: float, *, hint: str, digits: int = DIGITS) -> Result:
+def check_digits(
+    name: str, answer, expected: float, *, hint: str, digits: int = DIGITS, slips: dict | None = None
+) -> Result:
     """:func:`check_value` for a question that asks for ``digits`` significant digits.
 
     Args:
@@ -106,6 +120,7 @@ def check_digits(name: str, answer, expected: float, *, hint: str, digits: int =
         expected: the exact answer.
         hint: what the most likely mistake is, shown when the answer is wrong.
         digits: how many significant digits the question asks for.
+        slips: the value a known slip gives -> what to tell the learner (matched to ``digits`` digits, as the answer).
 
     >>> check_digits("mu", 0.669, 0.66942, hint="")
     ✓ mu = 0.669 is right.
@@ -113,4 +128,9 @@ def check_digits(name: str, answer, expected: float, *, hint: str, digits: int =
     False
     """
     atol = digits_tolerance(expected, digits) * (1 + 1e-9)  # exactly one unit off passes despite float rounding
-    return check_value(name, answer, expected, rtol=0.0, atol=atol, hint=hint)
+    result = check_value(name, answer, expected, rtol=0.0, atol=atol, hint=hint)
+    for value, slip_hint in (slips or {}).items() if result.ok is False else ():
+        slip_atol = digits_tolerance(value, digits) * (1 + 1e-9)  # a slip is matched to the same digits, at its scale
+        if check_value(name, answer, value, rtol=0.0, atol=slip_atol).ok:
+            return check_value(name, answer, expected, rtol=0.0, atol=atol, hint=slip_hint)
+    return result
