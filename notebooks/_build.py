@@ -23,9 +23,11 @@ rewrites identical bytes.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -116,6 +118,88 @@ def slide_type(cell) -> str | None:
     if cell.cell_type == "markdown" and cell.source.startswith("**Exercise"):
         return "subslide"
     return None
+
+
+# --- exercises: the answer cell, its checks and its worked solution ----------------------------------------------
+#
+# An exercise is a code cell that calls a check of lessonlib.exercises (``ex.check_...`` or ``implement.check_...``):
+# its other statements are the learner's answer (``answer = ...``, or a function to write). The markdown cell right
+# after it, tagged ``solution``, is the worked solution: a ``<details class="solution">`` block (collapsed in
+# JupyterLab and on the site, left out of the slides) with the reasoning and exactly one ```python fence, the code
+# that replaces the answer statements. The tests run every solution through the cell's own checks; the assignments
+# (nbgrader) are built from the same three parts.
+
+SOLUTION_TAG = "solution"
+CHECK_MODULES = ("ex", "implement")  # the names the notebooks import lessonlib's exercise modules as
+_FENCE = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise of a notebook: where its cells are and what they hold."""
+
+    answer: int  # index of the answer cell
+    solution: int | None  # index of its solution cell (None: missing)
+    checks: tuple[str, ...]  # the check calls of the answer cell, as source (``ex.check_window(answer)``)
+    answer_source: str  # the answer cell without its check statements
+    solution_code: str | None  # the code of the solution's fence (None: no solution, or not exactly one fence)
+
+
+def _check_call(node) -> bool:
+    func = getattr(node, "func", None)
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(func, ast.Attribute)
+        and func.attr.startswith("check_")
+        and isinstance(func.value, ast.Name)
+        and func.value.id in CHECK_MODULES
+    )
+
+
+def check_calls(source: str) -> tuple[list[str], str]:
+    """The check calls in a code cell's source, and the source without the statements that hold them."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return [], source
+    lines, calls, keep = source.splitlines(), [], []
+    for stmt in tree.body:
+        found = [ast.get_source_segment(source, n) for n in ast.walk(stmt) if _check_call(n)]
+        if found and isinstance(stmt, ast.Expr):
+            calls.extend(found)
+        else:
+            keep.append("\n".join(lines[stmt.lineno - 1 : stmt.end_lineno]))
+    return calls, "\n".join(keep)
+
+
+def solution_code(cell) -> str | None:
+    """The code of a solution cell's one ```python fence (None if it has none or several)."""
+    fences = _FENCE.findall(cell.source)
+    return fences[0] if len(fences) == 1 else None
+
+
+def exercises(nb) -> list[Exercise]:
+    """Every exercise of a notebook, in order."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        calls, rest = check_calls(cell.source)
+        if not calls:
+            continue
+        nxt = nb.cells[i + 1] if i + 1 < len(nb.cells) else None
+        sol = i + 1 if nxt is not None and nxt.cell_type == "markdown" and tagged(nxt, SOLUTION_TAG) else None
+        code = solution_code(nxt) if sol is not None else None
+        found.append(Exercise(i, sol, tuple(calls), rest, code))
+    return found
+
+
+def setup_cell(nb) -> str:
+    """The source of a notebook's first code cell that imports its exercise checks (what every solution may use)."""
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "lessonlib.exercises" in cell.source:
+            return cell.source
+    return ""
 
 
 def merged_streams(outputs):
