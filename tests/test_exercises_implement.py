@@ -27,6 +27,8 @@ def ema(kind="right"):
             return beta * avg + x
         if kind == "no_decay":
             return avg + (1 - beta) * x
+        if kind == "corrected":  # the bias-corrected average, with the only t the function can know, 1
+            return (beta * avg + (1 - beta) * x) / (1 - beta)
         if kind == "in_place":
             avg *= beta
             avg += (1 - beta) * x
@@ -52,6 +54,10 @@ def momentum(kind="right"):
 
 def rmsprop(kind="right"):
     def rmsprop_step(theta, g, v, *, lr, alpha, eps):
+        if kind == "lr_alpha_swapped":  # alpha read as the learning rate, lr as the decay
+            lr, alpha = alpha, lr
+        elif kind == "alpha_as_lr":
+            lr = alpha
         a = 1 - alpha if kind == "swapped" else alpha
         v = a * v + (1 - a) * (g if kind == "g" else g**2)
         if kind == "eps_inside":
@@ -103,8 +109,16 @@ def adamw(kind="right", **adam_slip):
 def amsgrad(kind="right"):
     def amsgrad_step(theta, g, m, v, v_max, t, *, lr, beta1, beta2, eps):
         m = beta1 * m + (1 - beta1) * g
+        if kind == "max_before_ema":
+            v_max = np.maximum(v_max, v)  # the old v: the maximum is taken before the EMA
         v = beta2 * (v_max if kind == "from_v_max" else v) + (1 - beta2) * g**2
-        bc2 = 1 - beta2**t
+        bc1, bc2 = 1 - beta1**t, 1 - beta2**t
+        if kind in ("paper", "paper_m_corrected"):  # Reddi et al.'s form: v_max as it is
+            v_max = np.maximum(v_max, v)
+            m_hat = m if kind == "paper" else m / bc1
+            return theta - lr * m_hat / (np.sqrt(v_max) + eps), m, v, v_max
+        if kind == "max_before_ema":
+            return theta - lr * (m / bc1) / (np.sqrt(v_max / bc2) + eps), m, v, v_max
         if kind == "max_of_v_hat":
             v_max = np.maximum(v_max, v / bc2)
             v_hat = v_max
@@ -145,6 +159,7 @@ SLIPS = [
     (im.check_ema_update, ema("sum"), "lost its weight"),
     (im.check_ema_update, ema("no_decay"), "must shrink"),
     (im.check_ema_update, ema("in_place"), "in place"),
+    (im.check_ema_update, ema("corrected"), "bias-corrected"),
     (im.check_momentum_step, momentum("ema"), "Adam's EMA"),
     (im.check_momentum_step, momentum("by_g"), "moved by lr * g"),
     (im.check_momentum_step, momentum("swapped"), "multiplies the old buffer"),
@@ -154,6 +169,8 @@ SLIPS = [
     (im.check_rmsprop_step, rmsprop("swapped"), "alpha and 1 - alpha are swapped"),
     (im.check_rmsprop_step, rmsprop("g"), "squared gradient"),
     (im.check_rmsprop_step, rmsprop("no_root"), "square root is missing"),
+    (im.check_rmsprop_step, rmsprop("lr_alpha_swapped"), "the two are swapped"),
+    (im.check_rmsprop_step, rmsprop("alpha_as_lr"), "your step size is alpha"),
     *((im.check_adam_step, adam(**slip), word) for slip, word in ADAM_SLIPS),
     (im.check_adamw_step, adamw("after"), "after the Adam step"),
     (im.check_adamw_step, adamw("l2"), "Adam with L2"),
@@ -164,6 +181,9 @@ SLIPS = [
     (im.check_amsgrad_step, amsgrad("max_of_v_hat"), "corrected v_hat"),
     (im.check_amsgrad_step, amsgrad("from_v_max"), "continued from v_max"),
     (im.check_amsgrad_step, amsgrad("min"), "a minimum"),
+    (im.check_amsgrad_step, amsgrad("paper_m_corrected"), "kept m's correction but not v's"),
+    (im.check_amsgrad_step, amsgrad("paper"), "with no bias correction"),
+    (im.check_amsgrad_step, amsgrad("max_before_ema"), "maximum was taken before the EMA"),
 ]
 
 
@@ -359,6 +379,18 @@ def test_arithmetic_on_a_line_still_ellipsis_is_unanswered():
     assert result.ok is None and UNANSWERED in result.message
 
 
-def test_something_not_a_function_is_a_type_error():
-    with pytest.raises(TypeError, match="fn must be your function adam_step"):
-        im.check_adam_step(0.5)
+def test_something_not_a_function_is_wrong_not_an_exception():
+    result = im.check_adam_step(0.5)
+    assert result.ok is False and "expected your function adam_step(theta, g, m, v, t" in result.message
+
+
+def test_the_amsgrad_slip_without_v_correction_is_the_reviews_case():
+    # the worked example's first step: theta_1 = 0.999 is right; Reddi et al.'s v_max, uncorrected, gives 0.968
+    step1 = im._cases(im._EXERCISES["amsgrad_step"])[0][1]
+    right = amsgrad()(
+        **{k: step1[k] for k in ("theta", "g", "m", "v", "v_max", "t")}, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8
+    )[0]
+    slip = amsgrad("paper_m_corrected")(
+        **{k: step1[k] for k in ("theta", "g", "m", "v", "v_max", "t")}, lr=0.001, beta1=0.9, beta2=0.999, eps=1e-8
+    )[0]
+    assert round(right, 3) == 0.999 and round(slip, 3) == 0.968

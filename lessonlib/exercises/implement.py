@@ -176,7 +176,7 @@ def _check(ex: _Exercise, fn) -> Result:
     if fn is ... or fn is None:
         return unanswered(ex.name)
     if not callable(fn):
-        raise TypeError(f"fn must be your function {ex.signature}, got {type(fn).__name__}: {fn!r}")
+        return Result(False, f"✗ {ex.name}: expected your function {ex.signature}, got {type(fn).__name__} {fn!r}.")
     cases = _cases(ex)
     runs = [_call(fn, ex, values) for _, values in cases]
     if any(_unanswered(out) for out, _ in runs):
@@ -224,6 +224,9 @@ _EMA = _Exercise(
          "(that running sum is momentum's buffer, not an average)."),
         (lambda avg, x, beta: avg + (1 - beta) * x,
          "your average matches avg + (1 - beta) * x: the old average must shrink too, to beta * avg."),
+        (lambda avg, x, beta: ll.debias(ll.ema_update(avg, x, beta), beta, 1),
+         "your average is bias-corrected (divided by 1 - beta, the correction at t = 1): this function returns "
+         "the raw average; the correction is applied outside it, when the average is read, with that step's t."),
     ),
     hyper={"beta": HYPER["beta1"]}, body=("avg = ...  # a_t, from a_{t-1} = avg and x_t = x",),
 )  # fmt: skip
@@ -290,6 +293,12 @@ _RMSPROP = _Exercise(
          "your v matches alpha * v + (1 - alpha) * g: v averages the squared gradient, g**2."),
         (lambda theta, g, v, **h: _rmsprop(theta, g, v, sqrt=lambda v: v, **h),
          "your theta matches g / (v + eps): the square root is missing; divide by sqrt(v) + eps."),
+        (lambda theta, g, v, *, lr, alpha, eps: _rmsprop(theta, g, v, lr=alpha, alpha=lr, eps=eps),
+         "your function uses lr as the decay of v and alpha as the step size: the two are swapped. torch's RMSprop "
+         "calls the decay rho `alpha`; `lr` is the learning rate (the symbol alpha of the lessons)."),
+        (lambda theta, g, v, *, lr, alpha, eps: _rmsprop(theta, g, v, lr=alpha, alpha=alpha, eps=eps),
+         "your step size is alpha, not lr: in torch's RMSprop `alpha` is the decay rho of v, and `lr` is the "
+         "learning rate (the symbol alpha of the lessons)."),
     ),
     hyper={"lr": HYPER["lr"], "alpha": 0.99, "eps": HYPER["eps"]}, body=("v = ...  # v_t", "theta = ...  # theta_t"),
 )  # fmt: skip
@@ -432,6 +441,27 @@ def _amsgrad_max_of_v_hat(theta, g, m, v, v_max, t, **h):
     return _adam_with(theta, g, m, v, t, v_t=v_max, bc2=1.0, **h)[0], s.m, s.v, v_max
 
 
+def _amsgrad_v_max_uncorrected(theta, g, m, v, v_max, t, **h):
+    """Reddi et al.'s form (v_max used as it is) with Adam's correction of m kept: v's correction is missing."""
+    s = ll.adam_step(theta, g, m, v, t, **h)
+    v_max = np.maximum(v_max, s.v)
+    return _adam_with(theta, g, m, v, t, v_t=v_max, bc2=1.0, **h)[0], s.m, s.v, v_max
+
+
+def _amsgrad_paper(theta, g, m, v, v_max, t, **h):
+    """Reddi et al.'s AMSGrad as the paper writes it: no bias correction at all."""
+    s = ll.adam_step(theta, g, m, v, t, **h)
+    v_max = np.maximum(v_max, s.v)
+    return _adam_with(theta, g, m, v, t, v_t=v_max, bc1=1.0, bc2=1.0, **h)[0], s.m, s.v, v_max
+
+
+def _amsgrad_max_before_ema(theta, g, m, v, v_max, t, **h):
+    """The maximum taken with the old v, before the EMA has taken g in: v_max lags one step behind."""
+    s = ll.adam_step(theta, g, m, v, t, **h)
+    v_max = np.maximum(v_max, v)
+    return _adam_with(theta, g, m, v, t, v_t=v_max, **h)[0], s.m, s.v, v_max
+
+
 def _amsgrad_min(theta, g, m, v, v_max, t, **h):
     s = ll.adam_step(theta, g, m, v, t, **h)
     v_min = np.minimum(v_max, s.v)
@@ -452,6 +482,15 @@ _AMSGRAD = _Exercise(
          "v_max only remembers the largest v."),
         (_amsgrad_min,
          "your v_max is a minimum: AMSGrad keeps the largest v so far, max(v_max, v)."),
+        (_amsgrad_v_max_uncorrected,
+         "your step divides by the root of v_max as it is, as Reddi et al.'s paper writes it; torch's "
+         "amsgrad=True bias-corrects v_max the way Adam corrects v (you kept m's correction but not v's)."),
+        (_amsgrad_paper,
+         "your step is Reddi et al.'s AMSGrad as the paper writes it, with no bias correction; torch's "
+         "amsgrad=True keeps both of Adam's corrections, of m and of v_max."),
+        (_amsgrad_max_before_ema,
+         "your maximum was taken before the EMA: it compares v_max with the old v, so the newest gradient reaches "
+         "v_max a step late (and on step 1 the step divides by eps alone). Update v first, then take the maximum."),
     ),
     hyper=HYPER, grads=(*GRADS, 0.01, 0.01),  # two small gradients after the example's four: v falls
     body=("m = ...  # m_t", "v = ...  # v_t", "v_max = ...", "m_hat = ...", "v_hat = ...", "theta = ...  # theta_t"),
