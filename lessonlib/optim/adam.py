@@ -160,7 +160,7 @@ def step_bound(beta1, beta2):
 
 
 def adam_kernel(
-    theta, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad, c1, c2, shrink, bc1, bc2
+    theta, g, m, v, v_max, lr, beta1, beta2, eps, weight_decay, decoupled, amsgrad, c1, c2, shrink, bc1, sqrt_bc2
 ):
     r"""The loop :class:`Adam` and :class:`~lessonlib.AdamW` run: :func:`adam_step`, element by element, in place.
 
@@ -169,7 +169,8 @@ def adam_kernel(
     :math:`\theta`'s dtype, so float32 stays float32. The scalars that are the same for every
     element come in computed in float64 and rounded once, as torch does: ``c1`` :math:`= 1 - \beta_1`,
     ``c2`` :math:`= 1 - \beta_2`, ``shrink`` :math:`= 1 - \alpha\lambda` (:func:`~lessonlib.decay`),
-    ``bc1`` :math:`= 1 - \beta_1^t` and ``bc2`` :math:`= \sqrt{1 - \beta_2^t}` (:func:`~lessonlib.ema_weight_sum`).
+    ``bc1`` :math:`= 1 - \beta_1^t` and ``sqrt_bc2`` :math:`= \sqrt{1 - \beta_2^t}` (:func:`~lessonlib.ema_weight_sum`;
+    the root of what notebook 05 calls ``bc2``).
     :math:`\sqrt{\hat v}` is taken as :math:`\sqrt{v}/\sqrt{1-\beta_2^t}`, the same number, so that a
     float32 :math:`v` near its largest value does not overflow on the way.
     Compiled by numba where it imports (as plain Python it would be far too slow:
@@ -195,7 +196,7 @@ def adam_kernel(
         if amsgrad:
             v_max[i] = np.maximum(v_max[i], v[i])  # v_max = max(v_max, v_t), a nan carried (torch.maximum)
         m_hat = m[i] / bc1  # m-hat = m_t / (1 - beta1^t)                               (debias)
-        root_v_hat = np.sqrt(v_max[i] if amsgrad else v[i]) / bc2  # sqrt(v-hat) = sqrt(v_t / (1 - beta2^t))
+        root_v_hat = np.sqrt(v_max[i] if amsgrad else v[i]) / sqrt_bc2  # sqrt(v-hat) = sqrt(v_t / (1 - beta2^t))
         theta[i] = theta[i] - lr * m_hat / (root_v_hat + eps)  # theta_t = theta - alpha m-hat / (sqrt(v-hat) + eps)
 
 
