@@ -4,7 +4,8 @@
 #   make notebooks  re-execute every notebook in a fresh kernel and store its outputs
 #   make site       the course as a static site that opens from disk, offline, in build/site/
 #   make slides     one reveal.js deck per lesson, offline, in build/slides/
-#   make handouts   one A4 PDF per lesson (chromium prints the site), in build/handouts/
+#   make handouts   one A4 PDF per lesson (chromium prints the site), in build/handouts/;
+#                   SOLUTIONS=1: with the worked solutions (NN-name-solutions.pdf, answer keys)
 #   make bench      benchmark one optimizer step against torch.optim (not part of the tests)
 #   make lock       re-resolve requirements.lock from pyproject.toml (maintainers)
 
@@ -71,7 +72,7 @@ slides: $(STAMP) $(NODE_STAMP)
 
 # The handouts print the site `make site` built (once per make run: `make site slides handouts` builds it once).
 handouts: site
-	$(BIN)/python notebooks/_site.py handouts build/handouts --site build/site
+	$(BIN)/python notebooks/_site.py handouts build/handouts --site build/site $(if $(SOLUTIONS),--solutions)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/adam_step.py

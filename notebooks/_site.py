@@ -50,9 +50,11 @@ from _build import (  # noqa: E402
     INDEX,
     INDEX_TAG,
     NAV_TAG,
+    SOLUTION_TAG,
     index_markdown,
     is_section,  # noqa: F401 - the section (= slide) rule, one copy: the tests ask _site.is_section
     lesson_paths,
+    solution_code,  # noqa: F401 - the tests read a solution's code through _site
     tagged,
     title_of,
     varies,
@@ -169,13 +171,17 @@ def still_outputs(still) -> list:
     return [image, note]
 
 
-def prepared(path: Path):
-    """An in-memory copy of a notebook, ready to render (see the module's docstring)."""
+def prepared(path: Path, *, solutions: bool = True):
+    """An in-memory copy of a notebook, ready to render (see the module's docstring).
+
+    ``solutions``: keep the worked solutions (collapsed ``<details>`` blocks: the site shows each behind a click);
+    the slides leave them out.
+    """
     nb = nbformat.read(path, as_version=4)
     setup = copy.deepcopy(nb)
     cells = []
     for cell in nb.cells:
-        if tagged(cell, NAV_TAG):
+        if tagged(cell, NAV_TAG) or (not solutions and tagged(cell, SOLUTION_TAG)):
             continue
         if cell.cell_type == "markdown":
             cell.source = rewrite_links(cell.source)
@@ -755,7 +761,7 @@ def build_slides(out: Path) -> dict:
     # white: the theme whose only font is an @import copy_assets drops (the fonts are deck.css's system ones)
     deck = exporter("deck", reveal_url_prefix=f"{ASSETS}/reveal.js", reveal_theme="white")
     resources = {"site": site_resources()}
-    books = {p: prepared(p) for p in lesson_paths()}
+    books = {p: prepared(p, solutions=False) for p in lesson_paths()}
     why = browser_missing()
     spans: dict[Path, dict] = {}
     if why is None:
@@ -794,8 +800,11 @@ def build_slides(out: Path) -> dict:
     return {"decks": len(links), "slides": slides, "with_subslides": slides + subslides, "layout": layout}
 
 
-def print_pdf(page: Path, pdf: Path) -> None:
-    """Chromium prints one page of the site (A4 from the page's @page rule), after MathJax has typeset it."""
+def print_pdf(page: Path, pdf: Path, *, solutions: bool = False) -> None:
+    """Chromium prints one page of the site (A4 from the page's @page rule), after MathJax has typeset it.
+
+    The worked solutions are left out of print unless ``solutions`` (the page opens them when its address ends in
+    ``?solutions``: a lecturer's answer key)."""
     if not Path(CHROMIUM).is_file():
         raise SystemExit(f"no chromium at {CHROMIUM} (apt-get install -y chromium, or set CHROMIUM=...)")
     pdf.unlink(missing_ok=True)  # a chromium that exits 0 without printing must not leave an old PDF passing
@@ -808,16 +817,19 @@ def print_pdf(page: Path, pdf: Path) -> None:
             "--run-all-compositor-stages-before-draw",
             "--virtual-time-budget=30000",
             f"--print-to-pdf={pdf}",
-            page.resolve().as_uri(),
+            page.resolve().as_uri() + ("?solutions" if solutions else ""),
         ]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
     if done.returncode != 0 or not pdf.is_file() or pdf.stat().st_size == 0:
         raise SystemExit(f"chromium could not print {page.name}: {done.stderr[-2000:]}")
 
 
-def build_handouts(out: Path, site: Path | None = None, only: list[str] | None = None) -> dict:
+def build_handouts(
+    out: Path, site: Path | None = None, only: list[str] | None = None, *, solutions: bool = False
+) -> dict:
     """A PDF per lesson in ``out``: the site's pages (built into a temporary folder unless ``site`` is given);
-    ``only``: the lessons whose names start with one of these (``["01"]``), else all."""
+    ``only``: the lessons whose names start with one of these (``["01"]``), else all; ``solutions``: print the
+    worked solutions too (``NN-name-solutions.pdf``), else they are left out."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [p for p in lesson_paths() if not only or p.name.startswith(tuple(only))]
     with tempfile.TemporaryDirectory(prefix="site-") as tmp:
@@ -825,7 +837,8 @@ def build_handouts(out: Path, site: Path | None = None, only: list[str] | None =
             site = Path(tmp)
             build_site(site)
         for p in paths:
-            print_pdf(site / page_name(p), out / (p.stem + ".pdf"))
+            name = p.stem + ("-solutions" if solutions else "") + ".pdf"
+            print_pdf(site / page_name(p), out / name, solutions=solutions)
     return {"handouts": len(paths)}
 
 
@@ -838,6 +851,7 @@ def main(argv: list[str] | None = None) -> int:
         if name == "handouts":
             one.add_argument("--site", type=Path, help="print this built site instead of building one")
             one.add_argument("--only", nargs="+", metavar="NN", help="only these lessons (file name prefixes)")
+            one.add_argument("--solutions", action="store_true", help="print the worked solutions too (answer keys)")
     sub.add_parser("alt-check", help="exit 1 if an image output or widget cell has no alt text")
     args = parser.parse_args(argv)
 
@@ -852,7 +866,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "slides":
         counts = build_slides(args.out)
     else:
-        counts = build_handouts(args.out, args.site, args.only)
+        counts = build_handouts(args.out, args.site, args.only, solutions=args.solutions)
     took = time.perf_counter() - start
     said = ", ".join(f"{v} {k}" if isinstance(v, int) else f"{k} {v}" for k, v in counts.items())
     print(f"{args.command}: {said} in {args.out} ({took:.1f} s)")

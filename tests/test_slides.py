@@ -264,3 +264,13 @@ def test_measuring_drafts_are_removed_when_a_deck_fails_to_render(tmp_path, monk
     with pytest.raises(RuntimeError, match="an export error"):
         _site.build_slides(tmp_path)
     assert len(calls) == 2 and list(tmp_path.glob(".measuring-*")) == []
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_the_slides_leave_the_worked_solutions_out_and_the_site_keeps_them(path):
+    solutions = sum(1 for c in cells_of(path) if _build.tagged(c, _build.SOLUTION_TAG))
+    site = _site.prepared(path)
+    deck = _site.prepared(path, solutions=False)
+    assert sum(1 for c in site.cells if _build.tagged(c, _build.SOLUTION_TAG)) == solutions
+    assert not [c for c in deck.cells if _build.tagged(c, _build.SOLUTION_TAG) or "Worked solution" in c.source]
+    assert len(site.cells) - len(deck.cells) == solutions

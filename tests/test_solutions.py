@@ -48,7 +48,7 @@ def test_every_exercise_has_one_worked_solution_right_after_it(path):
     for e in _build.exercises(nb):
         source = nb.cells[e.solution].source
         assert source.startswith('<details class="solution">\n<summary>Worked solution</summary>'), (
-            f"{path.name} cell {e.solution}: a solution is a collapsed <details class=\"solution\"> block"
+            f'{path.name} cell {e.solution}: a solution is a collapsed <details class="solution"> block'
         )
         assert source.rstrip().endswith("</details>"), f"{path.name} cell {e.solution}: close the <details>"
         assert e.solution_code is not None, f"{path.name} cell {e.solution}: exactly one ```python fence"

@@ -19,6 +19,7 @@ import re
 import time
 from urllib.parse import urlparse
 
+import nbformat
 import pytest
 
 from lessonlib.exercises import worked_example as we
@@ -33,6 +34,7 @@ from tests.browser.lab import (
     RESTART_CONSOLE_ERRORS,
     ROOT,
     cell_index,
+    exercises,
     nb_path,
     open_restart_run_all,
 )
@@ -544,6 +546,35 @@ def test_exercise_verdicts(ran, shots):
     shown = _answer(ran, index, source.replace(blank, wrong, 1))
     cell.screenshot(path=shots / f"lab-exercise-{ran['name'][:2]}-wrong.png")
     assert shown and shown[0].startswith("✗") and "not right" in shown[0], f"{where}: a wrong answer shows {shown}"
+
+
+SOLUTIONS = f"""(path) => {{ const w = {NB_PANEL};
+  return [...w.node.querySelectorAll('.jp-MarkdownOutput details')]
+    .filter(d => (d.querySelector('summary') || {{}}).textContent === 'Worked solution')
+    .map(d => ({{ open: d.open, code: !!d.querySelector('pre, code'),
+                 shown: [...d.children].filter(n => n.tagName !== 'SUMMARY').some(n => n.checkVisibility()) }}));
+}}"""
+
+
+def test_worked_solutions_are_collapsed_until_asked(ran, shots):
+    """Each exercise's worked solution shows as one collapsed "Worked solution" line; a click opens it."""
+    nb = nbformat.read(ROOT / ran["path"], as_version=4)
+    expected = sum(1 for e in exercises(nb) if e.solution is not None)
+    page, path = ran["page"], ran["path"]
+    found = page.evaluate(SOLUTIONS, path)
+    assert len(found) == expected, f"{ran['name']}: {len(found)} rendered solutions, {expected} solution cells"
+    assert all(not s["open"] and not s["shown"] for s in found), f"{ran['name']}: a solution shows unasked: {found}"
+    if not found:
+        return
+    summary = page.locator(f'[data-test-nb="{path}"] .jp-MarkdownOutput details > summary').last
+    summary.scroll_into_view_if_needed()
+    summary.click()
+    opened = page.evaluate(SOLUTIONS, path)[-1]
+    page.locator(f'[data-test-nb="{path}"] .jp-MarkdownOutput details').last.screenshot(
+        path=shots / f"lab-solution-{ran['name'][:2]}.png"
+    )
+    summary.click()  # closed again, as the learner found it
+    assert opened["open"] and opened["shown"] and opened["code"], f"{ran['name']}: the clicked solution: {opened}"
 
 
 # --- what the session leaves behind ----------------------------------------------------------------------------------

@@ -382,6 +382,7 @@ def test_a_handout_is_an_a4_pdf_with_its_math_figures_and_every_page(built, hand
     assert raw_tex(prose) == [], "raw TeX in the handout"
     title = nbformat.read(lesson, as_version=4).cells[0].source.splitlines()[0].lstrip("# ").strip()
     assert title in text, "the lesson's title is not in its handout's text"
+    assert "Worked solution" not in text, "a handout leaves the worked solutions out (an answer key prints them)"
     listed = subprocess.run([pdfimages, "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     images = [line for line in listed.splitlines()[2:] if line.split()[2:3] == ["image"]]
     assert len(images) >= figures(lesson), f"{len(images)} images in the PDF, the lesson has {figures(lesson)} figures"
@@ -391,3 +392,42 @@ def test_a_handout_is_an_a4_pdf_with_its_math_figures_and_every_page(built, hand
         subprocess.run([pdftoppm, *page_two], check=True)
         assert shot.with_suffix(".png").stat().st_size > 0
     print(f"{pdf.name}: {pages} A4 pages, {len(images)} images, {len(data) / 1e6:.1f} MB")
+
+
+def solution_count(lesson: Path) -> int:
+    return sum(1 for c in nbformat.read(lesson, as_version=4).cells if _site.tagged(c, _site.SOLUTION_TAG))
+
+
+SOLUTION_FACTS = """() => [...document.querySelectorAll('details.solution')].map(d => ({
+  open: d.open, summary: d.querySelector('summary').textContent,
+  shown: [...d.children].filter(n => n.tagName !== 'SUMMARY').some(n => n.checkVisibility()) }))"""
+
+
+def test_the_site_shows_each_worked_solution_behind_a_click(built, new_page, shots):
+    lesson = next(p for p in LESSONS if p.stem == PRINTED[0])
+    watched = open_page(new_page, built["site"] / _site.page_name(lesson))
+    page = watched.page
+    found = page.evaluate(SOLUTION_FACTS)
+    assert len(found) == solution_count(lesson) > 0, found
+    assert all(f["summary"] == "Worked solution" and not f["open"] and not f["shown"] for f in found), found
+    summary = page.locator("details.solution > summary").first
+    summary.scroll_into_view_if_needed()
+    summary.click()
+    opened = page.evaluate(SOLUTION_FACTS)[0]
+    page.locator("details.solution").first.screenshot(path=str(shots / "site-solution.png"))
+    assert opened["open"] and opened["shown"], opened
+    assert watched.problems() == []
+
+
+def test_an_answer_key_prints_the_solutions(built, tmp_path):
+    """``make handouts SOLUTIONS=1``: the same handout with every worked solution open."""
+    pdftotext = poppler("pdftotext")
+    cmd = [sys.executable, str(SITE_PY), "handouts", str(tmp_path), "--site", str(built["site"])]
+    subprocess.run([*cmd, "--only", PRINTED[0], "--solutions"], check=True, timeout=600)
+    lesson = next(p for p in LESSONS if p.stem == PRINTED[0])
+    pdf = tmp_path / f"{PRINTED[0]}-solutions.pdf"
+    text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert text.count("Worked solution") == solution_count(lesson) > 0
+    cells = nbformat.read(lesson, as_version=4).cells
+    first_code = next(_site.solution_code(c) for c in cells if _site.tagged(c, _site.SOLUTION_TAG))
+    assert first_code.strip().splitlines()[0].strip() in text, "the solutions' code is printed"
