@@ -23,7 +23,6 @@ import math
 from collections.abc import Callable
 
 from lessonlib.exercises import Result, check_digits, unanswered
-from lessonlib.exercises.cost import _torch_helpers, _with_slips  # one copy: notebook 08's checks
 
 # Exercise 1: a model of this many parameters, trained in float32.
 STATE_PARAMS = 1.5e9
@@ -35,16 +34,40 @@ RECIPE_DIGITS = 5
 ZERO_PARAMS, ZERO_RANKS = 7e9, 8
 # Exercise 4: the cases a learner's zero_bytes_per_rank runs on (every combination).
 CASES_PARAMS, CASES_RANKS, CASES_STAGES = (7e9, 1e6), (1, 8, 64), (0, 1, 2, 3)
+#: Exercise 4: a learner's bytes must agree with lessonlib's to this relative tolerance (rounding aside).
+CASES_RTOL = 1e-9
+#: One GiB: an answer in GiB instead of the GB (1e9 bytes) the questions ask for is a slip the checks name.
+GIB = 2**30
+
+
+def _torch_helpers():
+    from lessonlib.course import pytorch  # torch is imported only when a check of this lesson runs
+
+    return pytorch
+
+
+def _in_gib(expected_gb: float) -> dict:
+    return {expected_gb * 1e9 / GIB: "That is in GiB (2^30 bytes); the question counts GB, 10^9 bytes."}
 
 
 def check_adam_state_gb(answer) -> Result:
     """Exercise 1: the memory of Adam's m and v, in GB (1e9 bytes), for STATE_PARAMS float32 parameters."""
+    th = _torch_helpers()
+    expected = th.adam_state_bytes(STATE_PARAMS, itemsize=4) / 1e9
     return check_digits(
         "Adam's m and v for 1.5e9 parameters, in GB",
         answer,
-        expected=_torch_helpers().adam_state_bytes(STATE_PARAMS, itemsize=4) / 1e9,
-        hint="Count only the optimizer's state: two tensors (m and v) per parameter, 4 bytes per float32 number; "
-        "the weights and the gradients are not part of it.",
+        expected,
+        slips={
+            th.bytes_per_parameter("float32") * STATE_PARAMS / 1e9: "That is everything float32 training keeps "
+            "(weights and gradients too); the question asks for the optimizer's state alone.",
+            expected / 2: "Half the answer: check how many state tensors Adam keeps and how many bytes a float32 "
+            "number takes.",
+            expected * 1e9: "That is in bytes; the question asks for GB.",
+        }
+        | _in_gib(expected),
+        hint="Count what the optimizer alone keeps per parameter, and the bytes of one float32 number; "
+        "then multiply by the number of parameters.",
     )
 
 
@@ -55,20 +78,22 @@ def check_recipe_bytes(answer) -> Result:
     expected = th.bytes_per_parameter(RECIPE)
     scales = sum(b for part, b in parts.items() if part == "block scales")
     master = parts["master weights"]
-    return _with_slips(
+    return check_digits(
         "bytes per parameter with 8-bit states",
         answer,
         expected,
         slips={
             expected - scales: "Close: each block of 2048 numbers of m, and each of v, also keeps its scale, a "
-            "float32 number (4 bytes), shared by the block's 2048 parameters.",
-            expected - master: "The optimizer updates a float32 master copy of the weights (4 bytes per "
-            "parameter): the 16-bit weights alone would swallow small updates.",
+            "float32 number, shared by the block's 2048 parameters.",
+            expected - master: "The optimizer updates a float32 master copy of the weights: the 16-bit weights "
+            "alone would swallow small updates.",
+            expected - scales / 2: "Only one set of scales: m and v are two state tensors, each cut into blocks "
+            "with a scale of its own.",
             parts["m (8-bit)"] + parts["v (8-bit)"] + scales: "That is the optimizer's m and v alone; the question "
-            "asks for everything training keeps per parameter: weights, gradients, master weights, m, v, scales.",
+            "asks for everything training keeps per parameter.",
         },
-        hint="Add up, per parameter: 16-bit weights and gradients (2 bytes each), the float32 master weights, "
-        "m and v in one byte each, and for each of m and v one float32 scale per block of 2048 numbers.",
+        hint="Go through what training keeps for one parameter, part by part, and give each part its bytes; "
+        "a block's scale is shared by the numbers of its block.",
         digits=RECIPE_DIGITS,  # the scales change the answer by 4e-4 of itself
     )
 
@@ -80,19 +105,20 @@ def check_zero1_state_gb(answer) -> Result:
     expected = parts["optimizer"] / 1e9
     whole = th.zero_parts_per_rank(ZERO_PARAMS, 1, 1, "mixed")["optimizer"] / 1e9
     m_v = th.adam_state_bytes(ZERO_PARAMS) / ZERO_RANKS / 1e9
-    return _with_slips(
+    return check_digits(
         "optimizer state per rank with ZeRO-1, in GB",
         answer,
         expected,
         slips={
-            whole: "That is the whole optimizer state, on one device; ZeRO-1 splits it evenly across the 8 ranks.",
-            m_v: "In mixed precision the optimizer's state is three float32 numbers per parameter: the master "
-            "weights, m and v (the ZeRO paper's K = 12 bytes).",
+            whole: "That is the whole optimizer state, on one device; ZeRO-1 shares it out across the ranks.",
+            m_v: "In mixed precision the optimizer keeps more than m and v: the update is applied to a float32 "
+            "copy of the weights, which is its state too.",
             sum(parts.values()) / 1e9: "That is everything a rank keeps; the question asks for the optimizer's "
             "state alone (master weights, m, v), the part ZeRO-1 shards.",
-        },
-        hint="In mixed precision the optimizer keeps 12 bytes per parameter (float32 master weights, m, v); "
-        "ZeRO-1 splits them evenly across the ranks.",
+        }
+        | _in_gib(expected),
+        hint="List what the optimizer keeps per parameter in mixed precision and its bytes; then ask which part of "
+        "it one rank holds under ZeRO-1.",
     )
 
 
@@ -114,14 +140,14 @@ _ZERO_SLIPS: tuple[tuple[Callable, str], ...] = (
      "kind: 1 the optimizer's state, 2 also the gradients, 3 also the weights."),
     (_slip_one_stage_early, "your stages are one off: stage 1 shards the optimizer's state only, stage 2 adds the "
      "gradients and stage 3 the weights."),
-    (_slip_no_master, "your optimizer keeps 8 bytes per parameter; in mixed precision it also keeps the float32 "
-     "master weights (12 bytes: master, m, v)."),
+    (_slip_no_master, "your optimizer keeps m and v only; in mixed precision it also keeps the float32 master "
+     "weights, the copy the update is applied to."),
 )  # fmt: skip
 
 
 def _agree(got, want) -> bool:
     try:
-        return len(got) == len(want) and all(math.isclose(float(a), b, rel_tol=1e-9) for a, b in zip(got, want))
+        return len(got) == len(want) and all(math.isclose(float(a), b, rel_tol=CASES_RTOL) for a, b in zip(got, want))
     except (TypeError, ValueError):
         return False
 
@@ -137,7 +163,8 @@ def check_zero_bytes_per_rank(fn) -> Result:
     if fn is ... or fn is None:
         return unanswered(name)
     if not callable(fn):
-        raise TypeError(f"fn must be your function {name}(n_params, n_ranks, stage), got {type(fn).__name__}")
+        return Result(False, f"✗ {name}: pass your function {name} itself (its name, without calling it), "
+                      f"not a {type(fn).__name__}.")  # fmt: skip
     th = _torch_helpers()
     cases = list(itertools.product(CASES_PARAMS, CASES_RANKS, CASES_STAGES))
     got = []
@@ -170,7 +197,13 @@ def check_zero_bytes_per_rank(fn) -> Result:
             return Result(False, f"✗ {name}: {message}")
     i = next(i for i, (g, w) in enumerate(zip(got, want)) if not _agree(g, w))
     (n, r, stage), g, w = cases[i], got[i], want[i]
-    kind = next(k for k, a, b in zip(("weights", "gradients", "optimizer state"), g, w) if not _agree((a,), (b,)))
-    show = lambda parts: "(" + ", ".join(f"{float(x):.6g}" for x in parts) + ")"  # noqa: E731
-    return Result(False, f"✗ {name}: the bytes of {kind} are wrong for n_params={n:g}, n_ranks={r}, stage={stage}: "
-                  f"(weights, gradients, optimizer) should be {show(w)}, yours are {show(g)}.")  # fmt: skip
+    kind, a, b = next((k, a, b) for k, a, b in zip(("weights", "gradients", "optimizer state"), g, w)
+                      if not _agree((a,), (b,)))  # fmt: skip
+    try:
+        ratio = float(a) / b
+        off = f"{ratio:.3g} times what they should be" if math.isfinite(ratio) and ratio > 0 else "not right"
+    except (TypeError, ValueError, ZeroDivisionError):
+        off = "not a number"
+    return Result(False, f"✗ {name}: for n_params={n:g}, n_ranks={r}, stage={stage} your bytes of {kind} are "
+                  f"{off}. Which kinds does this stage shard, and how many bytes does each kind take per "
+                  "parameter?")  # fmt: skip
