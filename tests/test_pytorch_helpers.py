@@ -146,8 +146,8 @@ def test_traced_bytes_sees_numpy_buffers_and_the_peak_of_temporaries():
 
 
 # ZeRO per rank, mixed precision (16-bit weights and gradients, K = 12 bytes of optimizer state), worked by hand
-# from the ZeRO paper's formulas: stage 0: 16 Psi; stage 1: (4 + 12 / Nd) Psi; stage 2: (2 + 14 / Nd) Psi;
-# stage 3: 16 Psi / Nd.
+# from the ZeRO paper's formulas (N parameters; the paper writes Psi): stage 0: 16 N; stage 1: (4 + 12 / N_d) N;
+# stage 2: (2 + 14 / N_d) N; stage 3: 16 N / N_d.
 @pytest.mark.parametrize(
     "stage, parts",
     [(0, (2.0, 2.0, 12.0)), (1, (2.0, 2.0, 1.5)), (2, (2.0, 0.25, 1.5)), (3, (0.25, 0.25, 1.5))],
@@ -189,7 +189,7 @@ def test_zero_helpers_refuse_a_string_for_a_number():
 
 
 def test_comm_bytes_per_rank_counts_ring_passes():
-    # a ring all-reduce of Psi numbers: reduce-scatter + all-gather, each (Nd - 1) / Nd of Psi from every rank
+    # a ring all-reduce of N numbers: reduce-scatter + all-gather, each (N_d - 1) / N_d of N from every rank
     psi, nd = 7e9, 8
     all_reduce = 2 * (nd - 1) / nd * psi * 2  # 16-bit numbers
     for stage in (0, 1, 2):

@@ -339,12 +339,12 @@ def zero_parts_per_rank(n_params: float, n_ranks: int, stage: int, scheme: str =
     Each part of ``scheme`` (:data:`BYTES_PER_PARAMETER`) belongs to one kind: the weights the model
     computes with, their gradients, or the optimizer's state (everything else: the float32 master
     weights, :math:`m`, :math:`v`, block scales). A kind that ``stage`` shards (:data:`ZERO_STAGES`)
-    is split evenly, :math:`b\,\Psi / N_d` on each of :math:`N_d` ranks; the others are held whole
+    is split evenly, :math:`b\,N / N_d` on each of :math:`N_d` ranks; the others are held whole
     by every rank. In mixed precision the optimizer's kind is the ZeRO paper's :math:`K = 12` bytes, so
-    stage 1 leaves :math:`(2 + 2 + 12/N_d)\,\Psi` per rank. (In float32 the master weights are the
+    stage 1 leaves :math:`(2 + 2 + 12/N_d)\,N` per rank. (In float32 the master weights are the
     weights themselves: the optimizer's kind is only :math:`m` and :math:`v`.) Megatron-Core's
-    distributed optimizer is stage 1: with its recipes a rank keeps :math:`(6 + 12/N_d)\,\Psi` (bf16
-    weights, float32 gradients) and :math:`(4 + 16/N_d)\,\Psi` (fp16 weights and gradients).
+    distributed optimizer is stage 1: with its recipes a rank keeps :math:`(6 + 12/N_d)\,N` (bf16
+    weights, float32 gradients) and :math:`(4 + 16/N_d)\,N` (fp16 weights and gradients).
 
     >>> zero_parts_per_rank(1, 8, 1)
     {'weights': 2.0, 'gradients': 2.0, 'optimizer': 1.5}
@@ -352,7 +352,7 @@ def zero_parts_per_rank(n_params: float, n_ranks: int, stage: int, scheme: str =
     {'weights': 2.0, 'gradients': 4.0, 'optimizer': 3.0}
 
     Args:
-        n_params: :math:`\Psi`, the number of parameters.
+        n_params: :math:`N`, the number of parameters (the ZeRO paper writes :math:`\Psi`).
         n_ranks: :math:`N_d`, the number of ranks (>= 1).
         stage: 0 (plain data parallelism), 1 (optimizer state), 2 (+ gradients) or 3 (+ weights).
         scheme: the recipe, a key of :data:`BYTES_PER_PARAMETER`.
@@ -386,17 +386,17 @@ def comm_bytes_per_rank(n_params: float, n_ranks: int, stage: int, itemsize: int
     r"""Bytes each rank sends per training step to keep ``n_ranks`` data-parallel ranks in step, under ZeRO ``stage``.
 
     Counted for the ring algorithms that NCCL and gloo use on large tensors: a reduce-scatter or an
-    all-gather of :math:`\Psi` numbers sends :math:`(N_d - 1)/N_d \cdot \Psi` numbers from each rank;
-    an all-reduce is the two, :math:`2 (N_d - 1)/N_d \cdot \Psi`. Stages 0 to 2 move the same:
+    all-gather of :math:`N` numbers sends :math:`(N_d - 1)/N_d \cdot N` numbers from each rank;
+    an all-reduce is the two, :math:`2 (N_d - 1)/N_d \cdot N`. Stages 0 to 2 move the same:
     stage 0 all-reduces the gradients; stages 1 and 2 reduce-scatter them (each rank receives the
     sum for its shard) and all-gather the updated 16-bit weights. Stage 3 also all-gathers the
-    weights a second time, in the backward pass, since no rank keeps them whole: :math:`3 (N_d-1)/N_d \cdot \Psi`.
+    weights a second time, in the backward pass, since no rank keeps them whole: :math:`3 (N_d-1)/N_d \cdot N`.
 
     >>> comm_bytes_per_rank(1, 2, 0, itemsize=1), comm_bytes_per_rank(1, 2, 3, itemsize=1)
     (1.0, 1.5)
 
     Args:
-        n_params: :math:`\Psi`.
+        n_params: :math:`N`.
         n_ranks: :math:`N_d` (>= 1).
         stage: 0, 1, 2 or 3.
         itemsize: bytes per number sent (2 for 16-bit gradients and weights).

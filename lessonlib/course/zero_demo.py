@@ -114,14 +114,21 @@ def expected_shares(sizes: list[int], world_size: int) -> list[int]:
     return shares
 
 
-def train_one_process(steps: int = STEPS, batch: int = BATCH) -> list[torch.Tensor]:
+def train_one_process(steps: int = STEPS, batch: int = BATCH, dtype: torch.dtype = torch.float32) -> list[torch.Tensor]:
     """The reference: plain AdamW in one process, on the whole batch of every step. Returns the final weights.
+
+    In ``torch.float64`` it measures how far float32's own rounding takes a run: the ranks' float32 weights
+    may differ from the float32 reference by about that much, whatever order their sums are taken in.
 
     Args:
         steps: how many steps.
         batch: the batch of each step.
+        dtype: the dtype of the weights, the data and the optimizer's state (float32 or float64).
     """
-    model, (x, y) = make_model(), make_data(steps, batch)
+    if dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"Invalid dtype: {dtype!r} (allowed: torch.float32, torch.float64)")
+    model, (x, y) = make_model().to(dtype), make_data(steps, batch)
+    x, y = x.to(dtype), y.to(dtype)
     opt = torch.optim.AdamW(model.parameters(), **HYPER)
     for t in range(steps):
         opt.zero_grad()
@@ -144,6 +151,8 @@ def _rank_main(out: str, steps: int = STEPS, batch: int = BATCH) -> None:
     if backend == "nccl":  # one GPU per rank, chosen before the process group is made (NCCL binds to it)
         device = torch.device("cuda", int(os.environ["RANK"]) % torch.cuda.device_count())
         torch.cuda.set_device(device)
+        torch.backends.cuda.matmul.allow_tf32 = False  # float32 means float32 (TF32 keeps 10 bits of significand)
+        torch.backends.cudnn.allow_tf32 = False
     else:
         device = torch.device("cpu")
     if "LESSON_STORE" in os.environ:  # started by run(): meet through a file, no listening socket at all
