@@ -311,6 +311,9 @@ def test_rate_map_marks_the_two_optima():
     assert any("Polyak" in s and "0.818" in s for s in labels) and any("0.980" in s for s in labels)
     star = [line for line in ax.get_lines() if line.get_marker() == "*"][0]
     assert star.get_xdata()[0] == pytest.approx(4 / 121) and star.get_ydata()[0] == pytest.approx(81 / 121)
+    # the star sits at kappa / (kappa + 1) of the stable edge, just inside it, and its label says so
+    assert star.get_xdata()[0] / mo.stable_lr(100.0, 81 / 121) == pytest.approx(100 / 101)
+    assert f"{100 / 101:.3f} of the edge" in star.get_label()
 
 
 def test_regimes_figure_shows_the_three_regimes_and_the_runs():
@@ -323,6 +326,24 @@ def test_regimes_figure_shows_the_three_regimes_and_the_runs():
     ]
     lr = mo.polyak_optimal(1.0, 100.0).lr
     assert np.allclose(axes[2].get_lines()[0].get_ydata(), mo.heavy_ball_run([1.0], lr, 0.95, 40)[:, 0])
+    for ax in axes:  # the dashed envelope holds the error at every step, and touches it
+        x, env = ax.get_lines()[0].get_ydata(), ax.get_lines()[1].get_ydata()
+        assert np.all(np.abs(x) <= env * (1 + 1e-9)) and np.max(np.abs(x) / env) > 0.99
+
+
+@pytest.mark.parametrize(
+    "h, lr, mu", [(1.0, 0.03306, 0.3), (1.0, 0.01, 0.81), (1.0, 0.03306, 0.95), (100.0, 0.018, 0.1)]
+)
+def test_envelope_is_exact(h, lr, mu):
+    x = mo.heavy_ball_run([h], lr, mu, 200)[:, 0]
+    env, label = mo.envelope(h, lr, mu, 200)
+    assert np.all(np.abs(x) <= env * (1 + 1e-9) + 1e-300) and label.startswith("$\\pm")
+    r = mo.spectral_radius(h, lr, mu)
+    if mo.regime(h, lr, mu) == "critically damped":  # a double root: t r^t, above r^t for good
+        assert np.allclose(env, (1 + (1 - np.sqrt(mu)) * np.arange(201)) * np.sqrt(mu) ** np.arange(201))
+        assert np.all(env[1:] > r ** np.arange(1, 201))
+    else:  # distinct roots: the envelope falls like r^t
+        assert env[-1] / env[-2] == pytest.approx(r, rel=1e-3)
 
 
 def test_damping_demo_reports_the_radius_and_regimes():
@@ -330,14 +351,16 @@ def test_damping_demo_reports_the_radius_and_regimes():
     fig, text = mo.damping_demo(tuned.lr, tuned.momentum)
     assert isinstance(fig, plt.Figure) and len(fig.axes) == 2
     assert f"spectral radius {tuned.rate:.3f}" in text
-    assert "lambda = 1: critically damped" in text and "lambda = 10: under-damped" in text
-    assert "lambda = 100: critically damped, sign flips" in text
+    assert "h = 1: critically damped" in text and "h = 10: under-damped" in text
+    assert "h = 100: critically damped, sign flips" in text
     left = fig.axes[0]
     drawn = {
-        line.get_label().split(":")[0]: line.get_ydata() for line in left.get_lines() if "lambda" in line.get_label()
+        line.get_label().split(":")[0]: line.get_ydata()
+        for line in left.get_lines()
+        if line.get_label().startswith("$h")
     }
     path = mo.heavy_ball_run(mo.BOWL, tuned.lr, tuned.momentum, 80)
-    assert np.allclose(drawn[r"$\lambda = 1$"], path[:, 0])
+    assert np.allclose(drawn["$h = 1$"], path[:, 0])
     _, text = mo.damping_demo(0.04, 0.5)
     assert "unstable" in text and f"{mo.rate(mo.BOWL, 0.04, 0.5):.3f}" in text
 
@@ -358,16 +381,16 @@ def test_damping_widget_redraws_when_a_slider_moves():
 @pytest.mark.parametrize(
     "call, error, words",
     [
-        (lambda: mo.spectral_radius(0.0, 0.1, 0.5), ValueError, "lam"),
+        (lambda: mo.spectral_radius(0.0, 0.1, 0.5), ValueError, "h"),
         (lambda: mo.spectral_radius(1.0, -0.1, 0.5), ValueError, "lr"),
         (lambda: mo.spectral_radius(1.0, 0.1, 1.0), ValueError, "momentum"),
         (lambda: mo.spectral_radius(1.0, "0.1", 0.5), TypeError, "lr"),
-        (lambda: mo.rate([], 0.1, 0.5), ValueError, "lams"),
-        (lambda: mo.stable_lr(0.0, 0.5), ValueError, "lam_max"),
+        (lambda: mo.rate([], 0.1, 0.5), ValueError, "hs"),
+        (lambda: mo.stable_lr(0.0, 0.5), ValueError, "h_max"),
         (lambda: mo.stable_lr(10.0, -0.1), ValueError, "momentum"),
-        (lambda: mo.polyak_optimal(10.0, 1.0), ValueError, "lam_min"),
-        (lambda: mo.gd_optimal(0.0, 1.0), ValueError, "lam_min"),
-        (lambda: mo.steps_per_e(1.0), ValueError, "rho"),
+        (lambda: mo.polyak_optimal(10.0, 1.0), ValueError, "h_min"),
+        (lambda: mo.gd_optimal(0.0, 1.0), ValueError, "h_min"),
+        (lambda: mo.steps_per_e(1.0), ValueError, "Invalid r:"),
         (lambda: mo.effective_lr(0.1, 1.0), ValueError, "momentum"),
         (lambda: mo.heavy_ball_run([1.0], 0.1, 0.5, 3.0), TypeError, "steps"),
         (lambda: mo.heavy_ball_run([1.0, 2.0], 0.1, 0.5, 3, x0=[1.0]), ValueError, "x0"),

@@ -3,29 +3,29 @@ r"""Lesson 02's helpers: gradient noise on a small least-squares problem, and th
 Two parts, in the order of the lesson.
 
 **Gradient noise.** :func:`least_squares` makes a seeded problem
-:math:`f(\theta) = \frac{1}{2N}\lVert X\theta - y\rVert^2`. A mini-batch of :math:`B` rows drawn without
+:math:`f(\theta) = \frac{1}{2n}\lVert X\theta - y\rVert^2`. A mini-batch of :math:`B` rows drawn without
 replacement gives :math:`g_B = g + \xi` with :math:`\mathbb E[\xi] = 0` and, exactly,
 
 .. math::
 
-    \mathbb E\lVert\xi\rVert^2 = \frac{\sigma^2}{B}\,\frac{N - B}{N - 1}, \qquad
-    \sigma^2 = \frac1N \sum_{i=1}^{N} \lVert g_i - g\rVert^2
+    \mathbb E\lVert\xi\rVert^2 = \frac{\sigma^2}{B}\,\frac{n - B}{n - 1}, \qquad
+    \sigma^2 = \frac1n \sum_{i=1}^{n} \lVert g_i - g\rVert^2
 
 (:func:`noise_size`; :func:`measured_noise` measures it). :func:`noise_floor` is the level at which a run's
 excess loss settles under that noise, with or without momentum.
 
-**The heavy ball on a bowl** :math:`f(x) = \tfrac12\sum_i \lambda_i x_i^2`. In each eigen-direction, torch's
-form :math:`b_t = \mu b_{t-1} + g_t,\ x_t = x_{t-1} - \alpha b_t` with :math:`g_t = \lambda x_{t-1}` is the linear
+**The heavy ball on a bowl** :math:`f(x) = \tfrac12\sum_i h_i x_i^2`. In each eigen-direction, torch's
+form :math:`b_t = \mu b_{t-1} + g_t,\ x_t = x_{t-1} - \alpha b_t` with :math:`g_t = h x_{t-1}` is the linear
 map of :func:`iteration_matrix`,
 
 .. math::
 
     \begin{pmatrix} x_t \\ b_t \end{pmatrix} =
-    \begin{pmatrix} 1 - \alpha\lambda & -\alpha\mu \\ \lambda & \mu \end{pmatrix}
+    \begin{pmatrix} 1 - \alpha h & -\alpha\mu \\ h & \mu \end{pmatrix}
     \begin{pmatrix} x_{t-1} \\ b_{t-1} \end{pmatrix},
 
-whose eigenvalues solve :math:`z^2 - (1 + \mu - \alpha\lambda) z + \mu = 0`. The error shrinks like
-:math:`\rho^t`, :math:`\rho` the spectral radius (:func:`spectral_radius`, :func:`rate`). The closed forms
+whose eigenvalues solve :math:`z^2 - (1 + \mu - \alpha h) z + \mu = 0`. The error shrinks like
+:math:`r^t`, :math:`r` the spectral radius (:func:`spectral_radius`, :func:`rate`). The closed forms
 (:func:`stable_lr`, :func:`gd_optimal`, :func:`polyak_optimal`) are what the lesson checks against it.
 
 >>> tuned = polyak_optimal(1.0, 100.0)
@@ -81,10 +81,10 @@ def _count(name: str, n, *, low: int = 0, high: int | None = None) -> int:
     return n
 
 
-def _lams(lams) -> np.ndarray:
-    arr = _reals("lams", lams, low=0.0, strict_low=True)
+def _curvatures(hs) -> np.ndarray:
+    arr = _reals("hs", hs, low=0.0, strict_low=True)
     if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"lams must be a non-empty list of curvatures lambda_i > 0, got shape {arr.shape}")
+        raise ValueError(f"hs must be a non-empty list of curvatures h_i > 0, got shape {arr.shape}")
     return arr
 
 
@@ -94,7 +94,7 @@ def _lams(lams) -> np.ndarray:
 
 @dataclass(frozen=True)
 class LeastSquares:
-    r"""The loss :math:`f(\theta) = \frac{1}{2N}\lVert X\theta - y\rVert^2` of ``N`` rows and ``d`` features.
+    r"""The loss :math:`f(\theta) = \frac{1}{2n}\lVert X\theta - y\rVert^2` of ``n`` examples and ``d`` features.
 
     Row :math:`i` alone has the gradient :math:`g_i = x_i\,(x_i^\top\theta - y_i)`; the full gradient is their
     mean, a mini-batch gradient the mean over the rows drawn.
@@ -105,7 +105,7 @@ class LeastSquares:
 
     @property
     def n(self) -> int:
-        """``N``, the number of rows."""
+        """``n``, the number of examples (rows of X)."""
         return self.X.shape[0]
 
     @property
@@ -120,7 +120,7 @@ class LeastSquares:
 
     @property
     def curvatures(self) -> np.ndarray:
-        r"""The eigenvalues of the Hessian :math:`X^\top X / N`, smallest first."""
+        r"""The eigenvalues of the Hessian :math:`X^\top X / n`, smallest first."""
         return np.linalg.eigvalsh(self.X.T @ self.X / self.n)
 
     def _theta(self, theta) -> np.ndarray:
@@ -164,7 +164,7 @@ class LeastSquares:
         """``batch_size`` distinct row indices, drawn uniformly without replacement.
 
         Args:
-            batch_size: :math:`B`, from 1 to ``N``.
+            batch_size: :math:`B`, from 1 to ``n``.
             rng: the generator the rows are drawn from.
         """
         batch_size = _count("batch_size", batch_size, low=1, high=self.n)
@@ -178,7 +178,7 @@ def least_squares(n: int = 512, d: int = 5, *, seed: int = 0, noise: float = 0.5
     down to 0.2), so the curvatures of :math:`f` differ: the problem is mildly ill-conditioned, like a real one.
 
     Args:
-        n: :math:`N`, the number of rows (at least 2).
+        n: :math:`n`, the number of examples (rows of X) (at least 2).
         d: the number of features (at least 1).
         seed: seeds the data; the same seed gives the same problem.
         noise: the standard deviation of the label noise (>= 0).
@@ -203,15 +203,15 @@ def least_squares(n: int = 512, d: int = 5, *, seed: int = 0, noise: float = 0.5
 def noise_size(problem: LeastSquares, theta, batch_size) -> np.ndarray:
     r"""The exact root-mean-square size of the mini-batch noise, :math:`\sqrt{\mathbb E\lVert g_B - g\rVert^2}`.
 
-    For :math:`B` rows drawn without replacement from :math:`N`,
-    :math:`\mathbb E\lVert\xi\rVert^2 = \frac{\sigma^2}{B}\frac{N-B}{N-1}`, :math:`\sigma^2` the mean squared
-    distance of the rows' gradients from their mean (the finite-population correction :math:`\frac{N-B}{N-1}`
-    makes it exactly 0 at :math:`B = N`). For :math:`B \ll N` this is :math:`\sigma/\sqrt B`.
+    For :math:`B` rows drawn without replacement from :math:`n`,
+    :math:`\mathbb E\lVert\xi\rVert^2 = \frac{\sigma^2}{B}\frac{n-B}{n-1}`, :math:`\sigma^2` the mean squared
+    distance of the rows' gradients from their mean (the finite-population correction :math:`\frac{n-B}{n-1}`
+    makes it exactly 0 at :math:`B = n`). For :math:`B \ll n` this is :math:`\sigma/\sqrt B`.
 
     Args:
         problem: a :class:`LeastSquares`.
         theta: where the gradients are taken, shape ``(d,)``.
-        batch_size: :math:`B`, a number or an array of them, from 1 to ``N``.
+        batch_size: :math:`B`, a number or an array of them, from 1 to ``n``.
     """
     B = _reals("batch_size", batch_size, low=1.0, high=problem.n + 1)
     G = problem.example_grads(theta)
@@ -261,7 +261,7 @@ def noise_figure(problem: LeastSquares, theta, batch_sizes, measured, *, ax=None
         "-",
         color="C0",
         lw=1.8,
-        label=r"exact: $\sqrt{(N-B)/(N-1)}\;\sigma/\sqrt{B}$",
+        label=r"exact: $\sqrt{(n-B)/(n-1)}\;\sigma/\sqrt{B}$",
     )
     ax.loglog(
         grid, noise_size(problem, theta, 1.0) / np.sqrt(grid), "--", color="0.5", lw=1.2, label=r"$\sigma/\sqrt{B}$"
@@ -271,7 +271,7 @@ def noise_figure(problem: LeastSquares, theta, batch_sizes, measured, *, ax=None
     ax.minorticks_off()
     ticks = [y for y in (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0) if min(measured) / 2 <= y <= 2 * max(measured)]
     ax.set_yticks(ticks, [f"{y:g}" for y in ticks])
-    ax.set_xlabel(f"batch size $B$ (of $N = {problem.n}$ rows)")
+    ax.set_xlabel(f"batch size $B$ (of $n = {problem.n}$ examples)")
     ax.set_ylabel(r"noise size $\sqrt{\mathbb{E}\,\|g_B - g\|^2}$")
     ax.set_title("Mini-batch gradient noise falls like $1/\\sqrt{B}$", fontsize=10)
     ax.legend(loc="lower left", fontsize=9)
@@ -378,58 +378,58 @@ def averaging_figure(excess: dict, *, ax=None):
 def noise_at_minimum(problem: LeastSquares, batch_size) -> tuple[np.ndarray, np.ndarray]:
     r"""The Hessian's curvatures and the variance of the mini-batch noise along each of their directions at the minimum.
 
-    With :math:`H = X^\top X / N = Q\Lambda Q^\top` and :math:`\Sigma_B` the covariance of :math:`\xi = g_B - g` at
+    With :math:`H = X^\top X / n = Q\Lambda Q^\top` and :math:`\Sigma_B` the covariance of the noise :math:`g_B - g` at
     :math:`\theta^\star` (where :math:`g = 0`) for :math:`B` rows drawn without replacement,
-    :math:`\Sigma_B = \frac1B\frac{N-B}{N-1}\,\frac1N\sum_i g_i g_i^\top`, the variance along the eigenvector
+    :math:`\Sigma_B = \frac1B\frac{n-B}{n-1}\,\frac1n\sum_i g_i g_i^\top`, the variance along the eigenvector
     :math:`q_k` is :math:`s_k^2 = q_k^\top \Sigma_B\, q_k`. The :math:`s_k^2` add up to
     :func:`noise_size` squared at :math:`\theta^\star`.
 
     Args:
         problem: a :class:`LeastSquares`.
-        batch_size: :math:`B`, from 1 to ``N``.
+        batch_size: :math:`B`, from 1 to ``n``.
 
     Returns:
-        ``(lams, variances)``: the curvatures :math:`\lambda_k`, smallest first, and the :math:`s_k^2`.
+        ``(hs, variances)``: the curvatures :math:`h_k`, smallest first, and the :math:`s_k^2`.
 
     >>> p = least_squares()
-    >>> lams, s2 = noise_at_minimum(p, 8)
+    >>> hs, s2 = noise_at_minimum(p, 8)
     >>> bool(np.isclose(s2.sum(), noise_size(p, p.minimizer, 8) ** 2))
     True
     """
     if not isinstance(problem, LeastSquares):
         raise TypeError(f"problem must be a LeastSquares, got {type(problem).__name__}")
     B = _count("batch_size", batch_size, low=1, high=problem.n)
-    lams, Q = np.linalg.eigh(problem.X.T @ problem.X / problem.n)
+    hs, Q = np.linalg.eigh(problem.X.T @ problem.X / problem.n)
     G = problem.example_grads(problem.minimizer) @ Q  # every row's gradient, along the eigenvectors
     G = G - G.mean(axis=0)  # zero up to rounding at the minimum
     variances = np.mean(G**2, axis=0) / B * (problem.n - B) / (problem.n - 1)
-    return lams, variances
+    return hs, variances
 
 
-def noise_floor(lams, noise_vars, lr, momentum=0.0) -> float:
+def noise_floor(hs, noise_vars, lr, momentum=0.0) -> float:
     r"""The heavy ball's noise floor under additive gradient noise: the excess loss where a long run settles.
 
     The floor is :math:`\mathbb E[f(\theta_t) - f^\star]` once the run has forgotten its start. In the direction
-    of curvature :math:`\lambda_k`, with noise of variance :math:`s_k^2` in the gradient and the effective step
+    of curvature :math:`h_k`, with noise of variance :math:`s_k^2` in the gradient and the effective step
     :math:`\eta = \alpha / (1 - \mu)`, the pair :math:`(x_t, b_t)` is the linear map of :func:`iteration_matrix`
     plus noise; its stationary covariance (a :math:`2\times 2` Lyapunov equation) gives
 
     .. math::
 
-        \mathbb E\,x_k^2 = \frac{\eta\, s_k^2}{\lambda_k\left(2 - \eta\lambda_k \frac{1-\mu}{1+\mu}\right)},
+        \mathbb E\,x_k^2 = \frac{\eta\, s_k^2}{h_k\left(2 - \eta h_k \frac{1-\mu}{1+\mu}\right)},
         \qquad
-        \text{floor} = \sum_k \frac{\lambda_k}{2}\,\mathbb E\,x_k^2
-        = \sum_k \frac{\eta\, s_k^2}{2\left(2 - \eta\lambda_k \frac{1-\mu}{1+\mu}\right)} .
+        \text{floor} = \sum_k \frac{h_k}{2}\,\mathbb E\,x_k^2
+        = \sum_k \frac{\eta\, s_k^2}{2\left(2 - \eta h_k \frac{1-\mu}{1+\mu}\right)} .
 
-    With :math:`\mu = 0` this is plain SGD's :math:`\eta s^2 / (2(2 - \eta\lambda))`. For small steps
-    (:math:`\eta\lambda_k \ll 1`) it tends to :math:`\eta \sum_k s_k^2 / 4` whatever :math:`\mu`: the heavy ball
+    With :math:`\mu = 0` this is plain SGD's :math:`\eta s^2 / (2(2 - \eta h))`. For small steps
+    (:math:`\eta h_k \ll 1`) it tends to :math:`\eta \sum_k s_k^2 / 4` whatever :math:`\mu`: the heavy ball
     at :math:`\alpha` and :math:`\mu` has the floor of plain SGD at :math:`\alpha / (1 - \mu)` (Yuan, Ying & Sayed,
     JMLR 2016). At larger steps the term :math:`\frac{1-\mu}{1+\mu}` makes momentum's floor somewhat lower.
 
     Args:
-        lams: the curvatures :math:`\lambda_k > 0`.
+        hs: the curvatures :math:`h_k > 0`.
         noise_vars: the noise variances :math:`s_k^2 \ge 0`, one per curvature.
-        lr: :math:`\alpha`, with :math:`\alpha\lambda_k < 2(1 + \mu)` for every :math:`k` (stable).
+        lr: :math:`\alpha`, with :math:`\alpha h_k < 2(1 + \mu)` for every :math:`k` (stable).
         momentum: :math:`\mu \in [0, 1)`.
 
     >>> round(noise_floor([1.0], [1.0], 0.5), 12)          # SGD: 0.5 / (2 (2 - 0.5))
@@ -437,16 +437,16 @@ def noise_floor(lams, noise_vars, lr, momentum=0.0) -> float:
     >>> round(noise_floor([1.0], [1.0], 0.05, 0.9), 12)    # the same effective step 0.5 with mu = 0.9
     0.126666666667
     """
-    lams = _lams(lams)
+    hs = _curvatures(hs)
     s2 = _reals("noise_vars", noise_vars, low=0.0)
-    if s2.shape != lams.shape:
-        raise ValueError(f"noise_vars must hold one variance per curvature, shape {lams.shape}; got {s2.shape}")
+    if s2.shape != hs.shape:
+        raise ValueError(f"noise_vars must hold one variance per curvature, shape {hs.shape}; got {s2.shape}")
     lr = check_real("lr", lr)
     mu = check_beta("momentum", momentum)
-    if np.any(lr * lams >= stable_lr(1.0, mu)):
-        raise ValueError(f"Invalid lr: {lr} (allowed: lr < 2 (1 + momentum) / max(lams) = {stable_lr(lams.max(), mu)})")
+    if np.any(lr * hs >= stable_lr(1.0, mu)):
+        raise ValueError(f"Invalid lr: {lr} (allowed: lr < 2 (1 + momentum) / max(hs) = {stable_lr(hs.max(), mu)})")
     eta = lr / (1 - mu)
-    return float(np.sum(eta * s2 / (2 * (2 - eta * lams * (1 - mu) / (1 + mu)))))
+    return float(np.sum(eta * s2 / (2 * (2 - eta * hs * (1 - mu) / (1 + mu)))))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -477,115 +477,115 @@ def effective_lr(lr, momentum) -> float:
     return check_real("lr", lr) / (1 - check_beta("momentum", momentum))
 
 
-def iteration_matrix(lam, lr, momentum) -> np.ndarray:
-    r"""The heavy ball's map of :math:`(x_{t-1}, b_{t-1})` to :math:`(x_t, b_t)` in a direction of curvature ``lam``.
+def iteration_matrix(h, lr, momentum) -> np.ndarray:
+    r"""The heavy ball's map of :math:`(x_{t-1}, b_{t-1})` to :math:`(x_t, b_t)` in a direction of curvature ``h``.
 
-    :math:`\begin{pmatrix} 1 - \alpha\lambda & -\alpha\mu \\ \lambda & \mu \end{pmatrix}`, from
-    :math:`b_t = \mu b_{t-1} + \lambda x_{t-1}` and :math:`x_t = x_{t-1} - \alpha b_t`. Arguments broadcast:
-    the result has shape ``broadcast(lam, lr, momentum).shape + (2, 2)``.
+    :math:`\begin{pmatrix} 1 - \alpha h & -\alpha\mu \\ h & \mu \end{pmatrix}`, from
+    :math:`b_t = \mu b_{t-1} + h x_{t-1}` and :math:`x_t = x_{t-1} - \alpha b_t`. Arguments broadcast:
+    the result has shape ``broadcast(h, lr, momentum).shape + (2, 2)``.
 
     Args:
-        lam: :math:`\lambda > 0`, the curvature (an eigenvalue of the Hessian).
+        h: :math:`h > 0`, the curvature (an eigenvalue of the Hessian).
         lr: :math:`\alpha \ge 0`.
         momentum: :math:`\mu`, in :math:`[0, 1)` (0 is plain gradient descent).
 
     >>> iteration_matrix(100.0, 0.01, 0.5).tolist()
     [[0.0, -0.005], [100.0, 0.5]]
     """
-    lam = _reals("lam", lam, low=0.0, strict_low=True)
+    h = _reals("h", h, low=0.0, strict_low=True)
     lr = _reals("lr", lr, low=0.0)
     mu = _reals("momentum", momentum, low=0.0, high=1.0)
-    lam, lr, mu = np.broadcast_arrays(lam, lr, mu)
-    M = np.empty(lam.shape + (2, 2))
-    M[..., 0, 0] = 1 - lr * lam
+    h, lr, mu = np.broadcast_arrays(h, lr, mu)
+    M = np.empty(h.shape + (2, 2))
+    M[..., 0, 0] = 1 - lr * h
     M[..., 0, 1] = -lr * mu
-    M[..., 1, 0] = lam
+    M[..., 1, 0] = h
     M[..., 1, 1] = mu
     return M
 
 
-def spectral_radius(lam, lr, momentum):
+def spectral_radius(h, lr, momentum):
     r"""The largest :math:`|z|` over the eigenvalues of :func:`iteration_matrix`, computed with numpy.
 
-    The error in that direction shrinks (or grows) like :math:`\rho^t`. Broadcasts like
+    The error in that direction shrinks (or grows) like :math:`r^t`. Broadcasts like
     :func:`iteration_matrix`; returns a float for scalar arguments.
 
     Args:
-        lam: :math:`\lambda > 0`.
+        h: :math:`h > 0`.
         lr: :math:`\alpha \ge 0`.
         momentum: :math:`\mu \in [0, 1)`.
 
-    >>> round(spectral_radius(1.0, 0.1, 0.0), 12)   # gradient descent: |1 - alpha lambda|
+    >>> round(spectral_radius(1.0, 0.1, 0.0), 12)   # gradient descent: |1 - alpha h|
     0.9
     """
-    rho = np.abs(np.linalg.eigvals(iteration_matrix(lam, lr, momentum))).max(axis=-1)
-    return float(rho) if rho.ndim == 0 else rho
+    r = np.abs(np.linalg.eigvals(iteration_matrix(h, lr, momentum))).max(axis=-1)
+    return float(r) if r.ndim == 0 else r
 
 
-def rate(lams, lr, momentum):
-    r"""The rate of the whole bowl: the largest :func:`spectral_radius` over its curvatures ``lams``.
+def rate(hs, lr, momentum):
+    r"""The rate of the whole bowl: the largest :func:`spectral_radius` over its curvatures ``hs``.
 
     ``lr`` and ``momentum`` may be arrays (of one shape): the result then has their shape (a map of rates).
 
     Args:
-        lams: the curvatures :math:`\lambda_i > 0`.
+        hs: the curvatures :math:`h_i > 0`.
         lr: :math:`\alpha \ge 0`.
         momentum: :math:`\mu \in [0, 1)`.
 
     >>> round(rate([1.0, 100.0], 2 / 101, 0.0), 12)   # gradient descent's best: (kappa - 1) / (kappa + 1)
     0.980198019802
     """
-    lams = _lams(lams)
+    hs = _curvatures(hs)
     lr, momentum = np.broadcast_arrays(np.asarray(lr, dtype=np.float64), np.asarray(momentum, dtype=np.float64))
-    rho = spectral_radius(lams.reshape((-1,) + (1,) * lr.ndim), lr, momentum)
-    rho = np.max(rho, axis=0)
-    return float(rho) if np.ndim(rho) == 0 else rho
+    r = spectral_radius(hs.reshape((-1,) + (1,) * lr.ndim), lr, momentum)
+    r = np.max(r, axis=0)
+    return float(r) if np.ndim(r) == 0 else r
 
 
-def stable_lr(lam_max, momentum=0.0) -> float:
-    r"""The edge of the stable range: the heavy ball converges for :math:`0 < \alpha < 2(1 + \mu)/L`.
+def stable_lr(h_max, momentum=0.0) -> float:
+    r"""The edge of the stable range: the heavy ball converges for :math:`0 < \alpha < 2(1 + \mu)/h_{\max}`.
 
-    At :math:`\mu = 0` this is gradient descent's :math:`2/L`.
+    At :math:`\mu = 0` this is gradient descent's :math:`2/h_{\max}`.
 
     Args:
-        lam_max: :math:`L > 0`, the largest curvature.
+        h_max: :math:`h_{\max} > 0`, the largest curvature.
         momentum: :math:`\mu`, in :math:`[0, 1)`.
 
     >>> stable_lr(100.0), round(stable_lr(100.0, 0.9), 12)
     (0.02, 0.038)
     """
-    L = check_real("lam_max", lam_max)
-    if L == 0:
-        raise ValueError("Invalid lam_max: 0.0 (allowed: 0 < lam_max)")
-    return 2 * (1 + check_beta("momentum", momentum)) / L
+    h_max = check_real("h_max", h_max)
+    if h_max == 0:
+        raise ValueError("Invalid h_max: 0.0 (allowed: 0 < h_max)")
+    return 2 * (1 + check_beta("momentum", momentum)) / h_max
 
 
-def _extremes(lam_min, lam_max) -> tuple[float, float]:
-    lo, hi = check_real("lam_min", lam_min), check_real("lam_max", lam_max)
+def _extremes(h_min, h_max) -> tuple[float, float]:
+    lo, hi = check_real("h_min", h_min), check_real("h_max", h_max)
     if not 0 < lo <= hi:
-        raise ValueError(f"Invalid lam_min, lam_max: {lo}, {hi} (allowed: 0 < lam_min <= lam_max)")
+        raise ValueError(f"Invalid h_min, h_max: {lo}, {hi} (allowed: 0 < h_min <= h_max)")
     return lo, hi
 
 
-def gd_optimal(lam_min, lam_max) -> Tuned:
-    r"""Gradient descent's best fixed step :math:`2/(L + \lambda_{\min})` and its rate :math:`(\kappa-1)/(\kappa+1)`.
+def gd_optimal(h_min, h_max) -> Tuned:
+    r"""Gradient descent's best fixed step :math:`2/(h_{\max} + h_{\min})` and its rate :math:`(\kappa-1)/(\kappa+1)`.
 
     Args:
-        lam_min: :math:`\lambda_{\min} > 0`.
-        lam_max: :math:`L \ge \lambda_{\min}`.
+        h_min: :math:`h_{\min} > 0`.
+        h_max: :math:`h_{\max} \ge h_{\min}`.
 
     >>> gd_optimal(1.0, 9.0)
     Tuned(lr=0.2, momentum=0.0, rate=0.8)
     """
-    lo, hi = _extremes(lam_min, lam_max)
+    lo, hi = _extremes(h_min, h_max)
     kappa = hi / lo
     return Tuned(2 / (hi + lo), 0.0, (kappa - 1) / (kappa + 1))
 
 
-def polyak_optimal(lam_min, lam_max) -> Tuned:
-    r"""Polyak's tuning of the heavy ball for a bowl with curvatures in :math:`[\lambda_{\min}, L]`.
+def polyak_optimal(h_min, h_max) -> Tuned:
+    r"""Polyak's tuning of the heavy ball for a bowl with curvatures in :math:`[h_{\min}, h_{\max}]`.
 
-    :math:`\alpha = 4/(\sqrt L + \sqrt{\lambda_{\min}})^2`,
+    :math:`\alpha = 4/(\sqrt{h_{\max}} + \sqrt{h_{\min}})^2`,
     :math:`\mu = \left(\frac{\sqrt\kappa - 1}{\sqrt\kappa + 1}\right)^2`,
     rate :math:`\frac{\sqrt\kappa-1}{\sqrt\kappa+1}`.
 
@@ -593,47 +593,47 @@ def polyak_optimal(lam_min, lam_max) -> Tuned:
     :math:`|z| = \sqrt\mu`.
 
     Args:
-        lam_min: :math:`\lambda_{\min} > 0`.
-        lam_max: :math:`L \ge \lambda_{\min}`.
+        h_min: :math:`h_{\min} > 0`.
+        h_max: :math:`h_{\max} \ge h_{\min}`.
 
     >>> polyak_optimal(1.0, 9.0)
     Tuned(lr=0.25, momentum=0.25, rate=0.5)
     """
-    lo, hi = _extremes(lam_min, lam_max)
+    lo, hi = _extremes(h_min, h_max)
     root = math.sqrt(hi / lo)
     r = (root - 1) / (root + 1)
     return Tuned(4 / (math.sqrt(hi) + math.sqrt(lo)) ** 2, r * r, r)
 
 
-def steps_per_e(rho) -> float:
-    r"""How many steps shrink the error by a factor :math:`e` at the rate :math:`\rho`: :math:`-1/\ln\rho`.
+def steps_per_e(r) -> float:
+    r"""How many steps shrink the error by a factor :math:`e` at the rate :math:`r`: :math:`-1/\lnr`.
 
     About :math:`\kappa/2` for gradient descent's best rate, :math:`\sqrt\kappa/2` for Polyak's.
 
     Args:
-        rho: the rate, in :math:`(0, 1)`.
+        r: the rate, in :math:`(0, 1)`.
 
     >>> round(steps_per_e(math.exp(-0.1)), 12)
     10.0
     """
-    rho = check_real("rho", rho, high=1.0)
-    if rho == 0:
+    r = check_real("r", r, high=1.0)
+    if r == 0:
         return 0.0
-    return -1 / math.log(rho)
+    return -1 / math.log(r)
 
 
-def regime(lam, lr, momentum, *, tol: float = 1e-9) -> str:
+def regime(h, lr, momentum, *, tol: float = 1e-9) -> str:
     r"""How the error in one direction behaves, read off the discriminant.
 
-    The discriminant is :math:`\Delta = (1 + \mu - \alpha\lambda)^2 - 4\mu`, of
-    :math:`z^2 - (1 + \mu - \alpha\lambda)z + \mu`.
+    The discriminant is :math:`\Delta = (1 + \mu - \alpha h)^2 - 4\mu`, of
+    :math:`z^2 - (1 + \mu - \alpha h)z + \mu`.
 
-    ``"unstable"`` if :math:`\rho \ge 1`; else ``"under-damped"`` (:math:`\Delta < 0`: complex roots, the error
+    ``"unstable"`` if :math:`r \ge 1`; else ``"under-damped"`` (:math:`\Delta < 0`: complex roots, the error
     rings, :math:`|z| = \sqrt\mu`), ``"critically damped"`` (:math:`|\Delta| \le` ``tol``: a double root) or
     ``"over-damped"`` (:math:`\Delta > 0`: two real roots, no ringing).
 
     Args:
-        lam: :math:`\lambda > 0`.
+        h: :math:`h > 0`.
         lr: :math:`\alpha \ge 0`.
         momentum: :math:`\mu \in [0, 1)`.
         tol: how close to zero :math:`\Delta` counts as zero.
@@ -641,27 +641,27 @@ def regime(lam, lr, momentum, *, tol: float = 1e-9) -> str:
     >>> regime(1.0, 0.01, 0.95), regime(1.0, 0.01, 0.0), regime(100.0, 0.05, 0.0)
     ('under-damped', 'over-damped', 'unstable')
     """
-    rho = spectral_radius(lam, lr, momentum)
-    if np.ndim(rho) != 0:
-        raise ValueError("regime takes one direction: lam, lr and momentum must be numbers")
-    if rho >= 1:
+    r = spectral_radius(h, lr, momentum)
+    if np.ndim(r) != 0:
+        raise ValueError("regime takes one direction: h, lr and momentum must be numbers")
+    if r >= 1:
         return "unstable"
-    lam, lr, mu = float(lam), float(lr), float(momentum)
-    disc = (1 + mu - lr * lam) ** 2 - 4 * mu
+    h, lr, mu = float(h), float(lr), float(momentum)
+    disc = (1 + mu - lr * h) ** 2 - 4 * mu
     if abs(disc) <= tol:
         return "critically damped"
     return "under-damped" if disc < 0 else "over-damped"
 
 
-def flips_sign(lam, lr, momentum, *, tol: float = 1e-9) -> bool:
+def flips_sign(h, lr, momentum, *, tol: float = 1e-9) -> bool:
     r"""True if the error's slowest part flips sign every step: a real, negative dominant root.
 
-    That happens when :math:`\alpha\lambda > 1 + \mu` and the roots are real (over- or critically damped):
+    That happens when :math:`\alpha h > 1 + \mu` and the roots are real (over- or critically damped):
     the step overshoots the minimum of that direction every time, as gradient descent does for
-    :math:`\alpha\lambda > 1`.
+    :math:`\alpha h > 1`.
 
     Args:
-        lam: :math:`\lambda > 0`.
+        h: :math:`h > 0`.
         lr: :math:`\alpha \ge 0`.
         momentum: :math:`\mu \in [0, 1)`.
         tol: how close to zero the discriminant counts as zero.
@@ -669,39 +669,39 @@ def flips_sign(lam, lr, momentum, *, tol: float = 1e-9) -> bool:
     >>> flips_sign(100.0, 0.015, 0.0), flips_sign(1.0, 0.015, 0.0)
     (True, False)
     """
-    spectral_radius(lam, lr, momentum)  # checks the arguments
-    lam, lr, mu = float(lam), float(lr), float(momentum)
-    trace = 1 + mu - lr * lam
+    spectral_radius(h, lr, momentum)  # checks the arguments
+    h, lr, mu = float(h), float(lr), float(momentum)
+    trace = 1 + mu - lr * h
     return trace < 0 and trace**2 - 4 * mu >= -tol
 
 
-def heavy_ball_run(lams, lr, momentum, steps: int, x0=None) -> np.ndarray:
-    r"""Run ``ll.sgd_step`` (torch's heavy ball) on the bowl :math:`f(x) = \tfrac12\sum_i\lambda_i x_i^2`.
+def heavy_ball_run(hs, lr, momentum, steps: int, x0=None) -> np.ndarray:
+    r"""Run ``ll.sgd_step`` (torch's heavy ball) on the bowl :math:`f(x) = \tfrac12\sum_ih_i x_i^2`.
 
-    The gradient is :math:`g = \lambda \odot x`. Returns the path, shape ``(steps + 1, len(lams))``, row 0 the
+    The gradient is :math:`g = h \odot x`. Returns the path, shape ``(steps + 1, len(hs))``, row 0 the
     start ``x0`` (all ones by default). A diverging run overflows to inf quietly.
 
     Args:
-        lams: the curvatures :math:`\lambda_i > 0`.
+        hs: the curvatures :math:`h_i > 0`.
         lr: :math:`\alpha \ge 0`.
         momentum: :math:`\mu \in [0, 1)`.
         steps: how many steps.
         x0: the start, one value per direction.
 
-    >>> heavy_ball_run([1.0, 20.0], 0.1, 0.0, 2).tolist()   # x_i shrinks by 1 - alpha lambda_i per step
+    >>> heavy_ball_run([1.0, 20.0], 0.1, 0.0, 2).tolist()   # x_i shrinks by 1 - alpha h_i per step
     [[1.0, 1.0], [0.9, -1.0], [0.81, 1.0]]
     """
-    lams = _lams(lams)
+    hs = _curvatures(hs)
     lr = check_real("lr", lr)
     momentum = check_beta("momentum", momentum)
     steps = _count("steps", steps)
-    x = np.ones_like(lams) if x0 is None else _reals("x0", x0, low=-np.inf).astype(np.float64)
-    if x.shape != lams.shape:
-        raise ValueError(f"x0 must hold one value per direction, shape {lams.shape}; got {x.shape}")
-    buf, path = np.zeros_like(lams), [x]
+    x = np.ones_like(hs) if x0 is None else _reals("x0", x0, low=-np.inf).astype(np.float64)
+    if x.shape != hs.shape:
+        raise ValueError(f"x0 must hold one value per direction, shape {hs.shape}; got {x.shape}")
+    buf, path = np.zeros_like(hs), [x]
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(1, steps + 1):
-            buf, x = sgd_step(x, lams * x, buf, t, lr=lr, momentum=momentum)
+            buf, x = sgd_step(x, hs * x, buf, t, lr=lr, momentum=momentum)
             path.append(x)
     return np.array(path)
 
@@ -727,116 +727,160 @@ def measured_rate(errors, start: int, stop: int | None = None) -> float:
     return float(np.exp(slope))
 
 
-def rate_map(lams=BOWL, *, n: int = 301, ax=None):
-    r"""The bowl's rate :math:`\rho(\alpha, \mu)` over the plane of hyperparameters.
+def rate_map(hs=BOWL, *, n: int = 301, ax=None):
+    r"""The bowl's rate :math:`r(\alpha, \mu)` over the plane of hyperparameters.
 
-    Marked: the stable edge :math:`\alpha = 2(1+\mu)/L`, gradient descent's best step and Polyak's optimum marked.
+    Marked: the stable edge :math:`\alpha = 2(1+\mu)/h_{\max}`, gradient descent's best step and Polyak's optimum.
 
     Returns ``(fig, ax)``.
 
     Args:
-        lams: the curvatures :math:`\lambda_i > 0`.
+        hs: the curvatures :math:`h_i > 0`.
         n: the grid's points per axis.
         ax: an Axes to draw on, or None for a new figure.
     """
-    lams = _lams(lams)
+    hs = _curvatures(hs)
     n = _count("n", n, low=2)
-    lo, hi = float(lams.min()), float(lams.max())
+    lo, hi = float(hs.min()), float(hs.max())
     mu = np.linspace(0.0, 0.99, n)
     lr = np.linspace(0.0, 1.05 * stable_lr(hi, 0.99), n)[1:]
     LR, MU = np.meshgrid(lr, mu)
-    rho = rate(lams, LR, MU)
+    r = rate(hs, LR, MU)
     fig, ax = plt.subplots() if ax is None else (ax.figure, ax)
     levels = [0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 0.92, 0.94, 0.96, 0.98, 0.99, 1.0]
-    filled = ax.contourf(LR, MU, np.minimum(rho, 1.0), levels=levels, cmap="viridis_r", extend="neither")
-    ax.contourf(LR, MU, rho, levels=[1.0, np.inf], colors=["0.88"])
+    filled = ax.contourf(LR, MU, np.minimum(r, 1.0), levels=levels, cmap="viridis_r", extend="neither")
+    ax.contourf(LR, MU, r, levels=[1.0, np.inf], colors=["0.88"])
     edge = np.linspace(0.0, 0.99, 100)
-    ax.plot([stable_lr(hi, m) for m in edge], edge, "-", color="C3", lw=1.5, label=r"stable edge $2(1+\mu)/L$")
+    ax.plot([stable_lr(hi, m) for m in edge], edge, "-", color="C3", lw=1.5, label=r"stable edge $2(1+\mu)/h_{\max}$")
     gd, hb = gd_optimal(lo, hi), polyak_optimal(lo, hi)
     ax.plot(
         gd.lr, 0.0, "o", color="C1", markersize=8, clip_on=False, label=f"best gradient descent, rate {gd.rate:.3f}"
     )
-    ax.plot(hb.lr, hb.momentum, "*", color="C3", markersize=14, label=f"Polyak's optimum, rate {hb.rate:.3f}")
-    ax.text(0.98 * lr[-1], 0.05, "unstable\n" + r"($\rho \geq 1$)", ha="right", va="bottom", fontsize=9, color="0.3")
-    fig.colorbar(filled, ax=ax, label=r"rate $\rho$ (error $\times \rho$ per step)")
+    share = hb.lr / stable_lr(hi, hb.momentum)  # kappa / (kappa + 1): just inside the edge, not on it
+    ax.plot(
+        hb.lr,
+        hb.momentum,
+        "*",
+        color="C3",
+        markersize=14,
+        label=f"Polyak's optimum, rate {hb.rate:.3f}\n(at {share:.3f} of the edge's $\\alpha$)",
+    )
+    ax.text(0.98 * lr[-1], 0.05, "unstable\n" + r"($r \geq 1$)", ha="right", va="bottom", fontsize=9, color="0.3")
+    fig.colorbar(filled, ax=ax, label=r"rate $r$ (the error shrinks by $r$ per step)")
     ax.set_xlabel(r"learning rate $\alpha$")
     ax.set_ylabel(r"momentum $\mu$")
     ax.set_ylim(0, 0.99)
     ax.grid(False)
-    curv = ", ".join(f"{x:g}" for x in lams)
-    ax.set_title(rf"Rate of the heavy ball on the bowl $\lambda = ({curv})$", fontsize=10)
+    curv = ", ".join(f"{x:g}" for x in hs)
+    ax.set_title(rf"Rate of the heavy ball on the bowl $h = ({curv})$", fontsize=10)
     ax.legend(loc="upper left", fontsize=8, frameon=True, framealpha=0.9)
     return fig, ax
 
 
-def _envelope_label(lam, lr, momentum) -> str:
-    return f"{regime(lam, lr, momentum)}, $\\rho = {spectral_radius(lam, lr, momentum):.3f}$"
+def envelope(h, lr, momentum, steps: int) -> tuple[np.ndarray, str]:
+    r"""The exact envelope of :math:`|x_t / x_0|` in one direction (from :math:`b_0 = 0`), and its formula.
+
+    With two distinct roots :math:`z_1, z_2` the error is :math:`x_t/x_0 = c_1 z_1^t + c_2 z_2^t`, with
+    :math:`c_1 + c_2 = 1` and :math:`c_1 z_1 + c_2 z_2 = 1 - \alpha h`; the envelope is
+    :math:`|c_1||z_1|^t + |c_2||z_2|^t`, which is :math:`C r^t` for complex roots (:math:`C = 2|c_1|`, reached at
+    the peaks) and tends to :math:`|c_1| r^t` for real ones. With a double root :math:`z` (critical damping) the
+    error is :math:`(1 + c\,t)\,z^t` with :math:`c = (1 - \alpha h)/z - 1`: it decays like :math:`t\,r^t`, not
+    :math:`r^t`, and at the critical momentum :math:`c = 1 - z`.
+
+    Returns ``(values for t = 0..steps, label)``.
+
+    >>> env, label = envelope(1.0, 0.01, 0.81, 3)   # critical: z = 0.9, c = 0.1
+    >>> [round(float(v), 12) for v in env], label
+    ([1.0, 0.99, 0.972, 0.9477], '$\\pm(1 + 0.1\\,t)\\,0.9^t$')
+    """
+    steps = _count("steps", steps)
+    t = np.arange(steps + 1)
+    h, lr, mu = float(h), float(lr), float(momentum)
+    trace = 1 + mu - lr * h
+    if regime(h, lr, mu) == "critically damped" and trace != 0:
+        z = trace / 2
+        c = (1 - lr * h) / z - 1
+        return np.abs(1 + c * t) * abs(z) ** t, rf"$\pm(1 + {c:.3g}\,t)\,{abs(z):.3g}^t$"
+    z1, z2 = np.roots([1.0, -trace, mu]).astype(complex)
+    c1 = ((1 - lr * h) - z2) / (z1 - z2)
+    c2 = 1 - c1
+    if abs(z2) > abs(z1):
+        (z1, c1), (z2, c2) = (z2, c2), (z1, c1)
+    env = abs(c1) * abs(z1) ** t + abs(c2) * abs(z2) ** t
+    if abs(z1.imag) > 0:
+        return env, rf"$\pm{2 * abs(c1):.2f}\,r^t$"
+    return env, rf"$\pm({abs(c1):.2f}\,r^t + {abs(c2):.2f}\,|z_2|^t)$"
 
 
-def regimes_figure(lam=1.0, lr=None, momenta=(0.3, None, 0.95), *, steps: int = 80):
-    r"""One direction of curvature ``lam`` under the heavy ball, one panel per momentum.
+def regimes_figure(h=1.0, lr=None, momenta=(0.3, None, 0.95), *, steps: int = 80):
+    r"""One direction of curvature ``h`` under the heavy ball, one panel per momentum.
 
     The momenta are chosen over-, critically and under-damped.
 
-    Each panel shows :math:`x_t / x_0` (from :func:`heavy_ball_run`) and the envelope :math:`\pm\rho^t`.
+    Each panel shows :math:`x_t / x_0` (from :func:`heavy_ball_run`), dashed its exact :func:`envelope` (which
+    decays like :math:`t\,r^t` for the double root of critical damping), and dotted :math:`\pm r^t` for scale.
     ``lr`` defaults to Polyak's for :data:`BOWL`; a ``None`` in ``momenta`` is the critical momentum
-    :math:`(1 - \sqrt{\alpha\lambda})^2`. Returns ``(fig, axes)``.
+    :math:`(1 - \sqrt{\alpha h})^2`. Returns ``(fig, axes)``.
 
     Args:
-        lam: :math:`\lambda > 0`.
+        h: :math:`h > 0`.
         lr: :math:`\alpha`, or None.
         momenta: the :math:`\mu` of each panel (None: critical).
         steps: how many steps to draw.
     """
     lr = polyak_optimal(min(BOWL), max(BOWL)).lr if lr is None else check_real("lr", lr)
-    lam = check_real("lam", lam)
-    momenta = [(1 - math.sqrt(lr * lam)) ** 2 if m is None else check_beta("momentum", m) for m in momenta]
-    fig, axes = plt.subplots(1, len(momenta), figsize=(10.0, 3.6), sharey=True, squeeze=False)
+    h = check_real("h", h)
+    momenta = [(1 - math.sqrt(lr * h)) ** 2 if m is None else check_beta("momentum", m) for m in momenta]
+    fig, axes = plt.subplots(1, len(momenta), figsize=(10.0, 3.8), sharey=True, squeeze=False)
     axes = axes[0]
     t = np.arange(steps + 1)
     for ax, mu in zip(axes, momenta):
-        x = heavy_ball_run([lam], lr, mu, steps)[:, 0]
-        rho = spectral_radius(lam, lr, mu)
-        ax.plot(t, x, "-", color="C0", lw=1.6, label="$x_t / x_0$")
-        ax.plot(t, rho**t, "--", color="0.5", lw=1.0, label=r"$\pm\rho^t$")
-        ax.plot(t, -(rho**t), "--", color="0.5", lw=1.0)
+        x = heavy_ball_run([h], lr, mu, steps)[:, 0]
+        r = spectral_radius(h, lr, mu)
+        env, label = envelope(h, lr, mu, steps)
+        ax.plot(t, x, "-", color="C0", lw=1.8, label="$x_t / x_0$")
+        ax.plot(t, env, "--", color="C3", lw=1.2, label=label)
+        ax.plot(t, -env, "--", color="C3", lw=1.2)
+        ax.plot(t, r**t, ":", color="0.4", lw=1.2, label=r"$\pm r^t$")
+        ax.plot(t, -(r**t), ":", color="0.4", lw=1.2)
         ax.axhline(0.0, color="0.3", lw=0.6)
-        ax.set_title(f"$\\mu = {mu:.3g}$: {regime(lam, lr, mu)}\n$\\rho = {rho:.3f}$", fontsize=10)
+        ax.set_title(f"$\\mu = {mu:.3g}$: {regime(h, lr, mu)}\n$r = {r:.3f}$", fontsize=10)
         ax.set_xlabel("step $t$")
-        ax.set_ylim(-1.05, 1.05)
-    axes[0].set_ylabel(f"error $x_t / x_0$ ($\\lambda = {lam:g}$)")
-    axes[-1].legend(loc="upper right", fontsize=9)
+        ax.legend(loc="lower right", fontsize=9, framealpha=0.9)
+    top = max(1.05, 1.05 * max(ax.get_lines()[1].get_ydata().max() for ax in axes))
+    axes[0].set_ylim(-top, top)
+    axes[0].set_ylabel(f"error $x_t / x_0$ ($h = {h:g}$)")
     fig.suptitle(f"The heavy ball in one direction, $\\alpha = {lr:.4f}$", fontsize=11)
     fig.tight_layout()
     return fig, axes
 
 
-def damping_demo(lr: float = 0.02, momentum: float = 0.9, *, lams=BOWL, steps: int = 80):
+def damping_demo(lr: float = 0.02, momentum: float = 0.9, *, hs=BOWL, steps: int = 80):
     r"""The heavy ball on the bowl for one :math:`(\alpha, \mu)`: the error in each eigen-direction over the steps.
 
-    Left: :math:`x_{i,t}/x_{i,0}`; right: :math:`|x_{i,t}|` on a log scale with :math:`\rho_i^t` dashed.
+    Left: :math:`x_{i,t}/x_{i,0}`; right: :math:`|x_{i,t}|` on a log scale with :math:`r_i^t` dashed.
     Returns ``(fig, text)``; the text gives the spectral radius and each direction's regime.
 
     Args:
         lr: :math:`\alpha \ge 0`.
         momentum: :math:`\mu \in [0, 1)`.
-        lams: the curvatures :math:`\lambda_i > 0`.
+        hs: the curvatures :math:`h_i > 0`.
         steps: how many steps to run and draw.
     """
-    lams = _lams(lams)
-    path = heavy_ball_run(lams, lr, momentum, steps)
+    hs = _curvatures(hs)
+    path = heavy_ball_run(hs, lr, momentum, steps)
     t = np.arange(steps + 1)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10.0, 3.8))
     parts = []
-    for i in reversed(range(len(lams))):  # the flattest direction drawn last, on top
-        lam = float(lams[i])
-        rho_i = spectral_radius(lam, lr, momentum)
-        kind = regime(lam, lr, momentum) + (", sign flips" if flips_sign(lam, lr, momentum) else "")
-        left.plot(t, path[:, i], "-", color=f"C{i}", lw=1.4, label=rf"$\lambda = {lam:g}$: {kind}")
+    for i in reversed(range(len(hs))):  # the flattest direction drawn last, on top
+        h = float(hs[i])
+        r_i = spectral_radius(h, lr, momentum)
+        kind = regime(h, lr, momentum) + (", sign flips" if flips_sign(h, lr, momentum) else "")
+        left.plot(t, path[:, i], "-", color=f"C{i}", lw=1.4, label=rf"$h = {h:g}$: {kind}")
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             right.semilogy(t, np.abs(path[:, i]), "-", color=f"C{i}", lw=1.4)
-            right.semilogy(t, rho_i**t, "--", color=f"C{i}", lw=0.9)
-        parts.insert(0, f"lambda = {lam:g}: {kind} (rho {rho_i:.3f})")
+            right.semilogy(t, r_i**t, "--", color=f"C{i}", lw=0.9)
+        parts.insert(0, f"h = {h:g}: {kind} (r {r_i:.3f})")
     with np.errstate(over="ignore", invalid="ignore"):
         size = np.abs(path[np.isfinite(path)])
     top = float(min(max(size.max(initial=1.0), 1.0), 5.0)) * 1.05
@@ -849,16 +893,15 @@ def damping_demo(lr: float = 0.02, momentum: float = 0.9, *, lams=BOWL, steps: i
     positive = size[size > 0]
     right.set_ylim(max(1e-12, positive.min(initial=1.0) / 3), min(1e6, max(3.0, 3 * positive.max(initial=1.0))))
     right.set_xlabel("step $t$")
-    right.set_ylabel(r"$|x_{i,t}|$ (log); dashed: $\rho_i^t$")
+    right.set_ylabel(r"$|x_{i,t}|$ (log); dashed: $r_i^t$")
     fig.suptitle(rf"Heavy ball on the bowl, $\alpha = {lr:.4f}$, $\mu = {momentum:.2f}$", fontsize=11)
     fig.tight_layout()
-    rho = rate(lams, lr, momentum)
-    if rho >= 1:
-        head = f"alpha = {lr:.4f}, mu = {momentum:.2f}: unstable, spectral radius {rho:.3f} >= 1 (the error grows)"
+    r = rate(hs, lr, momentum)
+    if r >= 1:
+        head = f"alpha = {lr:.4f}, mu = {momentum:.2f}: unstable, spectral radius {r:.3f} >= 1 (the error grows)"
     else:
         head = (
-            f"alpha = {lr:.4f}, mu = {momentum:.2f}: spectral radius {rho:.3f} "
-            f"({steps_per_e(rho):.1f} steps per factor e)"
+            f"alpha = {lr:.4f}, mu = {momentum:.2f}: spectral radius {r:.3f} ({steps_per_e(r):.1f} steps per factor e)"
         )
     return fig, head + "; " + "; ".join(parts)
 
