@@ -417,9 +417,12 @@ def test_bad_input_is_refused_with_its_name(call, error, words):
 
 CASES = [
     # (check, right answer computed independently, a likely wrong one, words its hint must contain)
-    (ex.check_effective_step, 0.01 / 0.05, 0.01, "g / (1 - mu)"),
-    (ex.check_polyak_momentum, (9 / 11) ** 2, 9 / 11, "mu is its square"),
-    (ex.check_largest_stable_lr, 2 * 1.9 / 50, 2 / 50, "1 + mu"),
+    (ex.check_effective_step, 0.01 / 0.05, 0.01, "the first step"),
+    (ex.check_effective_step, 0.01 / 0.05, 0.5, "running sum, not an average"),
+    (ex.check_polyak_momentum, (9 / 11) ** 2, 9 / 11, "the rate r per step"),
+    (ex.check_polyak_momentum, (9 / 11) ** 2, 0.5, "only through sqrt(kappa)"),
+    (ex.check_largest_stable_lr, 2 * 1.9 / 50, 2 / 50, "plain gradient descent's edge"),
+    (ex.check_largest_stable_lr, 2 * 1.9 / 50, 0.05, "reaches -1"),
 ]
 
 

@@ -16,13 +16,19 @@ def _first_step(g, *, lr, alpha, eps):
 
 
 def check_first_step(answer) -> Result:
-    """Exercise 1: the size of RMSprop's first step for g = 3, lr = 0.01, alpha = 0.99, eps = 0, to three digits."""
+    """Exercise 1: the size of RMSprop's first step for g = 3, lr = 0.01, rho = 0.99 (torch's ``alpha``), eps = 0."""
     return check_digits(
         "first step",
         answer,
         expected=_first_step(3.0, lr=0.01, alpha=0.99, eps=0.0),
-        hint="v_1 = (1 - alpha) g^2 and there is no bias correction, so sqrt(v_1) = 0.1 |g|; "
-        "the step does not depend on g.",
+        hint="RMSprop has no bias correction: v starts at 0, so v_1 holds only a small share of g_1^2.",
+        slips={
+            0.01: "That is lr itself: either you corrected v_1 for its bias (RMSprop has no bias correction) or you "
+            "swapped rho and 1 - rho (rho keeps the old v).",
+            0.03: "That is lr * g, a plain gradient step: RMSprop divides g by the root of v.",
+            0.01 * 3 / 0.03**0.5: "Your v_1 averages g, not g squared.",
+            0.01 * 3 / 0.09: "You divided by v_1 itself: RMSprop divides by its square root.",
+        },
     )
 
 
@@ -33,6 +39,11 @@ def check_eps_share(answer) -> Result:
         answer,
         expected=_first_step(1e-8, lr=1.0, alpha=0.99, eps=1e-8),
         hint="Compare sqrt(v_1) with eps: which of the two terms of the denominator is larger here?",
+        slips={
+            10.0: "That leaves eps out: here sqrt(v_1) is smaller than eps, so eps decides the step.",
+            1e-4: "That puts eps inside the root; torch adds it after the root.",
+            0.5: "Your v_1 is g_1^2: RMSprop's v_1 holds only a share of it (no bias correction).",
+        },
     )
 
 
@@ -41,8 +52,12 @@ def check_decay_for_first_step(answer) -> Result:
     return check_digits(
         "rho",
         answer,
-        expected=1 - 1 / 2**2,  # lr / sqrt(1 - alpha) = 2 lr
-        hint="The first step is lr / sqrt(1 - rho) in size; set that equal to 2 lr and solve for rho.",
+        expected=1 - 1 / 2**2,  # lr / sqrt(1 - rho) = 2 lr
+        hint="Write the first step in units of lr (Exercise 1 did it for rho = 0.99), set it to 2 and solve for rho.",
+        slips={
+            0.5: "With that rho the first step is sqrt(2) lr, not 2 lr: the step depends on a square root.",
+            0.25: "That is 1 - rho: rho is the weight of the old v, 1 - rho the new g^2's share.",
+        },
     )
 
 
