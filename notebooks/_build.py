@@ -105,8 +105,13 @@ def is_section(cell) -> bool:
     return cell.cell_type == "markdown" and not tagged(cell, NAV_TAG) and bool(SECTION_HEADING.match(cell.source))
 
 
+SUBSLIDE_TAG = "subslide"  # a cell an author wants to begin a sub-slide (below its section's slide)
+
+
 def slide_type(cell) -> str | None:
-    """For `make slides`: a new slide at the title and at every section heading; navigation is skipped.
+    """For `make slides`: a new slide at the title and at every section heading; navigation is skipped. A
+    sub-slide begins at each exercise, at each ``###`` heading and at a cell tagged ``subslide``; a section taller
+    than its slide scrolls (the decks' CSS), it is never cut by measuring.
 
     A cell that continues the slide above gets no slide type at all (None), which nbconvert reads as
     "-": JupyterLab's slideshow extension (jupyterlab-slideshow) never shows a cell whose type is "-".
@@ -115,7 +120,7 @@ def slide_type(cell) -> str | None:
         return "skip"
     if is_section(cell):
         return "slide"
-    if cell.cell_type == "markdown" and cell.source.startswith("**Exercise"):
+    if cell.cell_type == "markdown" and cell.source.startswith(("**Exercise", "### ")) or tagged(cell, SUBSLIDE_TAG):
         return "subslide"
     return None
 
