@@ -41,6 +41,36 @@ def _fmt(x) -> str:
     return np.array2string(arr, precision=6)
 
 
+def _shown(answer) -> str:
+    """What the learner gave, for a message: its type and a short repr (a repr that fails is left out)."""
+    try:
+        text = repr(answer)
+    except Exception:  # noqa: BLE001 - a learner's object may have any repr
+        text = ""
+    return f"{type(answer).__name__} {text[:60]}{'...' if len(text) > 60 else ''}".rstrip()
+
+
+def as_numbers(answer) -> np.ndarray | None:
+    """A learner's answer as float64 numbers, or None where it is not numbers.
+
+    Numbers are a number, a list, a numpy array or a torch tensor (one that requires grad too); not numbers are a
+    string, a ragged list, an int too large for a float, a complex number, a bool.
+    """
+    if isinstance(answer, (str, bytes, bool, complex, np.bool_)):
+        return None
+    if hasattr(answer, "detach") and callable(answer.detach):  # a torch tensor: its values, wherever it lives
+        try:
+            answer = answer.detach().cpu().numpy()
+        except Exception:  # noqa: BLE001
+            return None
+    try:
+        with np.errstate(all="ignore"):
+            got = np.asarray(answer, dtype=np.float64)
+    except Exception:  # noqa: BLE001 - OverflowError (10**400), ValueError (ragged), TypeError, ...
+        return None
+    return got
+
+
 def unanswered(name: str) -> Result:
     """The verdict on an answer still ``...``: neither right nor wrong, and how to answer."""
     return Result(None, f"… {name}: not answered yet. Replace the ... with your answer and run the cell again.")
@@ -61,10 +91,9 @@ def check_value(
     """
     if answer is ... or answer is None:
         return unanswered(name)
-    try:
-        got = np.asarray(answer, dtype=np.float64)
-    except (TypeError, ValueError):
-        return Result(False, f"✗ {name}: expected a number, got {type(answer).__name__} {answer!r}.")
+    got = as_numbers(answer)
+    if got is None:
+        return Result(False, f"✗ {name}: expected a number, got {_shown(answer)}.")
     want = np.asarray(expected, dtype=np.float64)
     if got.shape != want.shape:
         return Result(False, f"✗ {name} has shape {got.shape}; expected shape {want.shape}.")
