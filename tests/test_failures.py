@@ -26,7 +26,7 @@ def close_figures():
     plt.close("all")
 
 
-def _grad(t, C):  # the paper's f_t'(x), written out again here
+def _grad(t, C):  # the paper's f_t'(theta), written out again here
     return C if t % 3 == 1 else -1.0
 
 
@@ -64,12 +64,12 @@ def test_adam_ends_at_plus_one_and_amsgrad_near_minus_one():
     C = 3.0
     adam = failures.run_lessonlib(C, steps=3000)
     ams = failures.run_lessonlib(C, steps=3000, amsgrad=True)
-    assert adam.x[-1] == 1.0 and adam.x[-300:].mean() > 0.99
-    assert ams.x[-300:].mean() < -0.99 and ams.x.max() <= 0.0
-    assert adam.x.shape == (3001,) and adam.v.shape == (3000,) and adam.v_max is None
+    assert adam.theta[-1] == 1.0 and adam.theta[-300:].mean() > 0.99
+    assert ams.theta[-300:].mean() < -0.99 and ams.theta.max() <= 0.0
+    assert adam.theta.shape == (3001,) and adam.v.shape == (3000,) and adam.v_max is None
     # Adam's average regret approaches that of always playing +1, AMSGrad's goes to zero
-    assert failures.average_regret(adam.x[:-1], C) > 0.6
-    assert failures.average_regret(ams.x[:-1], C) < 0.02
+    assert failures.average_regret(adam.theta[:-1], C) > 0.6
+    assert failures.average_regret(ams.theta[:-1], C) < 0.02
     np.testing.assert_allclose(adam.alpha_t, 0.5 / np.sqrt(np.arange(1, 3001)), rtol=1e-15)
 
 
@@ -77,7 +77,7 @@ def test_adam_ends_at_plus_one_and_amsgrad_near_minus_one():
 def test_lessonlib_and_torch_agree(amsgrad):
     ours = failures.run_lessonlib(3.0, steps=600, amsgrad=amsgrad)
     theirs = failures.run_torch(3.0, steps=600, amsgrad=amsgrad)
-    assert np.abs(ours.x - theirs.x).max() < 1e-12
+    assert np.abs(ours.theta - theirs.theta).max() < 1e-12
     np.testing.assert_allclose(ours.v, theirs.v, rtol=1e-12)
     if amsgrad:
         np.testing.assert_allclose(ours.v_max, theirs.v_max, rtol=1e-12)
@@ -89,7 +89,7 @@ def test_lessonlib_and_torch_agree(amsgrad):
 def test_with_beta2_0999_the_example_is_solved():
     for betas in ((0.0, 0.999), (0.9, 0.999)):
         tr = failures.run_lessonlib(3.0, steps=3000, betas=betas)
-        assert tr.x[-1] < -0.98, betas
+        assert tr.theta[-1] < -0.98, betas
 
 
 def test_moments_against_the_recurrences_by_hand():
@@ -116,7 +116,7 @@ def test_the_effective_rate_grows_for_adam_and_the_cycle_goes_the_wrong_way():
     assert rate[4] > 2 * rate[3]  # right after the large gradient the rate more than doubles
     v_max = np.array([s.v_max for s in ams])
     assert np.all(np.diff(v_max) >= 0)  # AMSGrad's denominator never forgets
-    assert sum(s.update for s in adam[9:12]) < 0  # a cycle moves x up (towards +1)
+    assert sum(s.update for s in adam[9:12]) < 0  # a cycle moves theta up (towards +1)
     assert sum(s.update for s in ams[9:12]) > 0  # ... and AMSGrad's moves it down
 
 
@@ -127,7 +127,7 @@ def test_the_effective_rate_grows_for_adam_and_the_cycle_goes_the_wrong_way():
         ({"C": "3"}, TypeError, "C"),
         ({"steps": 0}, ValueError, "steps"),
         ({"steps": 2.5}, TypeError, "steps"),
-        ({"x0": 1.5}, ValueError, "x0"),
+        ({"theta0": 1.5}, ValueError, "theta0"),
         ({"alpha": -0.1}, ValueError, "alpha"),
         ({"amsgrad": "yes"}, TypeError, "amsgrad"),
         ({"betas": (0.0, 1.0)}, ValueError, "beta2"),
@@ -142,7 +142,7 @@ def test_bad_input_to_the_runs_is_refused(kwargs, error, name):
 def test_bad_input_to_the_problem_is_refused():
     with pytest.raises(ValueError, match="t"):
         failures.counterexample_grad(0, 3.0)
-    with pytest.raises(ValueError, match="x_played"):
+    with pytest.raises(ValueError, match="theta_played"):
         failures.average_regret([], 3.0)
     with pytest.raises(ValueError, match="C"):
         failures.counterexample_beta2(1.0)
@@ -250,8 +250,8 @@ def test_figures_draw_what_they_say():
     runs = [failures.run_lessonlib(3.0, steps=60), failures.run_lessonlib(3.0, steps=60, amsgrad=True)]
     _, ax = failures.counterexample_figure(runs)
     labels = ax.get_legend_handles_labels()[1]
-    assert labels[:2] == ["Adam", "AMSGrad"] and "x = -1" in labels[2]
-    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), runs[0].x)
+    assert labels[:2] == ["Adam", "AMSGrad"] and "theta = -1" in labels[2]
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), runs[0].theta)
 
     _, (ax_v, ax_s) = failures.moments_figure(failures.moments(3.0), failures.moments(3.0, amsgrad=True))
     assert len(ax_v.get_lines()) == 2 and ax_s.get_legend_handles_labels()[1] == ["Adam", "AMSGrad"]
@@ -275,24 +275,36 @@ def test_tiny_gradient_step():
     g, eps = 1e-7, 1e-5
     right = ex.check_tiny_gradient_step(g / (g + eps))  # m_hat_1 = g, sqrt(v_hat_1) = g
     assert right.ok is True
+    for answer in (0.0099, 0.00990, 0.009901):  # the precision the question asks for, three significant digits
+        assert ex.check_tiny_gradient_step(answer).ok is True, answer
     for answer, text in [
-        (g / eps, "tiny-gradient limit"),
-        (1.0, "without eps"),
+        (g / eps, "1% of eps"),
+        (1.0, "as if eps were not there"),
         (g / math.sqrt(g * g + eps), "inside the root"),
-        (0.5, "m_hat_1 = g_1"),
+        (0.001, "m_1 and v_1 as they are"),  # no correction: 1e-8 / (sqrt(1e-3) * 1e-7 + 1e-5)
+        (0.5, "m_hat_1 and sqrt(v_hat_1)"),
+        (0.0097, "m_hat_1 and sqrt(v_hat_1)"),  # two units off in the third digit
     ]:
         wrong = ex.check_tiny_gradient_step(answer)
         assert wrong.ok is False and text in wrong.message, answer
+        assert "g_1 / (|g_1| + eps)" not in wrong.message  # no hint hands over the formula
     assert ex.check_tiny_gradient_step(...).ok is None
 
 
 def test_counterexample_beta2():
     assert ex.check_counterexample_beta2(1 / (1 + 4**2)).ok is True
-    assert ex.check_counterexample_beta2(0.0588).ok is True  # four digits are enough
-    assert ex.check_counterexample_beta2(0.1).ok is False  # the lesson's own C = 3, not the exercise's
-    for answer, text in [(1 / 16, "1 / C**2"), (16 / 17, "1 - beta2"), (0.2, "squared"), (0.5, "Theorem 1")]:
+    assert ex.check_counterexample_beta2(0.0588).ok is True  # three significant digits
+    assert ex.check_counterexample_beta2(0.059).ok is False  # two are not enough
+    for answer, text in [
+        (1 / 16, "one less"),
+        (16 / 17, "1 - beta2"),
+        (0.2, "squared"),
+        (0.1, "C = 3"),  # the lesson's own C, not the exercise's
+        (0.5, "Theorem 1"),
+    ]:
         wrong = ex.check_counterexample_beta2(answer)
         assert wrong.ok is False and text in wrong.message, answer
+        assert "1 / (1 + C**2)" not in wrong.message
     assert ex.check_counterexample_beta2(None).ok is None
 
 
@@ -300,11 +312,13 @@ def test_memory_steps():
     k = 0
     while 0.95**k > 0.01:
         k += 1
-    assert k == 90 and ex.check_memory_steps(k).ok is True
-    for answer, text in [(20, "window"), (89.78, "round"), (4603, "0.999"), (45, "logarithms")]:
+    assert k == 90 and ex.check_memory_steps(k).ok is True and ex.check_memory_steps(90.0).ok is True
+    for answer, text in [(20, "window"), (89.78, "whole number"), (89, "Rounded down"), (4603, "0.999"),
+                         (45, "logarithms")]:  # fmt: skip
         wrong = ex.check_memory_steps(answer)
         assert wrong.ok is False and text in wrong.message, answer
     assert ex.check_memory_steps(...).ok is None
+    assert ex.check_memory_steps(np.array([1.0, 2.0])).ok is False  # bad input answers, never raises
 
 
 @pytest.mark.parametrize("check", [ex.check_tiny_gradient_step, ex.check_counterexample_beta2, ex.check_memory_steps])

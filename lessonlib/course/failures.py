@@ -3,12 +3,12 @@ r"""Lesson 07: when Adam fails, and the knobs people turn (AMSGrad, :math:`\epsi
 Three experiments, as functions that tests can check, and the figures that show them:
 
 - **Reddi, Kale & Kumar's counterexample** (ICLR 2018, Theorem 1): the online problem on
-  :math:`[-1, 1]` with :math:`f_t(x) = Cx` when :math:`t \bmod 3 = 1` and :math:`-x` otherwise
-  (:math:`C > 2`), whose best fixed point is :math:`x = -1`. With :math:`\beta_1 = 0`,
+  :math:`[-1, 1]` with :math:`f_t(\theta) = C\theta` when :math:`t \bmod 3 = 1` and :math:`-\theta` otherwise
+  (:math:`C > 2`), whose best fixed point is :math:`\theta = -1`. With :math:`\beta_1 = 0`,
   :math:`\beta_2 = 1/(1+C^2)` and the step size :math:`\alpha_t = \alpha/\sqrt t`, Adam drifts to
-  :math:`x = +1`; AMSGrad does not. :func:`run_lessonlib` and :func:`run_torch` run it with a
+  :math:`\theta = +1`; AMSGrad does not. :func:`run_lessonlib` and :func:`run_torch` run it with a
   projection onto :math:`[-1, 1]` after each step; :func:`moments` gives every intermediate of the
-  steps (the functions are linear, so the gradients do not depend on :math:`x`).
+  steps (the functions are linear, so the gradients do not depend on :math:`\theta`).
 - **eps as a cap on the step**: :func:`eps_scan` measures Adam's step, in units of :math:`\alpha`,
   for gradients from :math:`10^{-12}` to :math:`1` in size.
 - **the choice of beta2**: :func:`scale_shift` changes the gradient's scale twice during a run and
@@ -19,7 +19,7 @@ Three experiments, as functions that tests can check, and the figures that show 
 >>> [counterexample_grad(t, 3.0) for t in range(1, 7)]
 [3.0, -1.0, -1.0, 3.0, -1.0, -1.0]
 >>> tr = run_lessonlib(3.0, steps=300)
->>> float(tr.x[-1]), round(float(run_lessonlib(3.0, steps=300, amsgrad=True).x[-1]), 2)
+>>> float(tr.theta[-1]), round(float(run_lessonlib(3.0, steps=300, amsgrad=True).theta[-1]), 2)
 (1.0, -0.98)
 """
 
@@ -54,7 +54,7 @@ def _check_steps(name: str, value, *, low: int = 1) -> int:
 def _check_C(C) -> float:
     C = check_real("C", C)
     if not C > 2.0:
-        raise ValueError(f"Invalid C: {C} (allowed: C > 2, the paper's condition; then x = -1 is the best point)")
+        raise ValueError(f"Invalid C: {C} (allowed: C > 2, the paper's condition; then theta = -1 is the best point)")
     return C
 
 
@@ -68,7 +68,7 @@ def counterexample_beta2(C) -> float:
 
 
 def counterexample_grad(t, C) -> float:
-    r"""The gradient of :math:`f_t`, the same at every :math:`x`: :math:`C` if :math:`t \bmod 3 = 1`, else :math:`-1`.
+    r"""The gradient of :math:`f_t`, the same at every :math:`\theta`: :math:`C` if :math:`t \bmod 3 = 1`, else -1.
 
     Args:
         t: the step, 1-based.
@@ -78,21 +78,21 @@ def counterexample_grad(t, C) -> float:
     return C if t % 3 == 1 else -1.0
 
 
-def counterexample_loss(x, t, C):
-    r""":math:`f_t(x) = C x` when :math:`t \bmod 3 = 1`, else :math:`-x` (numbers or arrays of :math:`x`).
+def counterexample_loss(theta, t, C):
+    r""":math:`f_t(\theta) = C \theta` when :math:`t \bmod 3 = 1`, else :math:`-\theta` (numbers or arrays).
 
     Args:
-        x: the point(s) played, in :math:`[-1, 1]`.
+        theta: the point(s) played, in :math:`[-1, 1]`.
         t: the step, 1-based.
         C: the large gradient, :math:`C > 2`.
     """
-    return counterexample_grad(t, C) * np.asarray(x, dtype=np.float64)
+    return counterexample_grad(t, C) * np.asarray(theta, dtype=np.float64)
 
 
 def best_fixed_point(C, steps) -> float:
-    r"""The fixed :math:`x \in [-1, 1]` with the least total loss :math:`\sum_{t \le T} f_t(x)`.
+    r"""The fixed :math:`\theta \in [-1, 1]` with the least total loss :math:`\sum_{t \le T} f_t(\theta)`.
 
-    The total is linear in :math:`x` with slope :math:`\sum_t g_t`, so the best point is an end of the
+    The total is linear in :math:`\theta` with slope :math:`\sum_t g_t`, so the best point is an end of the
     interval: :math:`-1` when the slope is positive (every full cycle of three steps adds :math:`C - 2 > 0`).
 
     Args:
@@ -104,61 +104,61 @@ def best_fixed_point(C, steps) -> float:
     return BOUNDS[0] if slope > 0 else BOUNDS[1]
 
 
-def average_regret(x_played, C) -> float:
-    r"""The average regret :math:`R_T/T = \frac1T\bigl(\sum_t f_t(x_t) - \min_{x} \sum_t f_t(x)\bigr)`.
+def average_regret(theta_played, C) -> float:
+    r"""The average regret :math:`R_T/T = \frac1T\bigl(\sum_t f_t(\theta_t) - \min_{\theta} \sum_t f_t(\theta)\bigr)`.
 
     Args:
-        x_played: :math:`x_1, \dots, x_T`, the point played at each step (before that step's update:
-            ``Trajectory.x[:-1]``).
+        theta_played: :math:`\theta_1, \dots, \theta_T`, the point played at each step (before that step's update:
+            ``Trajectory.theta[:-1]``).
         C: the large gradient, :math:`C > 2`.
     """
-    x_played = np.asarray(x_played, dtype=np.float64)
-    if x_played.ndim != 1 or x_played.size == 0:
-        raise ValueError(f"x_played must be a non-empty 1-D array of points, got shape {x_played.shape}")
-    T = x_played.size
+    theta_played = np.asarray(theta_played, dtype=np.float64)
+    if theta_played.ndim != 1 or theta_played.size == 0:
+        raise ValueError(f"theta_played must be a non-empty 1-D array of points, got shape {theta_played.shape}")
+    T = theta_played.size
     g = np.array([counterexample_grad(t, C) for t in range(1, T + 1)])
     best = best_fixed_point(C, T)
-    return float(math.fsum(g * x_played) - math.fsum(g * best)) / T
+    return float(math.fsum(g * theta_played) - math.fsum(g * best)) / T
 
 
 @dataclass(frozen=True)
 class Trajectory:
     r"""One run of the counterexample, per step.
 
-    ``x[t]`` is the point after :math:`t` projected steps (``x[0]`` the start); ``alpha_t``, ``v`` and ``v_max``
+    ``theta[t]`` is the point after :math:`t` projected steps (``theta[0]`` the start); ``alpha_t``, ``v`` and ``v_max``
     are per step :math:`t = 1, \dots, T` (``v_max`` is None without AMSGrad).
     """
 
-    x: np.ndarray
+    theta: np.ndarray
     alpha_t: np.ndarray
     v: np.ndarray
     v_max: np.ndarray | None
     label: str
 
 
-def _counterexample_hyper(C, steps, alpha, betas, eps, amsgrad, x0):
+def _counterexample_hyper(C, steps, alpha, betas, eps, amsgrad, theta0):
     C, steps = _check_C(C), _check_steps("steps", steps)
     alpha, eps = check_real("alpha", alpha), check_real("eps", eps)
-    x0 = check_real("x0", x0, low=-1.0)
-    if x0 > 1.0:
-        raise ValueError(f"Invalid x0: {x0} (allowed: -1 <= x0 <= 1, the feasible set)")
+    theta0 = check_real("theta0", theta0, low=-1.0)
+    if theta0 > 1.0:
+        raise ValueError(f"Invalid theta0: {theta0} (allowed: -1 <= theta0 <= 1, the feasible set)")
     betas = (
         (0.0, counterexample_beta2(C))
         if betas is None
         else (check_beta("beta1", betas[0]), check_beta("beta2", betas[1]))
     )
-    return C, steps, alpha, betas, eps, check_bool("amsgrad", amsgrad), x0
+    return C, steps, alpha, betas, eps, check_bool("amsgrad", amsgrad), theta0
 
 
 def _label(amsgrad: bool) -> str:
     return "AMSGrad" if amsgrad else "Adam"
 
 
-def run_lessonlib(C=3.0, *, steps=3000, alpha=0.5, betas=None, eps=1e-8, amsgrad=False, x0=0.0) -> Trajectory:
+def run_lessonlib(C=3.0, *, steps=3000, alpha=0.5, betas=None, eps=1e-8, amsgrad=False, theta0=0.0) -> Trajectory:
     r"""The counterexample with ``ll.Adam`` on a 1-element float64 array, projected onto :math:`[-1, 1]`.
 
     Before step :math:`t` the learning rate is set to :math:`\alpha_t = \alpha/\sqrt t` (the paper's
-    schedule); after it, ``np.clip(x, -1, 1, out=x)`` projects the point back.
+    schedule); after it, ``np.clip(theta, -1, 1, out=theta)`` projects the point back.
 
     Args:
         C: the large gradient, :math:`C > 2`.
@@ -167,27 +167,27 @@ def run_lessonlib(C=3.0, *, steps=3000, alpha=0.5, betas=None, eps=1e-8, amsgrad
         betas: :math:`(\beta_1, \beta_2)`; by default the paper's :math:`(0, 1/(1+C^2))`.
         eps: :math:`\epsilon`.
         amsgrad: run AMSGrad instead.
-        x0: the starting point in :math:`[-1, 1]`.
+        theta0: the starting point in :math:`[-1, 1]`.
     """
-    C, steps, alpha, betas, eps, amsgrad, x0 = _counterexample_hyper(C, steps, alpha, betas, eps, amsgrad, x0)
-    x = np.array([x0])
-    opt = Adam([x], lr=alpha, betas=betas, eps=eps, amsgrad=amsgrad)
-    xs, lrs, vs, v_maxes = [x0], [], [], []
+    C, steps, alpha, betas, eps, amsgrad, theta0 = _counterexample_hyper(C, steps, alpha, betas, eps, amsgrad, theta0)
+    theta = np.array([theta0])
+    opt = Adam([theta], lr=alpha, betas=betas, eps=eps, amsgrad=amsgrad)
+    thetas, lrs, vs, v_maxes = [theta0], [], [], []
     for t in range(1, steps + 1):
         opt.lr = alpha / math.sqrt(t)
         opt.step([np.array([counterexample_grad(t, C)])])
-        np.clip(x, *BOUNDS, out=x)
+        np.clip(theta, *BOUNDS, out=theta)
         state = opt.state[0]
-        xs.append(float(x[0]))
+        thetas.append(float(theta[0]))
         lrs.append(opt.lr)
         vs.append(float(state["v"][0]))
         if amsgrad:
             v_maxes.append(float(state["v_max"][0]))
     v_max = np.array(v_maxes) if amsgrad else None
-    return Trajectory(np.array(xs), np.array(lrs), np.array(vs), v_max, _label(amsgrad))
+    return Trajectory(np.array(thetas), np.array(lrs), np.array(vs), v_max, _label(amsgrad))
 
 
-def run_torch(C=3.0, *, steps=3000, alpha=0.5, betas=None, eps=1e-8, amsgrad=False, x0=0.0) -> Trajectory:
+def run_torch(C=3.0, *, steps=3000, alpha=0.5, betas=None, eps=1e-8, amsgrad=False, theta0=0.0) -> Trajectory:
     r"""The same run with ``torch.optim.Adam`` on a 1-element float64 tensor, ``clamp_`` after each step.
 
     Imports torch when called (the rest of this module works without it). The arguments are those of
@@ -200,14 +200,14 @@ def run_torch(C=3.0, *, steps=3000, alpha=0.5, betas=None, eps=1e-8, amsgrad=Fal
         betas: :math:`(\beta_1, \beta_2)`; by default the paper's :math:`(0, 1/(1+C^2))`.
         eps: :math:`\epsilon`.
         amsgrad: run AMSGrad instead.
-        x0: the starting point in :math:`[-1, 1]`.
+        theta0: the starting point in :math:`[-1, 1]`.
     """
     import torch
 
-    C, steps, alpha, betas, eps, amsgrad, x0 = _counterexample_hyper(C, steps, alpha, betas, eps, amsgrad, x0)
-    p = torch.tensor([x0], dtype=torch.float64, requires_grad=True)
+    C, steps, alpha, betas, eps, amsgrad, theta0 = _counterexample_hyper(C, steps, alpha, betas, eps, amsgrad, theta0)
+    p = torch.tensor([theta0], dtype=torch.float64, requires_grad=True)
     opt = torch.optim.Adam([p], lr=alpha, betas=betas, eps=eps, amsgrad=amsgrad, foreach=False)
-    xs, lrs, vs, v_maxes = [x0], [], [], []
+    thetas, lrs, vs, v_maxes = [theta0], [], [], []
     for t in range(1, steps + 1):
         opt.param_groups[0]["lr"] = alpha / math.sqrt(t)
         p.grad = torch.tensor([counterexample_grad(t, C)], dtype=torch.float64)
@@ -215,19 +215,19 @@ def run_torch(C=3.0, *, steps=3000, alpha=0.5, betas=None, eps=1e-8, amsgrad=Fal
         with torch.no_grad():
             p.clamp_(*BOUNDS)
         state = opt.state[p]
-        xs.append(p.item())
+        thetas.append(p.item())
         lrs.append(opt.param_groups[0]["lr"])
         vs.append(state["exp_avg_sq"].item())
         if amsgrad:
             v_maxes.append(state["max_exp_avg_sq"].item())
     v_max = np.array(v_maxes) if amsgrad else None
-    return Trajectory(np.array(xs), np.array(lrs), np.array(vs), v_max, _label(amsgrad) + " (torch)")
+    return Trajectory(np.array(thetas), np.array(lrs), np.array(vs), v_max, _label(amsgrad) + " (torch)")
 
 
 def moments(C=3.0, *, steps=12, betas=None, eps=1e-8, amsgrad=False) -> list[AdamStep]:
     r"""Every intermediate of the counterexample's first ``steps`` steps, from ``ll.adam_trace`` with ``lr = 1``.
 
-    The losses are linear, so :math:`g_t` does not depend on :math:`x`: the moments, and the update in
+    The losses are linear, so :math:`g_t` does not depend on :math:`\theta`: the moments, and the update in
     units of :math:`\alpha_t` (``AdamStep.update``), are those of any run, projected or not.
 
     Args:
@@ -247,7 +247,7 @@ def moments(C=3.0, *, steps=12, betas=None, eps=1e-8, amsgrad=False) -> list[Ada
 
 
 def counterexample_figure(trajectories, *, C=3.0):
-    r""":math:`x_t` of each :class:`Trajectory` (a list), with the best fixed point; returns ``(fig, ax)``.
+    r""":math:`\theta_t` of each :class:`Trajectory` (a list), with the best fixed point; returns ``(fig, ax)``.
 
     Args:
         trajectories: the runs to draw.
@@ -258,23 +258,24 @@ def counterexample_figure(trajectories, *, C=3.0):
         color = "C1" if tr.label.startswith("AMSGrad") else "C0"
         torch_run = tr.label.endswith("(torch)")  # drawn thin and dashed on top of lessonlib's line
         ax.plot(
-            np.arange(tr.x.size),
-            tr.x,
+            np.arange(tr.theta.size),
+            tr.theta,
             "--" if torch_run else "-",
             color="k" if torch_run else color,
             lw=0.9 if torch_run else 2.4,
             label=tr.label,
         )
-    best = best_fixed_point(C, max(tr.x.size - 1 for tr in trajectories))
-    ax.axhline(best, color="0.4", lw=0.9, ls=(0, (4, 3)), label=f"best fixed point $x = {best:+.0f}$")
+    best = best_fixed_point(C, max(tr.theta.size - 1 for tr in trajectories))
+    ax.axhline(best, color="0.4", lw=0.9, ls=(0, (4, 3)), label=rf"best fixed point $\theta = {best:+.0f}$")
     ax.set_xscale("symlog", linthresh=10)
-    ax.set_xlim(0, max(tr.x.size - 1 for tr in trajectories))
+    ax.set_xlim(0, max(tr.theta.size - 1 for tr in trajectories))
     ax.set_ylim(-1.1, 1.1)
     ax.set_xlabel("step $t$ (log scale beyond 10)")
-    ax.set_ylabel("$x_t$ (projected onto $[-1, 1]$)")
+    ax.set_ylabel(r"$\theta_t$ (projected onto $[-1, 1]$)")
     b2 = counterexample_beta2(C)
     ax.set_title(
-        rf"$f_t(x) = {C:g}x$ every third step, $-x$ otherwise; $\beta_1 = 0$, $\beta_2 = {b2:.4g}$", fontsize=10
+        rf"$f_t(\theta) = {C:g}\theta$ every third step, $-\theta$ otherwise; $\beta_1 = 0$, $\beta_2 = {b2:.4g}$",
+        fontsize=10,
     )
     ax.legend(fontsize=9, loc="center right")
     fig.tight_layout()
@@ -310,7 +311,7 @@ def moments_figure(adam_steps, amsgrad_steps):
         )
     ax_s.axhline(0.0, color="0.4", lw=0.8)
     ax_s.set_xlabel("step $t$")
-    ax_s.set_ylabel(r"update $\Delta_t / \alpha_t$ (positive: $x$ moves down)")
+    ax_s.set_ylabel(r"update $\Delta_t / \alpha_t$ (positive: $\theta$ moves down)")
     ax_s.set_title("the step each gradient buys", fontsize=10)
     top = max(abs(s.update) for s in (*adam_steps, *amsgrad_steps))
     ax_s.set_ylim(-1.15 * top, 1.6 * top)
@@ -329,7 +330,7 @@ class EpsScan:
 
     ``first[eps]`` is :math:`|\Delta_1|/\alpha` and ``late[eps]`` the mean :math:`|\Delta_t|/\alpha` over the
     last ``last`` steps, one value per scale; ``rms`` is the gradients' root mean square in units of their
-    scale, :math:`\sqrt{\mu^2+\sigma^2}` with :math:`\mu = 1`.
+    scale, :math:`\sqrt{\bar g^2+\sigma^2}` with :math:`\bar g = 1`.
     """
 
     scales: np.ndarray
@@ -354,7 +355,7 @@ def eps_scan(scales, eps_values=(0.0, 1e-8, 1e-5), *, steps=300, last=100, noise
         eps_values: the :math:`\epsilon` to compare.
         steps: steps per run.
         last: how many final steps ``late`` averages.
-        noise: :math:`\sigma/\mu`.
+        noise: :math:`\sigma/\bar g`.
         betas: :math:`(\beta_1, \beta_2)`.
         seed: the generator's seed.
     """
@@ -497,7 +498,7 @@ def scale_shift(
             ``new_scale`` from step ``step + 1`` on.
         steps: the run's length.
         start_scale: the first scale.
-        noise: :math:`\sigma/\mu` of the gradient.
+        noise: :math:`\sigma/\bar g` of the gradient.
         beta1: :math:`\beta_1`.
         eps: :math:`\epsilon`.
         tol: the relative tolerance of ``adapt``.
@@ -563,7 +564,9 @@ def scale_shift_figure(result: ScaleShift, *, zoom=(-30, 300)):
     ax_v.set_ylim(target.min() / 1.6, target.max() * 5)  # room for the legend above the curves
     ax_v.legend(fontsize=8, loc="upper center", ncol=2)
     ax_s.axvline(0.0, color="0.4", lw=0.8)
-    ax_s.axhline(result.rms**-1, color="0.4", lw=0.8, ls="--", label=r"$\mu/\sqrt{\mu^2+\sigma^2}$, the usual step")
+    ax_s.axhline(
+        result.rms**-1, color="0.4", lw=0.8, ls="--", label=r"$\bar g/\sqrt{\bar g^2+\sigma^2}$, the usual step"
+    )
     ax_s.set_xlabel(f"steps since the scale jumped from {result.scale[at - 1]:g} to {result.scale[at]:g}")
     ax_s.set_ylabel(r"step $\Delta_t / \alpha$")
     ax_s.set_title("the step right after the jump", fontsize=10)
