@@ -192,3 +192,12 @@ def test_lessonlib_without_numba_runs_the_numpy_form():
 
 def test_kernel_names_the_path():
     assert ll.KERNEL == optimizer.KERNEL in ("numba", "numpy")
+
+
+def test_the_kernels_root_of_the_correction_is_not_called_bc2():
+    """05's ``bc2`` is 1 - beta2^t; the kernel divides by its square root, so that scalar has a name of its own."""
+    import inspect
+
+    names = list(inspect.signature(ll.adam_kernel).parameters)
+    assert names[-2:] == ["bc1", "sqrt_bc2"]
+    assert ll.adam_step(1.0, 0.5, 0.0, 0.0, 2).bc2 == ll.ema_weight_sum(0.999, 2)  # 05's bc2: no root
