@@ -200,7 +200,7 @@ def prepared(path: Path, *, solutions: bool = True):
 # exercise (and at a ``###`` heading). A section taller than the 1280x720 slide scrolls inside it (deck.css), as
 # reveal.js allows; nothing is measured or cut here.
 
-CHROMIUM_FLAGS = [  # design.md section 3: without the background-networking flags chromium dials out
+CHROMIUM_FLAGS = [  # CONTRIBUTING.md section 5: without the background-networking flags chromium dials out
     "--headless",
     "--no-sandbox",
     "--disable-gpu",

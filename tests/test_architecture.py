@@ -1,6 +1,6 @@
 """The layout of lessonlib: the math imports nothing from the course helpers, every import is explicit.
 
-design.md section 1: lessonlib.optim (the math) -> lessonlib.course (the helpers the notebooks share),
+CONTRIBUTING.md section 1: lessonlib.optim (the math) -> lessonlib.course (the helpers the notebooks share),
 and lessonlib.exercises; data flows one way. These tests read the source, so they fail on the
 import that breaks the rule, naming the file.
 """

@@ -115,3 +115,13 @@ def test_slides_start_at_every_section_and_render():
     assert all(c["metadata"]["slideshow"]["slide_type"] == "slide" for c in headings)
     html, _ = nbconvert.SlidesExporter().from_filename(str(ROOT / "notebooks" / "00-start-here.ipynb"))
     assert html.count("<section") >= len(headings) + 1
+
+
+def test_nothing_refers_to_a_file_outside_the_repository():
+    """The maintainers' guide is CONTRIBUTING.md, in the repository; no source, test or page cites another."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    assert "CONTRIBUTING.md" in tracked
+    texts = [f for f in tracked if f.endswith((".py", ".md", ".toml", ".cfg", ".yml", ".j2", ".css", "Makefile"))]
+    outside = "design" + ".md"  # spelt in two parts, so this file does not cite it
+    citing = [f for f in texts if outside in (ROOT / f).read_text(encoding="utf-8")]
+    assert citing == [], f"these cite {outside}, which is not in the repository: {citing}"

@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"  # looked at by people, kept after the run
-# The flags of design.md section 3 (without the background-networking ones chromium keeps dialling out of a
+# The flags of CONTRIBUTING.md section 5 (without the background-networking ones chromium keeps dialling out of a
 # closed network), written once, where the handouts' build uses them too.
 sys.path.insert(0, str(ROOT / "notebooks"))
 from _site import CHROMIUM, chromium_missing  # noqa: E402
