@@ -5,13 +5,27 @@ from __future__ import annotations
 from lessonlib.exercises import Result, check_value, unanswered
 
 
-def check_choice(name: str, answer, expected: str, *, hint: str = "") -> Result:
-    """Compare a short text answer (case and surrounding quotes/spaces ignored)."""
+def _normal(text) -> str:
+    return str(text).strip().strip("'\"").strip().lower()
+
+
+def check_choice(
+    name: str, answer, expected: str, *, hint: str = "", also: tuple[str, ...] = (), slips: dict | None = None
+) -> Result:
+    """Compare a short text answer (case and surrounding quotes/spaces ignored).
+
+    ``also`` lists other spellings of the right answer; ``slips`` maps a known wrong answer to what to tell the
+    learner who gives it (matched the same way).
+    """
     if answer is ... or answer is None:
         return unanswered(name)
-    given = str(answer).strip().strip("'\"").lower()
-    if given == expected.lower():
+    given = _normal(answer)
+    if given in {_normal(a) for a in (expected, *also)}:
         return Result(True, f"✓ {name}: {expected!r} is right.")
+    for slip, slip_hint in (slips or {}).items():
+        if given == _normal(slip):
+            hint = slip_hint
+            break
     return Result(False, f"✗ {name}: {answer!r} is not right. {hint}".rstrip())
 
 
@@ -26,11 +40,30 @@ def check_torch_key_for_v(answer) -> Result:
 
 
 def check_keras_eps_ratio(answer) -> Result:
-    """Exercise 2: Keras's default epsilon divided by PyTorch's."""
+    """Exercise 2: Keras's default epsilon divided by PyTorch's (a whole number, exactly)."""
     return check_value(
         "Keras eps / PyTorch eps",
         answer,
         expected=1e-7 / 1e-8,
         rtol=1e-9,
-        hint="Read both eps defaults from the table; a ratio of 1e-7 to 1e-8 is a plain number.",
+        hint="Read both eps defaults from the table; the ratio of two powers of ten is a plain number.",
+        slips={1e-8 / 1e-7: "That is the ratio the other way round: PyTorch's eps over Keras's."},
+    )
+
+
+def check_rmsprop_alpha_symbol(answer) -> Result:
+    """Exercise 3: the lessons' symbol for the number passed as ``alpha`` to ``torch.optim.RMSprop``."""
+    return check_choice(
+        "the symbol for RMSprop's alpha",
+        answer,
+        "rho",
+        also=("ρ", "\\rho", "$\\rho$"),
+        slips={
+            "alpha": "In the lessons α is the learning rate, the argument lr; this alpha is a different number.",
+            "α": "In the lessons α is the learning rate, the argument lr; this alpha is a different number.",
+            "lr": "lr is the learning rate; this alpha is a different number.",
+            "beta2": "It plays the role β2 plays in Adam, but RMSprop's decay has its own symbol in the table.",
+            "beta": "β is 01's EMA decay; RMSprop's decay has its own symbol in the table.",
+        },
+        hint="Look for the row whose torch name is alpha in the symbol table.",
     )
