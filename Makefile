@@ -6,6 +6,10 @@
 #   make slides     one reveal.js deck per lesson, offline, in build/slides/
 #   make handouts   one A4 PDF per lesson (chromium prints the site), in build/handouts/;
 #                   SOLUTIONS=1: with the worked solutions (NN-name-solutions.pdf, answer keys)
+#   make assignments  every lesson's exercises as an nbgrader assignment (for lecturers), in build/assignments/;
+#                   installs nbgrader (requirements-assignments.lock) into the same environment, its extensions off
+#   make assignments-check  autograde every assignment: the source versions score full marks, the untouched
+#                   student versions zero
 #   make bench      benchmark one optimizer step against torch.optim (not part of the tests)
 #   make lock       re-resolve requirements.lock from pyproject.toml (maintainers)
 
@@ -15,7 +19,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: lab test lint notebooks site slides handouts bench lock clean
+.PHONY: lab test lint notebooks site slides handouts assignments assignments-check bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml Makefile notebooks/_lab/overrides.json
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version.split()[0]'
@@ -74,6 +78,30 @@ slides: $(STAMP) $(NODE_STAMP)
 handouts: site
 	$(BIN)/python notebooks/_site.py handouts build/handouts --site build/site $(if $(SOLUTIONS),--solutions)
 
+# nbgrader for lecturers, pinned in its own lock (the learner's install does not pay for it). It brings
+# JupyterLab and server extensions (its formgrader and assignment panels, and Notebook 7's, which it depends on):
+# they are switched off in this environment so that `make lab` shows the course as before. A lecturer who wants
+# formgrader in the lab turns them on again (README, "For lecturers").
+ASSIGN_STAMP := $(VENV)/.assignments-installed
+NBGRADER_SERVER_EXTENSIONS := nbgrader.server_extensions.formgrader nbgrader.server_extensions.validate_assignment \
+	nbgrader.server_extensions.assignment_list nbgrader.server_extensions.course_list notebook
+NBGRADER_LAB_EXTENSIONS := @jupyter/nbgrader @jupyter-notebook/lab-extension
+
+$(ASSIGN_STAMP): $(STAMP) requirements-assignments.lock
+	@$(BIN)/python -c 'import sys; assert sys.version_info >= (3, 11), "nbgrader 0.9.6 needs Python 3.11+, found " + sys.version.split()[0]'
+	$(BIN)/python -m pip install --quiet -c requirements.lock -r requirements-assignments.lock
+	$(BIN)/jupyter server extension disable --sys-prefix $(NBGRADER_SERVER_EXTENSIONS) >/dev/null 2>&1
+	$(BIN)/jupyter labextension disable --level=sys_prefix $(NBGRADER_LAB_EXTENSIONS) >/dev/null 2>&1
+	@touch $@
+
+ASSIGNMENTS ?= build/assignments
+
+assignments: $(ASSIGN_STAMP)
+	$(BIN)/python notebooks/_assignments.py $(ASSIGNMENTS)
+
+assignments-check: assignments
+	$(BIN)/python notebooks/_assignments.py $(ASSIGNMENTS) --check
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/adam_step.py
 
@@ -88,6 +116,15 @@ lock: $(STAMP)
 	{ echo "# Pinned by 'make lock' (uv pip compile --universal) for Python 3.10+, minus the CUDA packages"; \
 	  echo "# that only PyPI's GPU build of torch needs (see the Makefile)."; \
 	  grep -vE '^(nvidia-|cuda-|triton==)' requirements.lock.tmp; } > requirements.lock
+	rm requirements.lock.tmp
+	@# The lecturers' group (make assignments): resolved with everything above, and what it adds to the lock kept
+	@# in a file of its own (make lab installs requirements.lock only).
+	cp requirements.lock requirements.lock.tmp
+	$(BIN)/uv pip compile --universal --python-version 3.10 --no-header --no-annotate --extra course --extra test \
+		--group assignments pyproject.toml -o requirements.lock.tmp
+	{ echo "# Pinned by 'make lock': what the assignments group (pyproject.toml: nbgrader, for lecturers) adds to"; \
+	  echo "# requirements.lock, resolved together with it. \`make assignments\` installs these; \`make lab\` does not."; \
+	  grep -vE '^(nvidia-|cuda-|triton==)' requirements.lock.tmp | grep -vxF -f requirements.lock; } > requirements-assignments.lock
 	rm requirements.lock.tmp
 
 clean:

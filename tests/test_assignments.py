@@ -1,0 +1,236 @@
+"""The exercises as nbgrader assignments (``make assignments``, notebooks/_assignments.py).
+
+Built from the lessons: every answer cell an autograded answer cell whose solution region holds the lesson's
+worked solution, every check a locked test cell with its points, the worked solutions' cells left out. Then, as a
+lecturer would: ``nbgrader generate_assignment`` (the student versions hold no solution), and ``nbgrader
+autograde`` over a ``submitted/`` folder written here, with a gradebook of its own in a temporary folder: the
+source version scores full marks, the untouched student version zero, a submission with one known slip loses that
+check's points and its feedback carries the course's hint, and the student version runs top to bottom in a fresh
+kernel with every check saying "not answered yet". ``make assignments-check`` grades every lesson; this grades
+one (autograding runs the whole lesson once per submission).
+
+Without nbgrader (``make assignments`` installs it) the tests that need it skip, saying so; under ``CI=true``
+(``.ci/run`` installs it) they fail instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "notebooks"))
+import _assignments as asg  # noqa: E402
+import _build  # noqa: E402
+
+UNDER_CI = os.environ.get("CI", "").lower() in ("true", "1")
+#: The lesson graded here (the others in `make assignments-check`), and one slip in it: a line appended to
+#: one answer cell (after the worked solution, so it wins), the check it must fail and words of that check's hint.
+GRADED = "05-worked-example"
+SLIP = ("m_3", "m_3 = beta1 * m2 + g3  # the slip: g_3 enters whole", "check_m3", "enters with a weight too")
+
+
+def need_nbgrader():
+    try:
+        import nbgrader  # noqa: F401
+    except ImportError:
+        why = "nbgrader is not installed: `make assignments` installs it (requirements-assignments.lock)"
+        if UNDER_CI:
+            pytest.fail(f"under CI the assignments must be tested: {why}")
+        pytest.skip(why)
+
+
+def solved(path: Path) -> bool:
+    return all(e.solution_code is not None for e in _build.exercises(nbformat.read(path, as_version=4)))
+
+
+LESSONS = [p for p in _build.lesson_paths() if _build.exercises(nbformat.read(p, as_version=4))]
+
+
+# --- the source versions, built in memory (no nbgrader needed) ----------------------------------------------------
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_each_exercise_becomes_an_answer_cell_and_a_test_cell_per_check(path):
+    nb = nbformat.read(path, as_version=4)
+    found = _build.exercises(nb)
+    a = asg.assignment(nb, path.stem)
+    meta = [c.metadata.get("nbgrader") for c in a.nb.cells]
+    answers = [c for c, m in zip(a.nb.cells, meta) if m and m["solution"]]
+    tests = [c for c, m in zip(a.nb.cells, meta) if m and m["grade"]]
+    assert len(answers) == len(found) and len(tests) == sum(len(e.checks) for e in found)
+    for cell, e in zip(answers, found):
+        assert cell.source.startswith(e.answer_source.rstrip()), "the lesson's template lines come first"
+        region = cell.source.split(asg.BEGIN + "\n", 1)[1].split(asg.END)[0]
+        assert region.strip() == (e.solution_code or "").strip(), "the solution region holds the worked solution"
+    checks = [c for e in found for c in e.checks]
+    for cell, check in zip(tests, checks):
+        m = cell.metadata["nbgrader"]
+        assert m["locked"] and not m["solution"] and m["points"] == asg.points(check)
+        assert f"verdict = {check}\n" in cell.source and "assert verdict" in cell.source
+    assert a.total == sum(asg.points(c) for c in checks)
+    assert not any(_build.tagged(c, _build.SOLUTION_TAG) for c in a.nb.cells), "no worked solution's cell is kept"
+    assert not any(_build.tagged(c, _build.NAV_TAG) for c in a.nb.cells)
+    ids = [c.id for c in a.nb.cells]
+    assert len(set(ids)) == len(ids)
+    kept = [c for c in nb.cells if c.cell_type == "markdown" and not _build.tagged(c, _build.SOLUTION_TAG)]
+    sources = {c.source for c in a.nb.cells}
+    assert all(c.source in sources for c in kept if not _build.tagged(c, _build.NAV_TAG)), "the narrative is kept"
+
+
+def test_an_exercise_without_a_worked_solution_is_reported():
+    nb = nbformat.read(ROOT / "notebooks" / "01-ema.ipynb", as_version=4)
+    e = _build.exercises(nb)[0]
+    if e.solution is not None:
+        del nb.cells[e.solution]
+    a = asg.assignment(nb, "01-ema")
+    assert any(f"cell {e.answer}" in m and "no worked solution" in m for m in a.missing), a.missing
+
+
+def test_points_are_set_in_one_place():
+    assert asg.points("ex.check_window(answer)") == asg.POINTS["ex"]
+    assert asg.points("implement.check_adam_step(adam_step)") == asg.POINTS["implement"]
+    asg.POINTS_BY_CHECK["check_window"] = 7
+    try:
+        assert asg.points("ex.check_window(answer)") == 7
+    finally:
+        del asg.POINTS_BY_CHECK["check_window"]
+
+
+# --- the course folder: generate_assignment, deterministic, no solution in the student versions --------------------
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """Every file the build writes (nbgrader's gradebook and log aside: they hold times)."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name not in ("gradebook.db", ".nbgrader.log")
+    }
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    need_nbgrader()
+    root = tmp_path_factory.mktemp("assignments") / "course"
+    built = asg.assignments()
+    asg.write_source(root, built)
+    asg.release(root, built)
+    return root, built
+
+
+def test_every_lesson_with_exercises_is_released(course):
+    root, built = course
+    assert [a.name for a in built] == [p.stem for p in LESSONS]
+    for a in built:
+        assert (root / "source" / a.name / f"{a.name}.ipynb").is_file()
+        assert (root / "release" / a.name / f"{a.name}.ipynb").is_file()
+        for rel in a.files:  # what a code cell reads, beside the notebook (08's recorded benchmark)
+            assert (root / "release" / a.name / rel).is_file()
+
+
+def test_generation_is_deterministic(course, tmp_path):
+    root, built = course
+    again = tmp_path / "course"
+    asg.write_source(again, built)
+    asg.release(again, built)
+    first, second = files(root), files(again)
+    assert first.keys() == second.keys()
+    differ = [name for name in first if first[name] != second[name]]
+    assert not differ, f"not the same bytes twice: {differ}"
+
+
+def solution_lines(a: asg.Assignment, source_nb) -> set[str]:
+    """The lines of the worked solutions that nothing else in the lesson holds (what must not be released)."""
+    regions, rest = [], []
+    for cell in source_nb.cells:
+        if asg.BEGIN in cell.source:
+            before, region = cell.source.split(asg.BEGIN, 1)
+            regions.append(region.split(asg.END)[0])
+            rest.append(before)
+        else:
+            rest.append(cell.source)
+    others = "\n".join(rest)
+    return {
+        line.strip()
+        for region in regions
+        for line in region.splitlines()
+        if len(line.strip()) > 8 and not line.strip().startswith("#") and line.strip() not in others
+    }
+
+
+def test_the_student_versions_hold_no_solution_and_lock_every_check(course):
+    root, built = course
+    for a in built:
+        text = (root / "release" / a.name / f"{a.name}.ipynb").read_text()
+        for needle in (asg.BEGIN, asg.END, 'class="solution"', "Worked solution"):
+            assert needle not in text, f"{a.name}: the student version holds {needle!r}"
+        leaked = [line for line in solution_lines(a, a.nb) if line in text or json.dumps(line)[1:-1] in text]
+        assert not leaked, f"{a.name}: solution lines in the student version: {leaked}"
+        nb = nbformat.reads(text, as_version=4)
+        tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        assert len(tests) == len(a.points)
+        assert all(c.metadata["editable"] is False and c.metadata["deletable"] is False for c in tests)
+        answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+        assert all(asg.CODE_STUB in c.source and "..." in c.source for c in answers)
+
+
+# --- grading, as a lecturer would ---------------------------------------------------------------------------------
+
+
+def with_slip(nb, variable: str, line: str):
+    """The notebook with ``line`` appended to the answer cell that assigns ``variable``."""
+    nb = nbformat.from_dict(json.loads(nbformat.writes(nb)))
+    cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    cell = next(c for c in cells if re.search(rf"^{variable} = ", c.source, re.M))
+    cell.source += "\n" + line
+    return nb
+
+
+def test_autograde_full_marks_zero_and_one_slip(course, tmp_path):
+    root, built = course
+    a = next(a for a in built if a.name == GRADED)
+    if not solved(ROOT / "notebooks" / f"{GRADED}.ipynb"):
+        pytest.fail(f"{GRADED} has an exercise without a worked solution (tests/test_solutions.py says which)")
+    work = asg.grading_copy(root, tmp_path)
+    source = nbformat.read(work / "source" / GRADED / f"{GRADED}.ipynb", as_version=4)
+    student = nbformat.read(work / "release" / GRADED / f"{GRADED}.ipynb", as_version=4)
+    variable, line, slipped, hint = SLIP
+    start = time.perf_counter()
+    grades = asg.autograde(
+        work, GRADED, {"solutions": source, "untouched": student, "slip": with_slip(source, variable, line)}
+    )
+    took = time.perf_counter() - start
+    print(f"autograde of {GRADED}, 3 submissions: {took:.1f} s")
+    most = dict(a.points)
+    assert {k: m for k, (_, m) in grades["solutions"].items()} == most
+    assert {k: s for k, (s, _) in grades["solutions"].items()} == most, "the source version scores full marks"
+    assert all(s == 0 for s, _ in grades["untouched"].values()), "the untouched student version scores zero"
+    lost = {k: most[k] - s for k, (s, _) in grades["slip"].items() if s != most[k]}
+    assert list(lost) == [next(k for k in most if k.endswith(slipped))], f"the slip lost {lost}"
+    graded = nbformat.read(work / "autograded" / "slip" / GRADED / f"{GRADED}.ipynb", as_version=4)
+    cell = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == list(lost)[0])
+    errors = [o for o in cell.outputs if o.output_type == "error"]
+    assert errors and errors[0].ename == "AssertionError" and hint in errors[0].evalue, cell.outputs
+
+
+def test_the_student_version_runs_top_to_bottom(course):
+    """In a fresh kernel as a learner runs it (no NBGRADER_EXECUTION): no error; each check not answered yet."""
+    from nbclient import NotebookClient
+
+    root, built = course
+    nb = nbformat.read(root / "release" / GRADED / f"{GRADED}.ipynb", as_version=4)
+    assert "NBGRADER_EXECUTION" not in os.environ
+    resources = {"metadata": {"path": str(root / "release" / GRADED)}}
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources=resources).execute()
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    for cell in tests:
+        text = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+        assert "not answered yet" in text, cell.outputs
