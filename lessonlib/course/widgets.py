@@ -32,7 +32,7 @@ PANEL_DPI = 100  # a panel's PNG: one pixel per pixel of the page, as the notebo
 
 
 def demo_signal(n: int = 200, *, seed: int = 0, sigma: float = 0.5) -> np.ndarray:
-    r"""A noisy signal :math:`x_t = \mu_t + \sigma\,\xi_t`: mean :math:`\mu_t = 2` up to step 100, 4 after.
+    r"""A noisy signal :math:`x_t = \bar x_t + \sigma\,\xi_t`: mean :math:`\bar x_t = 2` up to step 100, 4 after.
 
     The first value is exactly 2 (:math:`\xi_1 = 0`) so the bias at :math:`t = 1` reads cleanly.
 
