@@ -272,7 +272,7 @@ def noise_figure(problem: LeastSquares, theta, batch_sizes, measured, *, ax=None
     ticks = [y for y in (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0) if min(measured) / 2 <= y <= 2 * max(measured)]
     ax.set_yticks(ticks, [f"{y:g}" for y in ticks])
     ax.set_xlabel(f"batch size $B$ (of $n = {problem.n}$ examples)")
-    ax.set_ylabel(r"noise size $\sqrt{\mathbb{E}\,\|g_B - g\|^2}$")
+    ax.set_ylabel(r"noise size $\sigma_B = \sqrt{\mathbb{E}\,\|g_B - \bar g\|^2}$")
     ax.set_title("Mini-batch gradient noise falls like $1/\\sqrt{B}$", fontsize=10)
     ax.legend(loc="lower left", fontsize=9)
     return fig, ax
@@ -281,8 +281,10 @@ def noise_figure(problem: LeastSquares, theta, batch_sizes, measured, *, ax=None
 def minibatch_run(optimizer, problem: LeastSquares, *, steps: int, seed: int = 0, batch_size: int = 32, **hyper):
     r"""Any optimizer on ``problem`` from :math:`\theta_0 = 0`, one mini-batch gradient per step.
 
-    The mini-batches come from ``seed``, so two optimizers run with the same seed see the same batches. The
-    result has the shape :func:`lessonlib.course.tuning.sweep` expects of a run, so
+    Every step draws its batch afresh from all the examples (:meth:`LeastSquares.batch`: no example twice within a
+    batch), so the noise of different steps is independent; a data loader that shuffles once per epoch deals out
+    disjoint batches instead. The mini-batches come from ``seed``, so two optimizers run with the same seed see the
+    same batches. The result has the shape :func:`lessonlib.course.tuning.sweep` expects of a run, so
     ``functools.partial(minibatch_run, batch_size=B)`` can be its ``run``.
 
     Args:
