@@ -15,7 +15,7 @@ from tests.checks import assert_verdicts
 @pytest.mark.parametrize(
     "check, right, wrong, hint",
     [
-        (cost.check_fastest_step_ms, 7.0, 2.0, "seven float32 numbers"),
+        (cost.check_fastest_step_ms, 7.0, 2.0, "Count again the bytes"),
         (cost.check_checked_step_bytes, 64, 56, "reads every gradient once more"),
         (cost.check_arithmetic_ms, 14e9 / 60e12 * 1e3, 28e9 / 60e12 * 1e3, "count its floating-point operations"),
         (scale.check_adam_state_gb, 12.0, 24.0, "the optimizer's state alone"),

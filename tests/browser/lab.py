@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "notebooks"))
 from _build import exercises, lesson_paths  # noqa: E402, F401 - exercises: for test_lab
+from _site import is_widget_cell  # noqa: E402, F401 - for test_lab
 
 NOTEBOOKS = [p.name for p in lesson_paths()]
 
@@ -217,29 +218,6 @@ KERNEL_IDLE = f"""(path) => {{ const w = {NB_PANEL};
   const k = w && w.sessionContext.session && w.sessionContext.session.kernel;
   return !!k && k.status === 'idle' && k.connectionStatus === 'connected'; }}"""
 
-ACTIVATE = f"""(path) => {{ window.jupyterapp.shell.activateById({NB_PANEL}.id); }}"""
-
-# Clear the outputs first (execution counts back to none), then restart and run all: the wait below then
-# cannot mistake the stored counts for a finished run. Not awaited: the command waits for the dialog.
-RESTART_RUN_ALL = f"""(path) => {{
-  const app = window.jupyterapp; const w = {NB_PANEL};
-  app.shell.activateById(w.id);
-  app.commands.execute('notebook:clear-all-cell-outputs');
-  app.commands.execute('notebook:restart-run-all');
-}}"""
-
-RUN_STATE = f"""(path) => {{
-  const w = {NB_PANEL}; const k = w.sessionContext.session && w.sessionContext.session.kernel;
-  const code = w.content.widgets.filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim());
-  const pending = code.filter(c => (c.promptNode && c.promptNode.textContent || '').includes('*')).length;
-  const done = code.filter(c => c.model.executionCount !== null).length;
-  const error = code.some(c => c.model.outputs.toJSON().some(o => o.output_type === 'error'));
-  return {{status: k ? k.status : 'none', pending, done, total: code.length, error}};
-}}"""
-
-RUN_FINISHED = f"""(path) => {{ const s = ({RUN_STATE})(path);
-  return s.status === 'idle' && s.pending === 0 && (s.done === s.total || s.error); }}"""
-
 # Every cell: its index, type, source, execution count, and outputs (type, mime types, text of streams and
 # errors); every markdown cell's text with math, code and pre taken out (to look for raw $...$); images.
 REPORT = f"""(path) => {{
@@ -275,22 +253,40 @@ REPORT = f"""(path) => {{
 }}"""
 
 
-def open_restart_run_all(page, path: str, timeout_ms: int) -> None:
-    """Open notebook ``path`` in ``page``, wait for its kernel to answer, then clear, restart and run every cell
-    (the confirm dialog accepted, as a learner would); returns when the run has finished. On a timeout the
-    ``AssertionError`` says where the run stood."""
+# Run one cell as a learner does (select it, Shift+Enter's command), its source first replaced if one is given.
+RUN_CELL = f"""(args) => {{
+  const [path, index, source] = args; const app = window.jupyterapp; const w = {NB_PANEL};
+  app.shell.activateById(w.id);
+  const cell = w.content.widgets[index];
+  if (source !== null) cell.model.sharedModel.setSource(source);
+  cell.model.sharedModel.execution_count = null;  // the stored count must not read as this run's
+  w.content.activeCellIndex = index;
+  w.content.mode = 'command';
+  app.commands.execute('notebook:run-cell');
+}}"""
+
+CELL_DONE = f"""(args) => {{
+  const [path, index, before] = args; const w = {NB_PANEL}; const c = w.content.widgets[index];
+  const k = w.sessionContext.session.kernel;
+  return k.status === 'idle' && c.model.executionCount !== null && c.model.executionCount !== before
+    && !(c.promptNode.textContent || '').includes('*');
+}}"""
+
+
+def run_cell(page, path: str, index: int, source: str | None = None, timeout_ms: int = 60_000) -> None:
+    """Run cell ``index`` of the open notebook ``path`` (with ``source`` put in first, if given) and wait for it."""
+    page.evaluate(RUN_CELL, [path, index, source])
+    page.wait_for_function(CELL_DONE, arg=[path, index, None], timeout=timeout_ms, polling=200)
+
+
+def open_and_run(page, path: str, indices: list[int], timeout_ms: int) -> None:
+    """Open notebook ``path`` in ``page`` as stored (its outputs are nbval's to check), wait for its kernel, then
+    run the cells ``indices`` in order: the setup cell, and the cells a test needs live (the widgets)."""
     page.evaluate(OPEN, path)
-    page.wait_for_function(KERNEL_IDLE, arg=path, timeout=60_000, polling=200)  # a restart before would cancel it
-    page.evaluate(RESTART_RUN_ALL, path)
-    dialog = page.locator(".jp-Dialog")
-    dialog.wait_for(timeout=10_000)
-    assert "Restart" in dialog.inner_text()
-    dialog.locator(".jp-mod-accept").click()
-    try:
-        page.wait_for_function(RUN_FINISHED, arg=path, timeout=timeout_ms, polling=250)
-    except Exception as exc:  # playwright's TimeoutError: say where the run stood
-        state = page.evaluate(RUN_STATE, path)
-        raise AssertionError(f"{path}: the run did not finish in {timeout_ms / 1000:.0f} s: {state} ({exc})") from None
+    page.wait_for_function(KERNEL_IDLE, arg=path, timeout=60_000, polling=200)
+    for index in indices:
+        run_cell(page, path, index, timeout_ms=timeout_ms)
+    page.evaluate(f"(path) => {{ {NB_PANEL}.content.activeCellIndex = 0; }}", path)  # back at the top, as opened
 
 
 IMAGES_SETTLED = f"""(path) => [...{NB_PANEL}.node.querySelectorAll('img')].every(im => im.complete)"""
