@@ -17,9 +17,9 @@ from tests.browser.lab import (
     RAW_MATH,
     RESTART_CONSOLE_ERRORS,
     ROOT,
-    open_restart_run_all,
+    open_and_run,
 )
-from tests.browser.test_lab import WIDGETS, _move_and_check
+from tests.browser.test_lab import WIDGETS, _move_and_check, live_cells
 
 NOTEBOOK = "notebooks/04-adam.ipynb"
 PRESENTING = "() => document.body.dataset.jpDeckMode === 'presenting'"
@@ -77,7 +77,7 @@ def test_presenting_a_lesson_live(own_lab, new_page, shots):
     page = watched.page
     page.goto(lab.url("/lab"))
     page.wait_for_function(APP_READY, timeout=60_000)
-    open_restart_run_all(page, NOTEBOOK, 180_000)
+    open_and_run(page, NOTEBOOK, live_cells(NOTEBOOK.split("/")[-1]), 180_000)  # the widget live, the rest stored
 
     # the lecturer's way in: the slideshow's button (its command, deck:toggle / deck:start)
     buttons = page.locator("[data-command='deck:toggle'], [data-command='deck:start']")
