@@ -223,7 +223,7 @@ _EMA = _Exercise(
          "your average matches beta * avg + x: x lost its weight 1 - beta "
          "(that running sum is momentum's buffer, not an average)."),
         (lambda avg, x, beta: avg + (1 - beta) * x,
-         "your average matches avg + (1 - beta) * x: the old average must shrink too, to beta * avg."),
+         "your average matches avg + (1 - beta) * x: the old average must shrink too, by the factor beta."),
         (lambda avg, x, beta: ll.debias(ll.ema_update(avg, x, beta), beta, 1),
          "your average is bias-corrected (divided by 1 - beta, the correction at t = 1): this function returns "
          "the raw average; the correction is applied outside it, when the average is read, with that step's t."),
@@ -253,10 +253,10 @@ _MOMENTUM = _Exercise(
     slips=(
         (lambda theta, g, buf, *, lr, momentum: _momentum(theta, (1 - momentum) * g, buf, lr=lr, momentum=momentum),
          "your buffer matches momentum * buf + (1 - momentum) * g, Adam's EMA; "
-         "torch's heavy ball adds the whole gradient: buf = momentum * buf + g."),
+         "torch's heavy ball adds the whole gradient, without the factor 1 - momentum."),
         (lambda theta, g, buf, *, lr, momentum: (_momentum(theta, g, buf, lr=lr, momentum=momentum)[0],
                                                  _descent(theta, g, lr)),
-         "your theta moved by lr * g: it moves by the new buffer, theta - lr * buf."),
+         "your theta moved by lr * g: the heavy ball moves theta by the new buffer, not by the gradient."),
         (lambda theta, g, buf, *, lr, momentum: _momentum(theta, momentum * g, buf, lr=lr, momentum=1.0),
          "your buffer matches buf + momentum * g: momentum multiplies the old buffer, not the gradient."),
         (lambda theta, g, buf, *, lr, momentum: (buf, _momentum(theta, g, buf, lr=lr, momentum=momentum)[1]),
@@ -286,13 +286,13 @@ _RMSPROP = _Exercise(
     "rmsprop_step", ("theta", "g", "v"), ("lr", "alpha", "eps"), ("v", "theta"), _rmsprop,
     slips=(
         (lambda theta, g, v, *, eps, **h: _rmsprop(theta, g, v, eps=0.0, sqrt=lambda v: np.sqrt(v + eps), **h),
-         "your theta matches g / sqrt(v + eps): eps went inside the root; it belongs outside, sqrt(v) + eps."),
+         "your theta matches g / sqrt(v + eps): eps went inside the root; torch adds it after the root."),
         (lambda theta, g, v, *, alpha, **h: _rmsprop(theta, g, v, alpha=1 - alpha, **h),
          "your v matches (1 - alpha) * v + alpha * g**2: alpha and 1 - alpha are swapped; alpha keeps the old v."),
         (_rmsprop_g_not_squared,
-         "your v matches alpha * v + (1 - alpha) * g: v averages the squared gradient, g**2."),
+         "your v matches alpha * v + (1 - alpha) * g: v averages the squared gradient, not the gradient."),
         (lambda theta, g, v, **h: _rmsprop(theta, g, v, sqrt=lambda v: v, **h),
-         "your theta matches g / (v + eps): the square root is missing; divide by sqrt(v) + eps."),
+         "your theta matches g / (v + eps): the square root is missing; the step divides by the root of v."),
         (lambda theta, g, v, *, lr, alpha, eps: _rmsprop(theta, g, v, lr=alpha, alpha=lr, eps=eps),
          "your function uses lr as the decay of v and alpha as the step size: the two are swapped. torch's RMSprop "
          "calls the decay rho `alpha`; `lr` is the learning rate (the symbol alpha of the lessons)."),
@@ -349,15 +349,15 @@ def _adam_g_not_squared(theta, g, m, v, t, *, beta2, **h):
 
 _ADAM_SLIPS = (
     (lambda theta, g, m, v, t, *, eps, **h: _adam(theta, g, m, v, t, eps=0.0, sqrt=lambda x: np.sqrt(x + eps), **h),
-     "your step matches sqrt(v_hat + eps): eps went inside the root; it belongs outside, sqrt(v_hat) + eps."),
+     "your step matches sqrt(v_hat + eps): eps went inside the root; torch adds it after the root."),
     (lambda *a, **h: _adam(*a, correct="v", **h),
-     "your step uses m itself: the correction m_hat = m / (1 - beta1**t) is missing."),
+     "your step uses m itself: m's bias correction is missing."),
     (lambda *a, **h: _adam(*a, correct="m", **h),
-     "your step uses v itself: the correction v_hat = v / (1 - beta2**t) is missing."),
+     "your step uses v itself: v's bias correction is missing."),
     (lambda *a, **h: _adam(*a, correct="none", **h),
-     "your step uses m and v as they are: both corrections, m / (1 - beta1**t) and v / (1 - beta2**t), are missing."),
+     "your step uses m and v as they are: both corrections are missing."),
     (_adam_corrections_swapped,
-     "your corrections are swapped: m goes with beta1, m / (1 - beta1**t), and v with beta2, v / (1 - beta2**t)."),
+     "your corrections are swapped: m's uses beta2 and v's beta1; each moment is corrected with its own beta."),
     (_adam_t_minus_1,
      "your corrections use beta**(t - 1): t counts from 1, so the first step divides by 1 - beta**1 "
      "(with t - 1 it divides by zero)."),
@@ -368,11 +368,11 @@ _ADAM_SLIPS = (
     (_adam_v_swapped,
      "your v matches (1 - beta2) * v + beta2 * g**2: beta2 and 1 - beta2 are swapped; beta2 keeps the old v."),
     (_adam_g_not_squared,
-     "your v matches beta2 * v + (1 - beta2) * g: v averages the squared gradient, g**2."),
+     "your v matches beta2 * v + (1 - beta2) * g: v averages the squared gradient, not the gradient."),
     (lambda *a, **h: _adam(*a, sqrt=lambda x: x, **h),
-     "your step divides by v_hat + eps: the square root is missing, sqrt(v_hat) + eps."),
+     "your step divides by v_hat + eps: the square root is missing; the step divides by the root of v_hat."),
     (_adam_update_added,
-     "your theta moved uphill, theta + update: Adam subtracts, theta - lr * m_hat / (sqrt(v_hat) + eps)."),
+     "your theta moved uphill, theta + update: Adam subtracts the update."),
 )  # fmt: skip
 _ADAM = _Exercise(
     "adam_step", ("theta", "g", "m", "v", "t"), ("lr", "beta1", "beta2", "eps"), ("theta", "m", "v"), _adam,
@@ -412,10 +412,9 @@ _ADAMW = _Exercise(
          "your step matches Adam with L2, weight_decay * theta added to g: the decay then goes through m, v and "
          "the division by sqrt(v_hat); AdamW leaves g alone and shrinks theta itself."),
         (lambda theta, g, m, v, t, *, weight_decay, **h: _adam(ll.decay(theta, 1.0, weight_decay), g, m, v, t, **h),
-         "your decay matches theta * (1 - weight_decay): torch multiplies the decay by lr, "
-         "theta * (1 - lr * weight_decay)."),
+         "your decay matches theta * (1 - weight_decay): torch multiplies the decay by lr."),
         (lambda *a, weight_decay, **h: _adam(*a, **h),
-         "your step is plain Adam: the decay, theta * (1 - lr * weight_decay) before the step, is missing."),
+         "your step is plain Adam: the decoupled decay of theta, before the step, is missing."),
         *((_after_decay(slip), message) for slip, message in _ADAM_SLIPS),
     ),
     hyper={**HYPER, "weight_decay": 0.1},
@@ -473,15 +472,13 @@ _AMSGRAD = _Exercise(
     ("theta", "m", "v", "v_max"), _amsgrad,
     slips=(
         (_amsgrad_step_uses_v,
-         "your v_max is right but the step still uses v: v_hat = v_max / (1 - beta2**t)."),
+         "your v_max is right but the step still uses v: AMSGrad builds v_hat from v_max."),
         (_amsgrad_max_of_v_hat,
-         "your v_max holds the corrected v_hat: keep the largest raw v, v_max = max(v_max, v), "
-         "and correct afterwards, v_hat = v_max / (1 - beta2**t)."),
+         "your v_max holds the corrected v_hat: torch keeps the largest raw v and corrects it afterwards."),
         (lambda theta, g, m, v, v_max, t, **h: _amsgrad(theta, g, m, v_max, v_max, t, **h),
-         "your v continued from v_max: the EMA goes on from v, v = beta2 * v + (1 - beta2) * g**2; "
-         "v_max only remembers the largest v."),
+         "your v continued from v_max: the EMA goes on from v; v_max only remembers the largest v."),
         (_amsgrad_min,
-         "your v_max is a minimum: AMSGrad keeps the largest v so far, max(v_max, v)."),
+         "your v_max is a minimum: AMSGrad keeps the largest v so far."),
         (_amsgrad_v_max_uncorrected,
          "your step divides by the root of v_max as it is, as Reddi et al.'s paper writes it; torch's "
          "amsgrad=True bias-corrects v_max the way Adam corrects v (you kept m's correction but not v's)."),
