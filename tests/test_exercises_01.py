@@ -37,7 +37,8 @@ def test_the_precision_asked_for_passes(check, answers):
         (ema.check_half_correction_step, 692, "round up"),
         (ema.check_half_correction_step, 500, "grows by less and less"),
         (ema.check_half_correction_step, 1000, "about 0.63"),
-        (ema.check_half_correction_step, 694, "with logarithms"),
+        (ema.check_half_correction_step, 694, "shortcut ln 2"),
+        (ema.check_half_correction_step, 700, "with logarithms"),
     ],
 )
 def test_each_slip_is_named(check, answer, hint):
@@ -49,7 +50,7 @@ def test_hints_do_not_hand_over_the_formula():
     # the window's formula and the half-correction's logarithm ratio appear in no hint
     for answer in (49, 1 / 0.98, 0.02, 100):
         assert "1 / (1 - beta)" not in ema.check_window(answer).message
-    for answer in (692, 500, 1000, 694):
+    for answer in (692, 500, 1000, 694, 700):
         assert "ln 0.5" not in ema.check_half_correction_step(answer).message
 
 

@@ -79,6 +79,8 @@ def check_half_correction_step(answer) -> Result:
         expected - 1: f"At t = {expected - 1} the factor is still just below 1/2: round up to the next whole step.",
         0.5 / (1 - HALF_BETA): "1 - beta^t does not grow by 1 - beta every step: it grows by less and less.",
         effective_window(HALF_BETA): "After one window, the factor is already about 0.63, past 1/2.",
+        math.ceil(math.log(2) * effective_window(HALF_BETA)): "That is the shortcut ln 2 times the window, rounded "
+        "up: its approximation of ln(beta) puts it one step late. Use the exact logarithm.",
     }
     hint = "Solve for t with logarithms and round to a whole step that reaches 1/2."
     for value, slip_hint in slips.items():
