@@ -109,14 +109,18 @@ def nbgrader_meta(grade_id: str, *, solution=False, grade=False, locked=False, p
 def test_source(check: str) -> str:
     """The autograder test cell of one check: it shows the verdict, and asserts it while nbgrader runs it."""
     return (
-        "# Autograder test: the course's check of the answer above. Run by hand, it shows the verdict. While nbgrader\n"
-        '# grades or validates this notebook (it sets NBGRADER_EXECUTION), a verdict other than "right" fails it.\n'
-        "import os\n"
-        "\n"
-        f"verdict = {check}\n"
+        f"verdict = {check}  # autograder test (locked): the course's check of your answer\n"
         "display(verdict)\n"
-        'assert verdict or "NBGRADER_EXECUTION" not in os.environ, verdict'
+        'assert verdict or "NBGRADER_EXECUTION" not in os.environ, verdict  # fails only while nbgrader grades'
     )
+
+
+#: A locked cell after the setup cell: what the test cells need, and what they do.
+GRADING_SOURCE = """\
+# The test cells after each answer are locked: they show the course's verdict on your answer. While nbgrader grades
+# (or validates) this notebook, it sets NBGRADER_EXECUTION, and a test whose verdict is not "right" fails: its
+# message is the check's hint, and the test's points are lost.
+import os"""
 
 
 @dataclass
@@ -166,6 +170,8 @@ def assignment(nb, name: str) -> Assignment:
     setup = next(
         (i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "lessonlib.exercises" in c.source), None
     )
+    if found and setup is None:
+        raise SystemExit(f"{name}: no setup cell (the first code cell that imports lessonlib.exercises)")
     cells = []
     for i, cell in enumerate(nb.cells):
         if i in solutions or tagged(cell, SOLUTION_TAG) or tagged(cell, NAV_TAG):  # every solution cell goes
@@ -176,6 +182,8 @@ def assignment(nb, name: str) -> Assignment:
             cell.metadata["nbgrader"] = nbgrader_meta("setup", locked=True)
         if i not in found:
             cells.append(cell)
+            if i == setup:
+                cells.append(_code_cell(GRADING_SOURCE, "grading", nbgrader_meta("grading", locked=True)))
             continue
         e = found[i]
         k = list(found).index(i) + 1
@@ -250,22 +258,22 @@ def on_path() -> None:
 
 
 def run_nbgrader(step: str, root: Path, assignment: str, **flags) -> None:
-    """Run one of nbgrader's steps (``generate_assignment``, ``autograde``) on the course folder ``root``.
+    """Run one of nbgrader's steps (``generate_assignment``, ``autograde``, ``generate_feedback``) on ``root``.
 
     In this process, through nbgrader's own converters (what its command line and formgrader run), with the
     course's nbgrader_config.py: nbgrader takes seconds to import, and a command per lesson paid that each time.
     """
     on_path()
     quiet()
-    from nbgrader.converters import Autograde, GenerateAssignment
+    from nbgrader.converters import Autograde, GenerateAssignment, GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config.loader import PyFileConfigLoader
 
     config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     config.Application.log_level = "WARN"
-    kind = {"generate_assignment": GenerateAssignment, "autograde": Autograde}[step]
+    steps = {"generate_assignment": GenerateAssignment, "autograde": Autograde, "generate_feedback": GenerateFeedback}
     coursedir = CourseDirectory(config=config, root=str(root), assignment_id=assignment)
-    app = kind(coursedir=coursedir, config=config)
+    app = steps[step](coursedir=coursedir, config=config)
     for name, value in flags.items():
         setattr(app, name, value)
     app.start()

@@ -74,10 +74,12 @@ def test_each_exercise_becomes_an_answer_cell_and_a_test_cell_per_check(path):
     for cell, check in zip(tests, checks):
         m = cell.metadata["nbgrader"]
         assert m["locked"] and not m["solution"] and m["points"] == asg.points(check)
-        assert f"verdict = {check}\n" in cell.source and "assert verdict" in cell.source
+        assert cell.source.startswith(f"verdict = {check}  #") and "\nassert verdict or" in cell.source
     assert a.total == sum(asg.points(c) for c in checks)
     assert not any(_build.tagged(c, _build.SOLUTION_TAG) for c in a.nb.cells), "no worked solution's cell is kept"
     assert not any(_build.tagged(c, _build.NAV_TAG) for c in a.nb.cells)
+    grading = [c for c in a.nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "grading"]
+    assert len(grading) == 1 and "import os" in grading[0].source, "the cell the tests need, after the setup cell"
     ids = [c.id for c in a.nb.cells]
     assert len(set(ids)) == len(ids)
     kept = [c for c in nb.cells if c.cell_type == "markdown" and not _build.tagged(c, _build.SOLUTION_TAG)]
@@ -187,7 +189,7 @@ def test_the_student_versions_hold_no_solution_and_lock_every_check(course):
 
 def with_slip(nb, variable: str, line: str):
     """The notebook with ``line`` appended to the answer cell that assigns ``variable``."""
-    nb = nbformat.from_dict(json.loads(nbformat.writes(nb)))
+    nb = nbformat.reads(nbformat.writes(nb), as_version=4)
     cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
     cell = next(c for c in cells if re.search(rf"^{variable} = ", c.source, re.M))
     cell.source += "\n" + line
@@ -219,6 +221,9 @@ def test_autograde_full_marks_zero_and_one_slip(course, tmp_path):
     cell = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == list(lost)[0])
     errors = [o for o in cell.outputs if o.output_type == "error"]
     assert errors and errors[0].ename == "AssertionError" and hint in errors[0].evalue, cell.outputs
+    asg.run_nbgrader("generate_feedback", work, GRADED, force=True)  # what the student reads: the hint is there
+    page = (work / "feedback" / "slip" / GRADED / f"{GRADED}.html").read_text()
+    assert hint in re.sub(r"<[^>]+>", "", page)
 
 
 def test_the_student_version_runs_top_to_bottom(course):
