@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from lessonlib.course.failures import counterexample_beta2
 from lessonlib.exercises import Result, check_digits, check_value
 from lessonlib.optim.adam import adam_step
@@ -65,10 +67,10 @@ def check_memory_steps(answer) -> Result:
     }
     hint = "Take logarithms of both sides of 0.95**k <= 0.01 (mind which way the inequality turns) and round to a step."
     try:
-        whole = float(answer) == round(float(answer))
-    except (TypeError, ValueError, OverflowError):
-        whole = True  # check_value answers a non-number
-    if answer is not ... and answer is not None and not whole and abs(float(answer) - exact) < 0.5:
+        value = float(np.asarray(answer, dtype=np.float64))  # one number, or the check below answers
+    except (TypeError, ValueError, OverflowError, RuntimeError):
+        value = float(expected)  # not one number: check_value says what is wrong with it
+    if math.isfinite(value) and value != round(value) and abs(value - exact) < 0.5:
         hint = "A step count is a whole number: which whole k is the first with 0.95**k <= 0.01?"
     return check_value(
         f"steps until {MEMORY_BETA2:g}**k <= {SHARE:g}", answer, expected, rtol=0.0, hint=hint, slips=slips

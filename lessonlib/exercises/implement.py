@@ -125,7 +125,7 @@ def _values(ex: _Exercise, out, shapes=None):
             if x is None or isinstance(x, (str, bytes)):
                 raise TypeError
             a = np.asarray(x, dtype=np.float64)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, RuntimeError):  # a huge int, a tensor that requires grad
             return f"returned a {type(x).__name__} as {name}; it should be a number or a numpy array"
         if shape is not None and a.shape != shape:
             return f"returned {name} with shape {a.shape}; it should have shape {shape}"
