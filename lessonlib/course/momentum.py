@@ -413,20 +413,22 @@ def noise_floor(hs, noise_vars, lr, momentum=0.0) -> float:
 
     The floor is :math:`\mathbb E[f(\theta_t) - f^\star]` once the run has forgotten its start. In the direction
     of curvature :math:`h_k`, with noise of variance :math:`s_k^2` in the gradient and the effective step
-    :math:`\eta = \alpha / (1 - \mu)`, the pair :math:`(x_t, b_t)` is the linear map of :func:`iteration_matrix`
-    plus noise; its stationary covariance (a :math:`2\times 2` Lyapunov equation) gives
+    :math:`\alpha_{\mathrm{eff}} = \alpha / (1 - \mu)`, the pair :math:`(x_t, b_t)` is the linear map of
+    :func:`iteration_matrix` plus noise; its stationary covariance (a :math:`2\times 2` Lyapunov equation) gives
 
     .. math::
 
-        \mathbb E\,x_k^2 = \frac{\eta\, s_k^2}{h_k\left(2 - \eta h_k \frac{1-\mu}{1+\mu}\right)},
+        \mathbb E\,x_k^2 = \frac{\alpha_{\mathrm{eff}}\, s_k^2}
+        {h_k\left(2 - \alpha_{\mathrm{eff}} h_k \frac{1-\mu}{1+\mu}\right)},
         \qquad
         \text{floor} = \sum_k \frac{h_k}{2}\,\mathbb E\,x_k^2
-        = \sum_k \frac{\eta\, s_k^2}{2\left(2 - \eta h_k \frac{1-\mu}{1+\mu}\right)} .
+        = \sum_k \frac{\alpha_{\mathrm{eff}}\, s_k^2}{2\left(2 - \alpha_{\mathrm{eff}} h_k \frac{1-\mu}{1+\mu}\right)} .
 
-    With :math:`\mu = 0` this is plain SGD's :math:`\eta s^2 / (2(2 - \eta h))`. For small steps
-    (:math:`\eta h_k \ll 1`) it tends to :math:`\eta \sum_k s_k^2 / 4` whatever :math:`\mu`: the heavy ball
-    at :math:`\alpha` and :math:`\mu` has the floor of plain SGD at :math:`\alpha / (1 - \mu)` (Yuan, Ying & Sayed,
-    JMLR 2016). At larger steps the term :math:`\frac{1-\mu}{1+\mu}` makes momentum's floor somewhat lower.
+    With :math:`\mu = 0` this is plain SGD's :math:`\alpha s^2 / (2(2 - \alpha h))`. For small steps
+    (:math:`\alpha_{\mathrm{eff}} h_k \ll 1`) it tends to :math:`\alpha_{\mathrm{eff}} \sum_k s_k^2 / 4` whatever
+    :math:`\mu`: the heavy ball at :math:`\alpha` and :math:`\mu` has the floor of plain SGD at
+    :math:`\alpha / (1 - \mu)` (Yuan, Ying & Sayed, JMLR 2016). At larger steps the term
+    :math:`\frac{1-\mu}{1+\mu}` makes momentum's floor somewhat lower.
 
     Args:
         hs: the curvatures :math:`h_k > 0`.
