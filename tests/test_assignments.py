@@ -15,6 +15,7 @@ Without nbgrader (``make assignments`` installs it) the tests that need it skip,
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -31,10 +32,19 @@ import _assignments as asg  # noqa: E402
 import _build  # noqa: E402
 
 UNDER_CI = os.environ.get("CI", "").lower() in ("true", "1")
-#: The lesson graded here (the others in `make assignments-check`), and one slip in it: a line appended to
-#: one answer cell (after the worked solution, so it wins), the check it must fail and words of that check's hint.
+#: The lesson graded here (the others in `make assignments-check`), and one slip in it: a line appended to the
+#: answer cell that assigns m_3 (after the worked solution, so it wins): g_3 entering whole, not weighted by 1 - beta1.
 GRADED = "05-worked-example"
-SLIP = ("m_3", "m_3 = beta1 * m2 + g3  # the slip: g_3 enters whole", "check_m3", "enters with a weight too")
+SLIP = ("m_3", "m_3 = ex.BETA1 * ex.M2 + ex.G3  # the slip", "check_m3")
+
+
+def slip_verdict() -> str:
+    """What the course's check says to that slip (its hint included): the feedback must show it."""
+    from lessonlib.exercises import worked_example as ex
+
+    verdict = ex.check_m3(ex.BETA1 * ex.M2 + ex.G3)
+    assert verdict.ok is False and "not right" in verdict.message
+    return verdict.message
 
 
 def need_nbgrader():
@@ -104,6 +114,21 @@ def test_points_are_set_in_one_place():
         assert asg.points("ex.check_window(answer)") == 7
     finally:
         del asg.POINTS_BY_CHECK["check_window"]
+
+
+def pins(path: Path) -> dict[str, str]:
+    lines = [line.split(";")[0].strip() for line in path.read_text().splitlines() if line and line[0] != "#"]
+    return {re.sub(r"[-_.]+", "-", n).lower(): v for n, v in (line.split("==") for line in lines)}
+
+
+def test_nbgrader_has_a_lock_of_its_own_that_adds_to_the_learners():
+    """requirements-assignments.lock (make lock): nbgrader as pyproject.toml's group pins it, nothing twice."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    group = tomllib.loads((ROOT / "pyproject.toml").read_text())["dependency-groups"]["assignments"]
+    extra, lock = pins(ROOT / "requirements-assignments.lock"), pins(ROOT / "requirements.lock")
+    assert any(g.startswith(f"nbgrader=={extra['nbgrader']}") for g in group)
+    assert not set(extra) & set(lock), "a package pinned in both locks"
+    assert "nbgrader" not in (ROOT / "environment.yml").read_text().split("name:")[1], "not in the learner's env"
 
 
 # --- the course folder: generate_assignment, deterministic, no solution in the student versions --------------------
@@ -204,7 +229,8 @@ def test_autograde_full_marks_zero_and_one_slip(course, tmp_path):
     work = asg.grading_copy(root, tmp_path)
     source = nbformat.read(work / "source" / GRADED / f"{GRADED}.ipynb", as_version=4)
     student = nbformat.read(work / "release" / GRADED / f"{GRADED}.ipynb", as_version=4)
-    variable, line, slipped, hint = SLIP
+    variable, line, slipped = SLIP
+    hint = slip_verdict()
     start = time.perf_counter()
     grades = asg.autograde(
         work, GRADED, {"solutions": source, "untouched": student, "slip": with_slip(source, variable, line)}
@@ -223,7 +249,7 @@ def test_autograde_full_marks_zero_and_one_slip(course, tmp_path):
     assert errors and errors[0].ename == "AssertionError" and hint in errors[0].evalue, cell.outputs
     asg.run_nbgrader("generate_feedback", work, GRADED, force=True)  # what the student reads: the hint is there
     page = (work / "feedback" / "slip" / GRADED / f"{GRADED}.html").read_text()
-    assert hint in re.sub(r"<[^>]+>", "", page)
+    assert hint in html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
 def test_the_student_version_runs_top_to_bottom(course):
