@@ -24,7 +24,8 @@ A lesson becomes an assignment like this (the exercise model is ``notebooks/_bui
 - the worked solution's markdown cell (tagged ``solution``) is left out of both versions (its code is the
   solution region; its prose is in the lessons and in ``make handouts SOLUTIONS=1``); the navigation cells are
   left out (their links point at the other lessons' files); the setup cell is locked (the autograder restores
-  it); everything else (narrative, figures, widgets, stored outputs) is the lesson's;
+  it) and followed by a locked cell that says what the test cells do (and imports ``os`` for them); everything
+  else (narrative, figures, widgets, stored outputs) is the lesson's, after a first cell that says how to answer;
 - a file a code cell reads by a relative path into the repository (08's ``../benchmarks/results/...``) is copied
   into the assignment's folder and the path in the cell shortened to match.
 
