@@ -31,3 +31,19 @@ def test_rmsprop_alpha_symbol():
         assert result.ok is False and hint in result.message
     assert ex.check_rmsprop_alpha_symbol(...).ok is None
     assert ex.check_rmsprop_alpha_symbol(0.99).ok is False  # a number is not a symbol: wrong, and no exception
+
+
+def test_the_symbol_tables_fit_a_slide_and_name_torch_s_arguments():
+    from pathlib import Path
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "00-start-here.ipynb", as_version=4)
+    tables = [c.source for c in nb.cells if c.cell_type == "markdown" and "| symbol |" in c.source]
+    assert len(tables) >= 2
+    for source in tables:
+        rows = [line for line in source.splitlines() if line.startswith("| ")]
+        assert len(rows) < 25, source[:60]
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "uses the same names" not in text  # lessonlib takes torch's argument names, not the symbols
+    assert "`alpha` of RMSprop" in text and "t - 1" in text  # the alpha clash; Keras's iterations during a step

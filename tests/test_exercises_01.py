@@ -65,3 +65,15 @@ def test_bad_input_never_raises(check):
     assert check(None).ok is None
     for bad in ("fifty", [1, 2], float("nan"), {}):
         assert check(bad).ok is False
+
+
+def test_the_notebook_holds_to_the_course_notation():
+    # a mean is x-bar (never mu, which is momentum); the window is w (never N, which counts parameters)
+    from pathlib import Path
+
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "01-ema.ipynb", as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert "\\mu" not in text and "\\bar x" in text
+    assert "N = \\frac" not in text and "w = \\frac{1}{1-\\beta}" in text
