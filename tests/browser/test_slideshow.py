@@ -92,8 +92,8 @@ def test_presenting_a_lesson_live(own_lab, new_page, shots):
     slides = [page.evaluate(ON_SCREEN, NOTEBOOK)]
     widget_moves = None  # what went wrong moving the widget on its slide (None: the slide never came)
     idle = 0  # rounds in a row in which neither key changed the view (a press may only move the slide's scroll)
-    for _ in range(4 * len(want_cells)):  # to the end: the right arrow, and down where it stops (sub-slides)
-        for key in ("ArrowRight", "ArrowDown"):
+    for _ in range(4 * len(want_cells)):  # to the end: down through a slide's sub-slides, then the right arrow
+        for key in ("ArrowDown", "ArrowRight"):  # a section's sub-slides first (### parts, exercises), then on
             page.keyboard.press(key)
             page.wait_for_timeout(300)
             now = page.evaluate(ON_SCREEN, NOTEBOOK)
