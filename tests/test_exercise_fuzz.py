@@ -1,0 +1,87 @@
+"""A learner may type anything: every check answers right, wrong (with a reason) or "not answered yet", and never
+raises. Each public ``check_*`` of ``lessonlib.exercises`` gets numbers out of range, strings, ragged lists,
+tensors that require grad and objects of no use, in every argument; each check of a function to write gets
+things that are not functions and functions that return such things."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import numpy as np
+import pytest
+import torch
+
+import lessonlib.exercises as exercises
+from lessonlib.exercises import Result, implement
+
+MODULES = [importlib.import_module(f"lessonlib.exercises.{m.name}") for m in pkgutil.iter_modules(exercises.__path__)]
+CHECKS = sorted(
+    {
+        (module.__name__.rsplit(".", 1)[1], name): fn
+        for module in MODULES
+        for name, fn in vars(module).items()
+        if name.startswith("check_")
+        and inspect.isfunction(fn)
+        and fn.__module__ == module.__name__
+        and "expected" not in inspect.signature(fn).parameters  # a generic helper (check_choice), not an exercise
+    }.items()
+)
+FUNCTION_CHECKS = {name for (module, name), _ in CHECKS if module == "implement"}
+ODD = {
+    "huge int": 10**400,
+    "minus huge float": -1e308 * 10,
+    "nan": float("nan"),
+    "complex": 1j,
+    "bool": True,
+    "string": "0.05",
+    "ragged list": [[1, 2], [3]],
+    "three Nones": (None,) * 3,
+    "dict": {"answer": 1},
+    "tensor with grad": torch.tensor([0.5, 0.25], requires_grad=True),
+    "scalar tensor with grad": torch.tensor(0.5, requires_grad=True),
+    "object": object(),
+    "empty array": np.array([]),
+    "negative": -3,
+    "zero": 0,
+}
+RETURNS = {
+    "returns a huge int": lambda *a, **k: 10**400,
+    "returns a tensor": lambda *a, **k: torch.tensor(1.0, requires_grad=True),
+    "returns three Nones": lambda *a, **k: (None,) * 3,
+    "returns a string": lambda *a, **k: "theta",
+    "returns nothing": lambda *a, **k: None,
+    "raises": lambda *a, **k: 1 / 0,
+    "takes no arguments": lambda: 0.0,
+}
+
+
+def test_every_check_is_found():
+    assert len(CHECKS) >= 40 and len(FUNCTION_CHECKS) >= 6
+
+
+@pytest.mark.parametrize(("key", "check"), CHECKS, ids=[f"{m}.{n}" for (m, n), _ in CHECKS])
+def test_a_check_answers_whatever_it_is_given(key, check):
+    params = list(inspect.signature(check).parameters.values())
+    cases = dict(ODD)
+    if key[1] in FUNCTION_CHECKS:
+        cases = {"not a function: " + k: v for k, v in ODD.items()} | RETURNS
+    raised = []
+    for what, value in cases.items():
+        args = [value for p in params if p.default is inspect.Parameter.empty and p.kind is not p.VAR_KEYWORD]
+        try:
+            result = check(*args)
+        except Exception as exc:  # noqa: BLE001 - the failure this test looks for
+            raised.append(f"{what}: {type(exc).__name__}: {exc}"[:200])
+            continue
+        if not isinstance(result, Result) or result.ok is True:
+            raised.append(f"{what}: answered {result!r}")
+        elif what.startswith("not a function") and "function" not in result.message:
+            raised.append(f"{what}: {result.message!r} does not say a function was expected")
+    assert not raised, f"{key[0]}.{key[1]}:\n" + "\n".join(raised)
+
+
+def test_a_function_check_names_what_it_expected():
+    result = implement.check_ema_update(0.5)
+    assert result.ok is False and "function" in result.message
