@@ -66,17 +66,17 @@ class Regression(NamedTuple):
     y_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
-    w_true: np.ndarray
+    theta_true: np.ndarray  # the true weights theta* (the course's theta; w is an EMA's window)
     scales: np.ndarray  # the standard deviation of each feature
 
 
 def make_regression(seed=0, *, n_train=40, n_test=1000, n_features=50, noise=0.5, scale_spread=1.0) -> Regression:
-    r"""Generated linear data :math:`y = Xw^\star + \sigma\,\xi`, fewer training rows than features.
+    r"""Generated linear data :math:`y = X\theta^\star + \text{noise}\cdot\xi`, fewer training rows than features.
 
     Feature :math:`j` has standard deviation :math:`10^{u_j}`, the :math:`u_j`
     evenly spaced in :math:`[-\text{spread}, \text{spread}]` and shuffled, so the
     weights' gradients differ in size (which is where L2 and decoupled decay part
-    ways under Adam). :math:`w^\star \sim N(0, I)`, :math:`\xi \sim N(0, 1)`.
+    ways under Adam). :math:`\theta^\star \sim N(0, I)`, :math:`\xi \sim N(0, 1)`.
     Deterministic for a seed.
 
     >>> d = make_regression(0)
@@ -86,40 +86,40 @@ def make_regression(seed=0, *, n_train=40, n_test=1000, n_features=50, noise=0.5
     rng = np.random.default_rng(seed)
     scales = np.logspace(-scale_spread, scale_spread, n_features)
     rng.shuffle(scales)
-    w_true = rng.normal(size=n_features)
+    theta_true = rng.normal(size=n_features)
     X = rng.normal(size=(n_train + n_test, n_features)) * scales
-    y = X @ w_true + noise * rng.normal(size=n_train + n_test)
-    return Regression(X[:n_train], y[:n_train], X[n_train:], y[n_train:], w_true, scales)
+    y = X @ theta_true + noise * rng.normal(size=n_train + n_test)
+    return Regression(X[:n_train], y[:n_train], X[n_train:], y[n_train:], theta_true, scales)
 
 
-def mse(w, X, y) -> float:
-    r"""The loss :math:`f(w) = \frac{1}{2n}\lVert Xw - y\rVert^2`.
+def mse(theta, X, y) -> float:
+    r"""The loss :math:`f(\theta) = \frac{1}{2n}\lVert X\theta - y\rVert^2`.
 
     >>> mse(np.array([1.0]), np.array([[1.0], [2.0]]), np.array([0.0, 0.0]))
     1.25
     """
-    r = X @ w - y
+    r = X @ theta - y
     return 0.5 * float(r @ r) / len(y)
 
 
-def mse_grad(w, X, y) -> np.ndarray:
-    r"""Its gradient :math:`\nabla f(w) = \frac{1}{n} X^\top (Xw - y)`.
+def mse_grad(theta, X, y) -> np.ndarray:
+    r"""Its gradient :math:`\nabla f(\theta) = \frac{1}{n} X^\top (X\theta - y)`.
 
     >>> mse_grad(np.array([1.0]), np.array([[1.0], [2.0]]), np.array([0.0, 0.0]))
     array([2.5])
     """
-    return X.T @ (X @ w - y) / len(y)
+    return X.T @ (X @ theta - y) / len(y)
 
 
 def ridge(X, y, lam) -> np.ndarray:
-    r"""The minimiser of the L2-regularised loss :math:`f(w) + \frac{\lambda}{2}\lVert w\rVert^2`, in closed form.
+    r"""The minimiser of the L2-penalised loss :math:`f(\theta) + \frac{\lambda}{2}\lVert\theta\rVert^2` in closed form.
 
     .. math::
 
-        w_\lambda = \bigl(\tfrac1n X^\top X + \lambda I\bigr)^{-1}\,\tfrac1n X^\top y
+        \theta_\lambda = \bigl(\tfrac1n X^\top X + \lambda I\bigr)^{-1}\,\tfrac1n X^\top y
 
     It is where Adam + L2 is headed whatever its path, because its update is zero only where
-    :math:`\nabla f(w) + \lambda w = 0`. AdamW has no such target of this form.
+    :math:`\nabla f(\theta) + \lambda\theta = 0`. AdamW has no such target of this form.
 
     >>> X, y = np.array([[1.0], [2.0]]), np.array([1.0, 2.0])
     >>> float(ridge(X, y, 0.0)[0]), float(ridge(X, y, 2.5)[0])
@@ -138,10 +138,10 @@ class Experiment:
 
     lambdas: tuple
     eta: np.ndarray  # the schedule multiplier at steps 1..steps
-    weight_norm: dict  # method -> (len(lambdas), steps): ||w|| after each step
+    weight_norm: dict  # method -> (len(lambdas), steps): ||theta|| after each step
     train_loss: dict  # method -> (len(lambdas), steps)
     test_loss: dict  # method -> (len(lambdas), steps): the held-out loss after each step
-    weights: dict  # method -> (len(lambdas), n_features): w after the last step
+    weights: dict  # method -> (len(lambdas), n_features): theta after the last step
     data: Regression
 
     def final(self, what: str, method: str) -> np.ndarray:
@@ -152,7 +152,7 @@ class Experiment:
 def run_experiment(
     lambdas=(0.0, 0.01, 0.1, 1.0), *, seed=0, steps=1000, alpha=5e-2, warmup_steps=50, data=None
 ) -> Experiment:
-    r"""Train :math:`w` (from zero, full batch) with Adam + L2 and with AdamW at each :math:`\lambda`.
+    r"""Train :math:`\theta` (from zero, full batch) with Adam + L2 and with AdamW at each :math:`\lambda`.
 
     ``"adam+l2"`` is ``ll.Adam(weight_decay=lam)``, ``"adamw"`` is
     ``ll.AdamW(weight_decay=lam)`` (PyTorch's :math:`\lambda`); both follow the
@@ -175,13 +175,13 @@ def run_experiment(
     weights = {k: np.empty((len(lambdas), data.X_train.shape[1])) for k in METHODS}
     for method, cls in zip(METHODS, (Adam, AdamW)):
         for i, lam in enumerate(lambdas):
-            w = np.zeros(data.X_train.shape[1])
-            opt = cls([w], lr=alpha, weight_decay=lam)
+            theta = np.zeros(data.X_train.shape[1])
+            opt = cls([theta], lr=alpha, weight_decay=lam)
             for j in range(steps):
                 opt.lr = alpha * float(eta[j])
-                opt.step([mse_grad(w, data.X_train, data.y_train)])
-                norms[method][i, j] = np.linalg.norm(w)
-                train[method][i, j] = mse(w, data.X_train, data.y_train)
-                test[method][i, j] = mse(w, data.X_test, data.y_test)
-            weights[method][i] = w
+                opt.step([mse_grad(theta, data.X_train, data.y_train)])
+                norms[method][i, j] = np.linalg.norm(theta)
+                train[method][i, j] = mse(theta, data.X_train, data.y_train)
+                test[method][i, j] = mse(theta, data.X_test, data.y_test)
+            weights[method][i] = theta
     return Experiment(tuple(lambdas), eta, norms, train, test, weights, data)
