@@ -241,6 +241,8 @@ def test_autograde_full_marks_zero_and_one_slip(course, tmp_path):
     assert {k: m for k, (_, m) in grades["solutions"].items()} == most
     assert {k: s for k, (s, _) in grades["solutions"].items()} == most, "the source version scores full marks"
     assert all(s == 0 for s, _ in grades["untouched"].values()), "the untouched student version scores zero"
+    assert not asg.errors_in(work, "solutions", GRADED), "no cell of the source version raises"
+    assert not asg.errors_in(work, "untouched", GRADED, "not answered yet"), "only the tests, and as not answered"
     lost = {k: most[k] - s for k, (s, _) in grades["slip"].items() if s != most[k]}
     assert list(lost) == [next(k for k in most if k.endswith(slipped))], f"the slip lost {lost}"
     graded = nbformat.read(work / "autograded" / "slip" / GRADED / f"{GRADED}.ipynb", as_version=4)
