@@ -70,10 +70,10 @@ def rmsprop(kind="right"):
 
 
 def adam(*, eps_inside=False, correct="mv", corrections_swapped=False, t_shift=0, swap1=False, swap2=False,
-         g_squared=True, root=True, sign=-1.0):  # fmt: skip
+         g_squared=True, root=True, sign=-1.0, abs_g=False, no_eps=False):  # fmt: skip
     def adam_step(theta, g, m, v, t, *, lr, beta1, beta2, eps):
         m = (1 - beta1) * m + beta1 * g if swap1 else beta1 * m + (1 - beta1) * g
-        g2 = g**2 if g_squared else g
+        g2 = np.abs(g) if abs_g else g**2 if g_squared else g
         v = (1 - beta2) * v + beta2 * g2 if swap2 else beta2 * v + (1 - beta2) * g2
         b1, b2 = (beta2, beta1) if corrections_swapped else (beta1, beta2)
         m_hat = m / (1 - b1 ** (t + t_shift)) if "m" in correct else m
@@ -81,7 +81,7 @@ def adam(*, eps_inside=False, correct="mv", corrections_swapped=False, t_shift=0
         if eps_inside:
             denom = np.sqrt(v_hat + eps)
         else:
-            denom = (np.sqrt(v_hat) if root else v_hat) + eps
+            denom = (np.sqrt(v_hat) if root else v_hat) + (0.0 if no_eps else eps)
         return theta + sign * lr * m_hat / denom, m, v
 
     return adam_step
@@ -152,6 +152,8 @@ ADAM_SLIPS = [
     ({"g_squared": False}, "squared gradient"),
     ({"root": False}, "square root is missing"),
     ({"sign": 1.0}, "uphill"),
+    ({"abs_g": True}, "not its size"),
+    ({"no_eps": True}, "without eps"),
 ]
 
 SLIPS = [

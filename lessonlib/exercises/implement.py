@@ -347,6 +347,10 @@ def _adam_g_not_squared(theta, g, m, v, t, *, beta2, **h):
     return _adam_with(theta, g, m, v, t, beta2=beta2, v_t=ll.ema_update(v, g, beta2), **h)
 
 
+def _adam_abs_g(theta, g, m, v, t, *, beta2, **h):
+    return _adam_with(theta, g, m, v, t, beta2=beta2, v_t=ll.ema_update(v, np.abs(g), beta2), **h)
+
+
 _ADAM_SLIPS = (
     (lambda theta, g, m, v, t, *, eps, **h: _adam(theta, g, m, v, t, eps=0.0, sqrt=lambda x: np.sqrt(x + eps), **h),
      "your step matches sqrt(v_hat + eps): eps went inside the root; torch adds it after the root."),
@@ -369,6 +373,10 @@ _ADAM_SLIPS = (
      "your v matches (1 - beta2) * v + beta2 * g**2: beta2 and 1 - beta2 are swapped; beta2 keeps the old v."),
     (_adam_g_not_squared,
      "your v matches beta2 * v + (1 - beta2) * g: v averages the squared gradient, not the gradient."),
+    (_adam_abs_g,
+     "your v matches beta2 * v + (1 - beta2) * |g|: v averages the squared gradient, not its size."),
+    (lambda theta, g, m, v, t, *, eps, **h: _adam(theta, g, m, v, t, eps=0.0, **h),
+     "your step matches the one without eps: eps is part of the step, added to the root of v_hat."),
     (lambda *a, **h: _adam(*a, sqrt=lambda x: x, **h),
      "your step divides by v_hat + eps: the square root is missing; the step divides by the root of v_hat."),
     (_adam_update_added,
