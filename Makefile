@@ -11,7 +11,7 @@
 #   make assignments-check  autograde every assignment: the source versions score full marks, the untouched
 #                   student versions zero
 #   make bench      benchmark one optimizer step against torch.optim (not part of the tests)
-#   make lock       re-resolve requirements.lock from pyproject.toml (maintainers)
+#   make lock       re-resolve requirements.lock (and requirements-assignments.lock) from pyproject.toml (maintainers)
 
 PYTHON ?= python3
 VENV   := .venv
