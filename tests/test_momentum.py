@@ -26,9 +26,9 @@ def close_figures():
     plt.close("all")
 
 
-def roots(lam, lr, mu):
-    """The eigenvalues of the heavy ball in one direction, from z^2 - (1 + mu - lr lam) z + mu = 0 (np.roots)."""
-    return np.roots([1.0, -(1 + mu - lr * lam), mu])
+def roots(h, lr, mu):
+    """The eigenvalues of the heavy ball in one direction, from z^2 - (1 + mu - lr h) z + mu = 0 (np.roots)."""
+    return np.roots([1.0, -(1 + mu - lr * h), mu])
 
 
 # ---- gradient noise ---------------------------------------------------------------------------------------------
@@ -115,51 +115,51 @@ def test_noise_and_averaging_figures_draw_what_they_are_given():
 # ---- the noise floor ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lam, lr, mu", [(1.0, 0.5, 0.0), (1.0, 0.05, 0.9), (0.04, 0.2, 0.5), (20.0, 0.08, 0.6)])
-def test_noise_floor_is_the_stationary_variance_of_the_heavy_ball(lam, lr, mu):
+@pytest.mark.parametrize("h, lr, mu", [(1.0, 0.5, 0.0), (1.0, 0.05, 0.9), (0.04, 0.2, 0.5), (20.0, 0.08, 0.6)])
+def test_noise_floor_is_the_stationary_variance_of_the_heavy_ball(h, lr, mu):
     """(x, b) -> M (x, b) + (-lr, 1) xi: the stationary covariance P = M P M^T + s2 w w^T, solved by scipy."""
     from scipy.linalg import solve_discrete_lyapunov
 
     s2 = 0.3
     w = np.array([-lr, 1.0])
-    P = solve_discrete_lyapunov(mo.iteration_matrix(lam, lr, mu), s2 * np.outer(w, w))
-    assert mo.noise_floor([lam], [s2], lr, mu) == pytest.approx(lam / 2 * P[0, 0], rel=1e-10)
+    P = solve_discrete_lyapunov(mo.iteration_matrix(h, lr, mu), s2 * np.outer(w, w))
+    assert mo.noise_floor([h], [s2], lr, mu) == pytest.approx(h / 2 * P[0, 0], rel=1e-10)
 
 
 def test_noise_floor_limits():
-    lams, s2 = [0.04, 0.3, 1.0], [0.2, 0.5, 0.1]
-    # mu = 0 is plain SGD's eta s^2 / (2 (2 - eta lam)), direction by direction
-    sgd = sum(0.5 * v / (2 * (2 - 0.5 * lam)) for lam, v in zip(lams, s2))
-    assert mo.noise_floor(lams, s2, 0.5) == pytest.approx(sgd, rel=1e-12)
+    hs, s2 = [0.04, 0.3, 1.0], [0.2, 0.5, 0.1]
+    # mu = 0 is plain SGD's eta s^2 / (2 (2 - eta h)), direction by direction
+    sgd = sum(0.5 * v / (2 * (2 - 0.5 * h)) for h, v in zip(hs, s2))
+    assert mo.noise_floor(hs, s2, 0.5) == pytest.approx(sgd, rel=1e-12)
     # small steps: eta * sum(s^2) / 4 whatever mu (Yuan, Ying & Sayed); the same effective step, the same floor
     for mu in (0.0, 0.5, 0.9):
         eta = 1e-4
-        assert mo.noise_floor(lams, s2, eta * (1 - mu), mu) == pytest.approx(eta * sum(s2) / 4, rel=1e-4)
+        assert mo.noise_floor(hs, s2, eta * (1 - mu), mu) == pytest.approx(eta * sum(s2) / 4, rel=1e-4)
     # larger steps: at the same effective step more momentum gives a lower floor, never below eta * sum(s^2) / 4
-    floors = [mo.noise_floor(lams, s2, 1.0 * (1 - mu), mu) for mu in (0.0, 0.5, 0.9)]
+    floors = [mo.noise_floor(hs, s2, 1.0 * (1 - mu), mu) for mu in (0.0, 0.5, 0.9)]
     assert floors[0] > floors[1] > floors[2] > 1.0 * sum(s2) / 4
 
 
 def test_noise_floor_matches_simulated_runs():
     """Many independent heavy-ball runs on a bowl with additive Gaussian noise, through ll.sgd_step."""
     rng = np.random.default_rng(0)
-    lams, s2, lr, mu = np.array([0.5, 2.0]), np.array([1.0, 0.25]), 0.1, 0.6
+    hs, s2, lr, mu = np.array([0.5, 2.0]), np.array([1.0, 0.25]), 0.1, 0.6
     chains, steps = 4000, 600
     x, buf = np.zeros((chains, 2)), np.zeros((chains, 2))
     excess = []
     for t in range(1, steps + 1):
-        g = lams * x + rng.standard_normal((chains, 2)) * np.sqrt(s2)
+        g = hs * x + rng.standard_normal((chains, 2)) * np.sqrt(s2)
         buf, x = ll.sgd_step(x, g, buf, t, lr=lr, momentum=mu)
         if t > steps // 2:
-            excess.append(np.mean(0.5 * np.sum(lams * x**2, axis=1)))
-    assert np.mean(excess) == pytest.approx(mo.noise_floor(lams, s2, lr, mu), rel=0.03)
+            excess.append(np.mean(0.5 * np.sum(hs * x**2, axis=1)))
+    assert np.mean(excess) == pytest.approx(mo.noise_floor(hs, s2, lr, mu), rel=0.03)
 
 
 def test_noise_at_minimum_splits_the_noise_along_the_curvatures():
     p = mo.least_squares()
     for B in (1, 8, 100, p.n):
-        lams, s2 = mo.noise_at_minimum(p, B)
-        assert np.allclose(lams, p.curvatures, rtol=1e-12)
+        hs, s2 = mo.noise_at_minimum(p, B)
+        assert np.allclose(hs, p.curvatures, rtol=1e-12)
         assert s2.sum() == pytest.approx(float(mo.noise_size(p, p.minimizer, B)) ** 2, rel=1e-9, abs=1e-15)
     # along each direction the variance falls like (N - B) / (B (N - 1)), and is 0 for the whole data set
     _, one = mo.noise_at_minimum(p, 1)
@@ -172,39 +172,39 @@ def test_noise_floor_predicts_minibatch_sgd_on_least_squares():
     # at a step where the runs settle quickly, the measured floor lies a little above the formula (the real noise
     # grows with the distance from theta*), well within a factor 1.5
     p = mo.least_squares()
-    lams, s2 = mo.noise_at_minimum(p, 8)
+    hs, s2 = mo.noise_at_minimum(p, 8)
     measured = np.mean(
         [mo.minibatch_run("SGD", p, steps=300, seed=k, batch_size=8, lr=0.5).losses[-150:] for k in range(4)]
     )
-    predicted = mo.noise_floor(lams, s2, 0.5)
+    predicted = mo.noise_floor(hs, s2, 0.5)
     assert predicted < measured < 1.5 * predicted
 
 
 # ---- the heavy ball: matrix, radius, closed forms ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("lam, lr, mu", [(1.0, 0.1, 0.0), (100.0, 0.01, 0.5), (10.0, 0.03, 0.9), (3.0, 0.5, 0.2)])
-def test_iteration_matrix_is_one_heavy_ball_step(lam, lr, mu):
+@pytest.mark.parametrize("h, lr, mu", [(1.0, 0.1, 0.0), (100.0, 0.01, 0.5), (10.0, 0.03, 0.9), (3.0, 0.5, 0.2)])
+def test_iteration_matrix_is_one_heavy_ball_step(h, lr, mu):
     x, b = 0.7, -0.3
-    new_b, new_x = ll.sgd_step(x, lam * x, b, 2, lr=lr, momentum=mu)
+    new_b, new_x = ll.sgd_step(x, h * x, b, 2, lr=lr, momentum=mu)
     if mu == 0:  # torch (and lessonlib) keep no buffer then; in the matrix it is just the gradient
-        new_b = lam * x
-    assert mo.iteration_matrix(lam, lr, mu) @ np.array([x, b]) == pytest.approx([new_x, new_b], rel=1e-13)
-    assert mo.spectral_radius(lam, lr, mu) == pytest.approx(np.abs(roots(lam, lr, mu)).max(), rel=1e-12)
+        new_b = h * x
+    assert mo.iteration_matrix(h, lr, mu) @ np.array([x, b]) == pytest.approx([new_x, new_b], rel=1e-13)
+    assert mo.spectral_radius(h, lr, mu) == pytest.approx(np.abs(roots(h, lr, mu)).max(), rel=1e-12)
 
 
 def test_the_radius_broadcasts_and_rate_is_the_worst_direction():
     lr, mu = np.array([[0.01, 0.02]]), np.array([[0.5], [0.9]])
-    rho = mo.rate([1.0, 100.0], lr, mu)
-    assert rho.shape == (2, 2)
+    r = mo.rate([1.0, 100.0], lr, mu)
+    assert r.shape == (2, 2)
     for i, j in itertools.product(range(2), range(2)):
-        worst = max(np.abs(roots(lam, lr[0, j], mu[i, 0])).max() for lam in (1.0, 100.0))
-        assert rho[i, j] == pytest.approx(worst, rel=1e-12)
+        worst = max(np.abs(roots(h, lr[0, j], mu[i, 0])).max() for h in (1.0, 100.0))
+        assert r[i, j] == pytest.approx(worst, rel=1e-12)
 
 
 def test_complex_roots_have_the_size_root_mu():
     for mu in (0.3, 0.8, 0.95):
-        lr = 1.0 / 10.0  # lr * lam = 1: the discriminant is mu^2 - 4 mu < 0
+        lr = 1.0 / 10.0  # lr * h = 1: the discriminant is mu^2 - 4 mu < 0
         assert mo.regime(10.0, lr, mu) == "under-damped"
         assert mo.spectral_radius(10.0, lr, mu) == pytest.approx(math.sqrt(mu), rel=1e-12)
 
@@ -268,11 +268,14 @@ def test_steps_per_e_is_kappa_over_two_and_root_kappa_over_two():
 
 
 def test_the_regimes():
-    lr = 0.01  # lam = 1: critical momentum (1 - sqrt(0.01))^2 = 0.81
+    lr = 0.01  # h = 1: critical momentum (1 - sqrt(0.01))^2 = 0.81
     assert mo.regime(1.0, lr, 0.5) == "over-damped"
     assert mo.regime(1.0, lr, 0.81) == "critically damped"
     assert mo.regime(1.0, lr, 0.95) == "under-damped"
     assert mo.regime(1.0, 2.5, 0.0) == "unstable"
+    # gradient descent at its edge alpha = 2/h: z = -1, the error flips sign at a constant size (it does not grow)
+    assert mo.regime(100.0, 0.02, 0.0) == "on the stable edge"
+    assert np.allclose(np.abs(mo.heavy_ball_run([100.0], 0.02, 0.0, 10)[:, 0]), 1.0)
     over = mo.heavy_ball_run([1.0], lr, 0.5, 200)[:, 0]
     under = mo.heavy_ball_run([1.0], lr, 0.95, 200)[:, 0]
     assert np.all(over > 0) and np.any(under < 0)  # no ringing; ringing
@@ -363,6 +366,8 @@ def test_damping_demo_reports_the_radius_and_regimes():
     assert np.allclose(drawn["$h = 1$"], path[:, 0])
     _, text = mo.damping_demo(0.04, 0.5)
     assert "unstable" in text and f"{mo.rate(mo.BOWL, 0.04, 0.5):.3f}" in text
+    _, text = mo.damping_demo(0.02, 0.0)  # the widget's alpha with mu = 0: the steepest direction sits on the edge
+    assert "on the stable edge" in text and "unstable" not in text
 
 
 def test_damping_widget_redraws_when_a_slider_moves():

@@ -629,26 +629,29 @@ def steps_per_e(r) -> float:
 def regime(h, lr, momentum, *, tol: float = 1e-9) -> str:
     r"""How the error in one direction behaves, read off the discriminant.
 
-    The discriminant is :math:`\Delta = (1 + \mu - \alpha h)^2 - 4\mu`, of
+    The discriminant is :math:`D = (1 + \mu - \alpha h)^2 - 4\mu`, of
     :math:`z^2 - (1 + \mu - \alpha h)z + \mu`.
 
-    ``"unstable"`` if :math:`r \ge 1`; else ``"under-damped"`` (:math:`\Delta < 0`: complex roots, the error
-    rings, :math:`|z| = \sqrt\mu`), ``"critically damped"`` (:math:`|\Delta| \le` ``tol``: a double root) or
-    ``"over-damped"`` (:math:`\Delta > 0`: two real roots, no ringing).
+    ``"on the stable edge"`` if :math:`|r - 1| \le` ``tol`` (the error keeps its size, as gradient descent's
+    :math:`z = -1` at :math:`\alpha = 2/h`); ``"unstable"`` if :math:`r > 1`; else ``"under-damped"``
+    (:math:`D < 0`: complex roots, the error rings, :math:`|z| = \sqrt\mu`), ``"critically damped"``
+    (:math:`|D| \le` ``tol``: a double root) or ``"over-damped"`` (:math:`D > 0`: two real roots, no ringing).
 
     Args:
         h: :math:`h > 0`.
         lr: :math:`\alpha \ge 0`.
         momentum: :math:`\mu \in [0, 1)`.
-        tol: how close to zero :math:`\Delta` counts as zero.
+        tol: how close to zero :math:`D` (and to 1 :math:`r`) counts as equal.
 
-    >>> regime(1.0, 0.01, 0.95), regime(1.0, 0.01, 0.0), regime(100.0, 0.05, 0.0)
-    ('under-damped', 'over-damped', 'unstable')
+    >>> regime(1.0, 0.01, 0.95), regime(1.0, 0.01, 0.0), regime(100.0, 0.05, 0.0), regime(100.0, 0.02, 0.0)
+    ('under-damped', 'over-damped', 'unstable', 'on the stable edge')
     """
     r = spectral_radius(h, lr, momentum)
     if np.ndim(r) != 0:
         raise ValueError("regime takes one direction: h, lr and momentum must be numbers")
-    if r >= 1:
+    if abs(r - 1) <= tol:
+        return "on the stable edge"
+    if r > 1:
         return "unstable"
     h, lr, mu = float(h), float(lr), float(momentum)
     disc = (1 + mu - lr * h) ** 2 - 4 * mu
@@ -901,8 +904,10 @@ def damping_demo(lr: float = 0.02, momentum: float = 0.9, *, hs=BOWL, steps: int
     fig.suptitle(rf"Heavy ball on the bowl, $\alpha = {lr:.4f}$, $\mu = {momentum:.2f}$", fontsize=11)
     fig.tight_layout()
     r = rate(hs, lr, momentum)
-    if r >= 1:
-        head = f"alpha = {lr:.4f}, mu = {momentum:.2f}: unstable, spectral radius {r:.3f} >= 1 (the error grows)"
+    if abs(r - 1) <= 1e-9:
+        head = f"alpha = {lr:.4f}, mu = {momentum:.2f}: on the stable edge, spectral radius 1 (the error stays)"
+    elif r > 1:
+        head = f"alpha = {lr:.4f}, mu = {momentum:.2f}: unstable, spectral radius {r:.3f} > 1 (the error grows)"
     else:
         head = (
             f"alpha = {lr:.4f}, mu = {momentum:.2f}: spectral radius {r:.3f} ({steps_per_e(r):.1f} steps per factor e)"
