@@ -96,8 +96,7 @@ def kernel_stepper(params, grads):
 
     opt = ll.Adam(params, **HYPER)
     opt.step(grads)  # compiles, and makes the state
-    opt._step_cache = {}
-    scalars = opt._scalars(params[0].dtype, 2)  # the step number is fixed: it changes nothing in the timing
+    scalars = opt.kernel_scalars(params[0].dtype, 2)  # the step number is fixed: it changes nothing in the timing
 
     def step():
         for p, g, state in zip(params, grads, opt.state):

@@ -27,9 +27,14 @@ def kernel(request, monkeypatch):
     """Run a test on the compiled kernels and on the numpy fallback (as where numba cannot import)."""
     if request.param == "numba" and ll.KERNEL != "numba":
         pytest.skip("numba is not installed here")
-    for module in (adam, rmsprop, sgd):
-        monkeypatch.setattr(module, "KERNEL", request.param)
+    use_kernel(monkeypatch, request.param)
     return request.param
+
+
+def use_kernel(monkeypatch, name: str) -> None:
+    """Make Adam (and AdamW), RMSprop and SGD run the compiled kernels ("numba") or the numpy form ("numpy")."""
+    for cls in (adam.Adam, rmsprop.RMSprop, sgd.SGD):
+        monkeypatch.setattr(cls, "_update", cls._update_compiled if name == "numba" else cls._update_numpy)
 
 
 # (optimizer, dtype) -> worst relative deviation from torch.optim seen in this run. Tests report each

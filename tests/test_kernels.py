@@ -199,5 +199,7 @@ def test_the_kernels_root_of_the_correction_is_not_called_bc2():
     import inspect
 
     names = list(inspect.signature(ll.adam_kernel).parameters)
+    assert names[:5] == ["theta", "g", "m", "v", "v_max"]
+    assert tuple(names[5:]) == ll.optim.adam.AdamScalars._fields  # the scalars go in by position, in this order
     assert names[-2:] == ["bc1", "sqrt_bc2"]
     assert ll.adam_step(1.0, 0.5, 0.0, 0.0, 2).bc2 == ll.ema_weight_sum(0.999, 2)  # 05's bc2: no root

@@ -78,10 +78,9 @@ def test_agrees_with_torch(case, shape_name, dtype, record_property):
                                   "rmsprop-l2"])  # fmt: skip
 def test_the_numpy_fallback_agrees_with_torch(case, dtype, monkeypatch, record_property):
     """Where numba cannot import, the classes run the textbook numpy form in place: the same bars hold."""
-    from lessonlib.optim import adam, rmsprop, sgd
+    from tests.conftest import use_kernel
 
-    for module in (adam, rmsprop, sgd):
-        monkeypatch.setattr(module, "KERNEL", "numpy")
+    use_kernel(monkeypatch, "numpy")
     ll_cls, torch_cls, hyper, scale = CASES[case]
     dev = run_both(ll_cls, torch_cls, hyper, scale, SHAPES["several"], dtype, 900 + list(CASES).index(case))
     record_property("torch_deviation", (ll_cls.__name__ + " (numpy)", np.dtype(dtype).name, dev))

@@ -26,6 +26,9 @@ import numpy as np
 from lessonlib.optim._checks import MAX_STEPS, check_bool, check_grads, check_params, check_state, first_overlap, root
 from lessonlib.optim._compile import KERNEL  # noqa: F401  (documented here, with the switch it names)
 
+#: The optimizers whose ``_update`` runs a compiled kernel or the numpy form, chosen once at import by
+#: :data:`KERNEL` (each class's ``_update`` is its ``_update_compiled`` or its ``_update_numpy``).
+
 
 def in_dtype(dtype, *values):
     """``values`` as numpy scalars of ``dtype``: a float32 kernel gets float32 numbers (1e300 becomes inf, quietly)."""
@@ -68,6 +71,7 @@ class Optimizer:
         self._params = tuple(check_params(params))
         self.state = [{"t": 0, **{name: np.zeros_like(p) for name in self._moments}} for p in self.params]
         self._known = [None] * len(self.params)  # the state arrays last checked in full, per parameter
+        self._step_cache = {}  # what a subclass computes once per step and dtype (hyperparameters may change)
 
     def _check_states(self) -> None:
         """Every parameter's state, before a step: in full, unless it holds the arrays last checked.
@@ -138,10 +142,12 @@ class Optimizer:
         # Nothing in a step may raise half-way: overflow gives inf and underflow 0, silently, as in torch. The
         # compiled kernels ignore numpy's error settings; every numpy operation that could trip them (a cast to
         # float32, the numpy fallback, hyperparameters cast to the parameter's dtype) runs under an errstate.
+        if type(self)._update is Optimizer._update:
+            raise NotImplementedError(f"{type(self).__name__} defines no update: subclass Optimizer and define _update")
         finite = check_bool("check_finite", check_finite)
         self._check_states()
         grads = check_grads(grads, self.params, self._protected, finite=finite)
-        self._step_cache = {}  # what a subclass computes once per step (hyperparameters may change)
+        self._step_cache.clear()
         for p, g, state in zip(self.params, grads, self.state):
             state["t"] += 1
             self._update(p, g, state)

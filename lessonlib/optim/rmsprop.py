@@ -118,16 +118,18 @@ class RMSprop(Optimizer):
         self.lr, self.alpha, self.eps, self.weight_decay = lr, alpha, eps, weight_decay
         super().__init__(params)
 
-    def _update(self, p, g, state):
-        if KERNEL == "numba":
-            scalars = self._step_cache.get(p.dtype)
-            if scalars is None:  # once per step and dtype
-                hyper = (self._lr, self._alpha, self._eps, self._weight_decay, 1 - self._alpha)
-                scalars = self._step_cache[p.dtype] = in_dtype(p.dtype, *hyper)
-            for views in flat_views(p, g, state["v"]):
-                _rmsprop_kernel(*views, *scalars)
-            return
+    def _update_compiled(self, p, g, state):
+        scalars = self._step_cache.get(p.dtype)
+        if scalars is None:  # once per step and dtype
+            hyper = (self._lr, self._alpha, self._eps, self._weight_decay, 1 - self._alpha)
+            scalars = self._step_cache[p.dtype] = in_dtype(p.dtype, *hyper)
+        for views in flat_views(p, g, state["v"]):
+            _rmsprop_kernel(*views, *scalars)
+
+    def _update_numpy(self, p, g, state):
         hyper = {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "weight_decay": self.weight_decay}
         with np.errstate(all="ignore"):  # the numpy form: overflow to inf, quietly, as in torch
             s = rmsprop_step(p, g, state["v"], state["t"], **hyper)
         p[...], state["v"][...] = s.theta, s.v
+
+    _update = _update_compiled if KERNEL == "numba" else _update_numpy  # chosen once, at import

@@ -103,16 +103,19 @@ class SGD(Optimizer):
         self.lr, self.momentum, self.weight_decay = lr, momentum, weight_decay
         super().__init__(params)
 
-    def _update(self, p, g, state):
+    def _update_compiled(self, p, g, state):
         buf, t = state["momentum_buffer"], state["t"]
-        if KERNEL == "numba":
-            scalars = self._step_cache.get(p.dtype)
-            if scalars is None:  # once per step and dtype
-                scalars = self._step_cache[p.dtype] = in_dtype(p.dtype, self._lr, self._momentum, self._weight_decay)
-            for views in flat_views(p, g, buf):
-                _sgd_kernel(*views, *scalars, t == 1)
-            return
+        scalars = self._step_cache.get(p.dtype)
+        if scalars is None:  # once per step and dtype
+            scalars = self._step_cache[p.dtype] = in_dtype(p.dtype, self._lr, self._momentum, self._weight_decay)
+        for views in flat_views(p, g, buf):
+            _sgd_kernel(*views, *scalars, t == 1)
+
+    def _update_numpy(self, p, g, state):
+        buf, t = state["momentum_buffer"], state["t"]
         with np.errstate(all="ignore"):  # the numpy form: overflow to inf, quietly, as in torch
             hyper = {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay}
             new_buf, new_theta = sgd_step(p, g, buf, t, **hyper)
         buf[...], p[...] = new_buf, new_theta
+
+    _update = _update_compiled if KERNEL == "numba" else _update_numpy  # chosen once, at import
