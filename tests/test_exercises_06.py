@@ -141,3 +141,14 @@ def test_adamw_step_in_torchs_own_arrangement_passes():
         return theta - step_size * m / denom, m, v
 
     assert implement.check_adamw_step(adamw_step).ok is True
+
+
+def test_notebook_06_holds_to_the_course_notation():
+    """00's symbol tables: n counts examples, Delta_t is the update, N the parameters, sigma a gradient's spread."""
+    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
+    text = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown")
+    code = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
+    for wrong in ("u_t", "$n$ steps", "n_{1/2}", "$+s, -s"):
+        assert wrong not in text, wrong
+    assert not re.search(r"(?<!\\mathcal )N\(0", text + code)  # N is the number of parameters
+    assert r"\mathcal N(0, I)" in text and r"\theta_{t-1} - \Delta_t" in text and "$k$ steps" in text

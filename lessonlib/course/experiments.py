@@ -22,11 +22,11 @@ from lessonlib.optim.schedules import warmup_cosine
 
 
 def decay_trajectories(scales, *, lr, weight_decay, steps, theta0=1.0):
-    r"""Watch the decay alone: parameters whose gradients are :math:`\pm s_i`, alternating in sign.
+    r"""Watch the decay alone: parameters whose gradients are :math:`\pm\sigma_i`, alternating in sign.
 
-    The gradient averages to zero, so nothing but the decay pulls
-    :math:`\theta` anywhere, while :math:`\hat v_t \approx s_i^2` is set by the
-    gradient's size. Every parameter starts at ``theta0``; the same gradients
+    The gradient's mean :math:`\bar g` is zero, so nothing but the decay pulls
+    :math:`\theta` anywhere, while its standard deviation :math:`\sigma_i`
+    (``scales[i]``) sets :math:`\hat v_t \approx \sigma_i^2`. Every parameter starts at ``theta0``; the same gradients
     are fed to ``ll.Adam(weight_decay=...)`` (L2) and to ``ll.AdamW``.
     Returns ``(theta_l2, theta_adamw)``, each of shape ``(steps + 1, len(scales))``
     (row 0 is the start).
@@ -34,7 +34,7 @@ def decay_trajectories(scales, *, lr, weight_decay, steps, theta0=1.0):
     Adam's first steps, before :math:`m` has averaged the alternation out, move
     :math:`\theta` by about ``lr``; after that only the decay is left, so the
     per-step rate is read off the slope of :math:`\ln\theta` from step 100 on.
-    It matches :func:`decay_rates` with :math:`\hat v = s^2`:
+    It matches :func:`decay_rates` with :math:`\hat v = \sigma^2`:
 
     >>> l2, w = decay_trajectories([10.0, 0.1], lr=1e-2, weight_decay=1e-2, steps=2000)
     >>> rate = lambda th: np.log(th[100] / th[-1]) / (len(th) - 101)
@@ -73,10 +73,11 @@ class Regression(NamedTuple):
 def make_regression(seed=0, *, n_train=40, n_test=1000, n_features=50, noise=0.5, scale_spread=1.0) -> Regression:
     r"""Generated linear data :math:`y = X\theta^\star + \text{noise}\cdot\xi`, fewer training rows than features.
 
-    Feature :math:`j` has standard deviation :math:`10^{u_j}`, the :math:`u_j`
-    evenly spaced in :math:`[-\text{spread}, \text{spread}]` and shuffled, so the
+    The features' standard deviations are evenly spaced on a log scale from
+    :math:`10^{-\text{spread}}` to :math:`10^{\text{spread}}` and shuffled, so the
     weights' gradients differ in size (which is where L2 and decoupled decay part
-    ways under Adam). :math:`\theta^\star \sim N(0, I)`, :math:`\xi \sim N(0, 1)`.
+    ways under Adam). :math:`\theta^\star \sim \mathcal N(0, I)` and :math:`\xi \sim \mathcal N(0, 1)`
+    (normal distributions).
     Deterministic for a seed.
 
     >>> d = make_regression(0)
@@ -98,8 +99,8 @@ def mse(theta, X, y) -> float:
     >>> mse(np.array([1.0]), np.array([[1.0], [2.0]]), np.array([0.0, 0.0]))
     1.25
     """
-    r = X @ theta - y
-    return 0.5 * float(r @ r) / len(y)
+    residual = X @ theta - y
+    return 0.5 * float(residual @ residual) / len(y)
 
 
 def mse_grad(theta, X, y) -> np.ndarray:
