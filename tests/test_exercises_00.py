@@ -47,3 +47,7 @@ def test_the_symbol_tables_fit_a_slide_and_name_torch_s_arguments():
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert "uses the same names" not in text  # lessonlib takes torch's argument names, not the symbols
     assert "`alpha` of RMSprop" in text and "t - 1" in text  # the alpha clash; Keras's iterations during a step
+    # 02's effective step and its noise variance per direction have one row each; a normal distribution is not N
+    assert r"| $\alpha_{\mathrm{eff}}$ | the heavy ball's effective step $\alpha/(1-\mu)$" in text
+    assert "| $s_k^2$ | the variance of the mini-batch noise" in text
+    assert r"a normal distribution is $\mathcal N$" in text
