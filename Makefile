@@ -1,6 +1,7 @@
 # The course's entry points. The first two are the README's two commands.
 #   make lab        set up (if needed) and open the course in JupyterLab
 #   make test       set up (if needed) and run every test: ruff, unit/property/doctests, nbval, the browser tests
+#   make test-fast  the inner loop: ruff, unit/property/doctests (no notebooks, no browser, no nbgrader)
 #   make notebooks  re-execute every notebook in a fresh kernel and store its outputs
 #   make site       the course as a static site that opens from disk, offline, in build/site/
 #   make slides     one reveal.js deck per lesson, offline, in build/slides/
@@ -19,7 +20,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: lab test lint notebooks site slides handouts assignments assignments-check bench lock clean
+.PHONY: lab test test-fast lint notebooks site slides handouts assignments assignments-check bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml Makefile notebooks/_lab/overrides.json
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python 3.10+ is needed, found " + sys.version.split()[0]'
@@ -55,6 +56,10 @@ NODE_ASSETS = $(if $(shell command -v npm),$(NODE_STAMP))
 
 test: $(STAMP) $(NODE_ASSETS) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# tests/ and lessonlib/ given explicitly: nbval collects only notebooks/ (never named here), so it runs nothing
+test-fast: $(STAMP) lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS) tests lessonlib --ignore=tests/browser --ignore=tests/test_assignments.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check lessonlib tests notebooks benchmarks
