@@ -1,7 +1,7 @@
 """Build the course's notebooks: navigation, index, and stored outputs.
 
     python notebooks/_build.py                 # navigation + index, then execute every notebook
-    python notebooks/_build.py 03-adam.ipynb   # execute and rewrite only these notebooks
+    python notebooks/_build.py 04-adam.ipynb   # execute and rewrite only these notebooks
     python notebooks/_build.py --nav-only      # navigation + index, no execution
     python notebooks/_build.py --check         # exit 1 if navigation or index is out of date
 

@@ -123,7 +123,7 @@ def test_l2_and_decoupled_weight_decay_coincide_for_plain_sgd(grads, lam, lr):
 
 
 def test_l2_and_decoupled_weight_decay_differ_for_adam():
-    """What lesson 05 is about: under Adam the L2 term is divided by sqrt(v_hat)."""
+    """What lesson 06 is about: under Adam the L2 term is divided by sqrt(v_hat)."""
     x, y = np.ones(2), np.ones(2)
     l2, w = ll.Adam([x], lr=1e-2, weight_decay=0.1), ll.AdamW([y], lr=1e-2, weight_decay=0.1)
     for _ in range(100):

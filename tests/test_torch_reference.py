@@ -18,8 +18,8 @@ CHUNK = 1 << 16  # large enough that a kernel sees many SIMD blocks and a tail
 STEPS = 1000
 TOL = {np.float64: 1e-12, np.float32: 5e-6}
 SHAPES = {"0-d": [()], "vector": [(17,)], "matrix": [(6, 5)], "several": [(), (3,), (4, 2), (2, 3, 2)]}
-# Large enough to be stepped on its own, in chunks, rather than gathered with other small arrays.
-LARGE = {"chunked": [(2 * CHUNK + 17,)], "chunked, transposed": [(300, 500)]}
+# Long arrays: a kernel's loop runs over many SIMD blocks and a tail, contiguous and transposed (strided views).
+LARGE = {"long": [(2 * CHUNK + 17,)], "long, transposed": [(300, 500)]}
 
 # name -> (lessonlib class, torch class, hyperparameters, gradient scale)
 CASES = {
