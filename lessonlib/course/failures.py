@@ -342,16 +342,17 @@ class EpsScan:
 
 
 def eps_scan(scales, eps_values=(0.0, 1e-8, 1e-5), *, steps=300, last=100, noise=0.5, betas=(0.9, 0.999), seed=0):
-    r"""Adam (``lr = 1``: steps in units of :math:`\alpha`) on gradients :math:`s\,(1 + \text{noise}\,\xi_t)`.
+    r"""Adam (``lr = 1``: steps in units of :math:`\alpha`) on gradients :math:`\bar g\,(1 + \text{noise}\,\xi_t)`.
 
-    One parameter per scale :math:`s`, all fed the same seeded :math:`\xi_t \sim N(0, 1)`, so the scales
+    One parameter per size (mean) :math:`\bar g`, all fed the same seeded :math:`\xi_t \sim N(0, 1)`, so the scales
     differ only in size; one run per :math:`\epsilon`. With :math:`\epsilon = 0` every scale then takes the
     same steps (scale invariance); with :math:`\epsilon > 0` each step is the :math:`\epsilon = 0` step times
     :math:`\sqrt{\hat v_t}/(\sqrt{\hat v_t}+\epsilon)`. With ``noise = 0`` the gradient is the constant
-    :math:`s`, :math:`\hat m_t = s`, :math:`\hat v_t = s^2`, and every step is :math:`s/(s+\epsilon)`.
+    :math:`\bar g`, :math:`\hat m_t = \bar g`, :math:`\hat v_t = \bar g^2`, and every step is
+    :math:`\bar g/(\bar g+\epsilon)`.
 
     Args:
-        scales: the gradient sizes :math:`s > 0`.
+        scales: the gradient sizes (means) :math:`\bar g > 0`.
         eps_values: the :math:`\epsilon` to compare.
         steps: steps per run.
         last: how many final steps ``late`` averages.
@@ -385,7 +386,7 @@ def eps_figure(scan: EpsScan):
     r"""The late step :math:`|\Delta|/\alpha` against the gradient's size, one line per :math:`\epsilon`.
 
     Where :math:`\sqrt{\hat v} \ll \epsilon` a dotted line shows gradient descent with the rate
-    :math:`\alpha/\epsilon`: the :math:`\epsilon = 0` step times :math:`s \cdot \text{rms}/\epsilon`, that is
+    :math:`\alpha/\epsilon`: the :math:`\epsilon = 0` step times :math:`\bar g \cdot \text{rms}/\epsilon`, that is
     :math:`\alpha\,|\hat m|/\epsilon`. Needs ``0.0`` among the scan's :math:`\epsilon`. Returns ``(fig, ax)``.
 
     Args:
@@ -394,14 +395,14 @@ def eps_figure(scan: EpsScan):
     if 0.0 not in scan.late:
         raise ValueError("scan must include eps = 0.0 (the scale-invariant reference)")
     fig, ax = plt.subplots(figsize=(7.0, 4.2))
-    s, free = scan.scales, scan.late[0.0]
-    ax.loglog(s, free, "s-", color="0.35", mfc="none", label=r"$\epsilon = 0$: the same step at every scale")
+    size, free = scan.scales, scan.late[0.0]
+    ax.loglog(size, free, "s-", color="0.35", mfc="none", label=r"$\epsilon = 0$: the same step at every scale")
     for i, eps in enumerate(e for e in scan.late if e > 0):
-        ax.loglog(s, scan.late[eps], "o-", color=f"C{i}", label=rf"$\epsilon = 10^{{{math.log10(eps):.0f}}}$")
-        small = s * scan.rms < eps / 10
+        ax.loglog(size, scan.late[eps], "o-", color=f"C{i}", label=rf"$\epsilon = 10^{{{math.log10(eps):.0f}}}$")
+        small = size * scan.rms < eps / 10
         ax.loglog(
-            s[small],
-            (free * s * scan.rms / eps)[small],
+            size[small],
+            (free * size * scan.rms / eps)[small],
             ":",
             color="k",
             lw=1.6,
@@ -409,7 +410,7 @@ def eps_figure(scan: EpsScan):
             label=r"$\alpha|\hat m|/\epsilon$: gradient descent, rate $\alpha/\epsilon$" if i == 0 else None,
         )
         ax.axvline(eps, color=f"C{i}", lw=0.7, ls="--")
-    ax.set_xlabel(r"gradient size $s$ (log scale; dashed verticals at $s = \epsilon$)")
+    ax.set_xlabel(r"gradient size $\bar g$ (log scale; dashed verticals at $\bar g = \epsilon$)")
     ax.set_ylabel(r"step $|\Delta_t| / \alpha$ (log scale)")
     ax.set_title(
         f"Adam, torch's betas: the mean step over steps {scan.steps - scan.last + 1}-{scan.steps}", fontsize=10
@@ -486,11 +487,11 @@ def scale_shift(
     window=1000,
     seed=0,
 ) -> ScaleShift:
-    r"""Adam (``lr = 1``) on gradients :math:`s_t\,(1 + \text{noise}\,\xi_t)` whose scale changes at ``shifts``.
+    r"""Adam (``lr = 1``) on gradients :math:`\gamma_t\,(1 + \text{noise}\,\xi_t)` (scale :math:`\gamma_t`).
 
-    Every :math:`\beta_2` sees the same seeded :math:`\xi_t`. The default run starts at scale 1, jumps to 10
-    after step 3000 and back to 1 after step 9000: :math:`\sqrt{\hat v}` must first grow tenfold, then shrink
-    tenfold.
+    The scale changes at ``shifts``. Every :math:`\beta_2` sees the same seeded :math:`\xi_t`. The default run
+    starts at scale 1, jumps to 10 after step 3000 and back to 1 after step 9000: :math:`\sqrt{\hat v}` must first
+    grow tenfold, then shrink tenfold.
 
     Args:
         beta2s: the :math:`\beta_2` to compare.
@@ -507,12 +508,12 @@ def scale_shift(
         seed: the generator's seed.
     """
     steps, window = _check_steps("steps", steps), _check_steps("window", window)
-    shifts = tuple((_check_steps("shift step", at), check_real("new scale", s)) for at, s in shifts)
+    shifts = tuple((_check_steps("shift step", at), check_real("new scale", new)) for at, new in shifts)
     if not shifts or any(b[0] <= a[0] for a, b in zip(shifts, shifts[1:])) or shifts[-1][0] >= steps:
         raise ValueError(f"Invalid shifts: {shifts} (allowed: increasing steps, each below steps = {steps})")
     if window > shifts[0][0]:
         raise ValueError(f"Invalid window: {window} (allowed: at most the first shift's step, {shifts[0][0]})")
-    if any(s <= 0 for _, s in shifts) or check_real("start_scale", start_scale) <= 0:
+    if any(new <= 0 for _, new in shifts) or check_real("start_scale", start_scale) <= 0:
         raise ValueError("every scale must be > 0")
     noise, tol = check_real("noise", noise), check_real("tol", tol)
     scale = _shift_scale(steps, shifts, float(start_scale))
@@ -530,7 +531,7 @@ def scale_shift(
             roots[t - 1] = math.sqrt(opt.state[0]["v"][0] / (1.0 - b2**t))
             ups[t - 1] = before - theta[0]
         root_v_hat[b2], step[b2] = roots, ups
-        adapt[b2] = [adaptation_steps(roots, rms * s, at, tol) for at, s in shifts]
+        adapt[b2] = [adaptation_steps(roots, rms * new, at, tol) for at, new in shifts]
         calm = slice(shifts[0][0] - window, shifts[0][0])
         jitter[b2] = float(np.std(roots[calm]) / np.mean(roots[calm]))
         step_jitter[b2] = float(np.std(ups[calm]))
