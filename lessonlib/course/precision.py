@@ -3,7 +3,7 @@ r"""Lesson 09: what 16-bit and 8-bit numbers do to Adam, as functions that tests
 - **torch's three implementations in 16 bits**: :func:`torch_adam`, steps of ``torch.optim.Adam``
   (for-loop, foreach or fused) on a parameter of any float dtype, and :func:`relative_disagreement`,
   how far two of them end apart, in machine epsilons of that dtype;
-- **rounding**: :func:`spacing` (the gap between a number and the next one in a dtype);
+- **rounding**: :func:`spacing` (the spacing between a number and the next one in a dtype);
   :func:`stochastic_round`, float32 to bfloat16 rounding up or down at random so that the mean is
   exact; :func:`repeated_updates`, the same small update applied many times to a bfloat16
   parameter, to a float32 master copy, and with stochastic rounding;
@@ -38,10 +38,10 @@ FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 
 def spacing(x, dtype: torch.dtype) -> torch.Tensor:
-    """The gap between ``x`` (rounded to ``dtype``) and the next larger number of ``dtype``, in float64.
+    """The spacing between ``x`` (rounded to ``dtype``) and the next larger number of ``dtype``, in float64.
 
     A number added to ``x`` and rounded to nearest is lost (the sum rounds back to ``x``) when it is
-    smaller than half this gap.
+    smaller than half this spacing.
 
     Args:
         x: a number or a tensor.
@@ -143,8 +143,8 @@ def stochastic_round(x: torch.Tensor, *, generator: torch.Generator | None = Non
     A bfloat16 number is the top 16 bits of a float32 one, so cutting off the low 16 bits rounds
     towards zero. Adding a random integer from 0 to :math:`2^{16} - 1` to those bits first carries
     into the kept bits with probability equal to how far :math:`|x|` lies between its two
-    neighbours: :math:`x` lies 30% of the way from :math:`a` to :math:`b`, it becomes :math:`b` 30% of the
-    time, and on average exactly :math:`x`. (A number within one bfloat16 gap of the largest
+    neighbours: an ``x`` 30% of the way from :math:`a` to :math:`b` becomes :math:`b` 30% of the
+    time, and on average exactly ``x``. (A number within one bfloat16 spacing of the largest
     float32 may round to infinity; nan stays nan.)
 
     Args:
@@ -179,7 +179,7 @@ UPDATE_MODES = ("bfloat16", "float32 master", "stochastic rounding")
 def repeated_updates(
     theta0: float, update: float, steps: int, *, copies: int = 1, seed: int = 0
 ) -> dict[str, np.ndarray]:
-    r"""Apply :math:`\theta \leftarrow \theta - u` ``steps`` times; return :math:`\theta_0, \dots, \theta_T` per mode.
+    r"""Apply :math:`\theta \leftarrow \theta - \Delta_t` ``steps`` times; return every :math:`\theta_t` per mode.
 
     Each value is an array of shape ``(steps + 1,)``, except stochastic rounding's, of shape
     ``(steps + 1, copies)``: ``copies`` independent runs, with independent random bits.
@@ -191,7 +191,8 @@ def repeated_updates(
 
     Args:
         theta0: :math:`\theta_0`.
-        update: :math:`u = \alpha \cdot` (the optimizer's step), the same every step.
+        update: :math:`\Delta_t = \theta_{t-1} - \theta_t` (:math:`\alpha` times the optimizer's step), the same
+            every step.
         steps: :math:`T \ge 1`.
         copies: runs of stochastic rounding (>= 1).
         seed: the seed of the random bits of stochastic rounding.
