@@ -14,15 +14,16 @@ replacement gives :math:`g_B = g + \xi` with :math:`\mathbb E[\xi] = 0` and, exa
 (:func:`noise_size`; :func:`measured_noise` measures it). :func:`noise_floor` is the level at which a run's
 excess loss settles under that noise, with or without momentum.
 
-**The heavy ball on a bowl** :math:`f(x) = \tfrac12\sum_i h_i x_i^2`. In each eigen-direction, torch's
-form :math:`b_t = \mu b_{t-1} + g_t,\ x_t = x_{t-1} - \alpha b_t` with :math:`g_t = h x_{t-1}` is the linear
-map of :func:`iteration_matrix`,
+**The heavy ball on a bowl** :math:`f = \tfrac12\sum_k h_k \tilde\theta_k^2`, :math:`\tilde\theta_k` the
+:math:`k`-th coordinate of :math:`\theta - \theta^\star` in the Hessian's eigenbasis. In each eigen-direction,
+torch's form :math:`b_t = \mu b_{t-1} + g_t,\ \tilde\theta_t = \tilde\theta_{t-1} - \alpha b_t` with
+:math:`g_t = h \tilde\theta_{t-1}` is the linear map of :func:`iteration_matrix`,
 
 .. math::
 
-    \begin{pmatrix} x_t \\ b_t \end{pmatrix} =
+    \begin{pmatrix} \tilde\theta_t \\ b_t \end{pmatrix} =
     \begin{pmatrix} 1 - \alpha h & -\alpha\mu \\ h & \mu \end{pmatrix}
-    \begin{pmatrix} x_{t-1} \\ b_{t-1} \end{pmatrix},
+    \begin{pmatrix} \tilde\theta_{t-1} \\ b_{t-1} \end{pmatrix},
 
 whose eigenvalues solve :math:`z^2 - (1 + \mu - \alpha h) z + \mu = 0`. The error shrinks like
 :math:`r^t`, :math:`r` the spectral radius (:func:`spectral_radius`, :func:`rate`). The closed forms
@@ -380,10 +381,10 @@ def averaging_figure(excess: dict, *, ax=None):
 def noise_at_minimum(problem: LeastSquares, batch_size) -> tuple[np.ndarray, np.ndarray]:
     r"""The Hessian's curvatures and the variance of the mini-batch noise along each of their directions at the minimum.
 
-    With :math:`H = X^\top X / n = Q\Lambda Q^\top` and :math:`\Sigma_B` the covariance of the noise :math:`g_B - g` at
-    :math:`\theta^\star` (where :math:`g = 0`) for :math:`B` rows drawn without replacement,
+    With :math:`H = X^\top X / n = Q\,\mathrm{diag}(h)\,Q^\top` and :math:`\Sigma_B` the covariance of the noise
+    :math:`g_B - g` at :math:`\theta^\star` (where :math:`g = 0`) for :math:`B` rows drawn without replacement,
     :math:`\Sigma_B = \frac1B\frac{n-B}{n-1}\,\frac1n\sum_i g_i g_i^\top`, the variance along the eigenvector
-    :math:`q_k` is :math:`s_k^2 = q_k^\top \Sigma_B\, q_k`. The :math:`s_k^2` add up to
+    :math:`q_k` is :math:`\sigma_k^2 = q_k^\top \Sigma_B\, q_k`. The :math:`\sigma_k^2` add up to
     :func:`noise_size` squared at :math:`\theta^\star`.
 
     Args:
@@ -391,11 +392,11 @@ def noise_at_minimum(problem: LeastSquares, batch_size) -> tuple[np.ndarray, np.
         batch_size: :math:`B`, from 1 to ``n``.
 
     Returns:
-        ``(hs, variances)``: the curvatures :math:`h_k`, smallest first, and the :math:`s_k^2`.
+        ``(hs, variances)``: the curvatures :math:`h_k`, smallest first, and the :math:`\sigma_k^2`.
 
     >>> p = least_squares()
-    >>> hs, s2 = noise_at_minimum(p, 8)
-    >>> bool(np.isclose(s2.sum(), noise_size(p, p.minimizer, 8) ** 2))
+    >>> hs, sigma2 = noise_at_minimum(p, 8)
+    >>> bool(np.isclose(sigma2.sum(), noise_size(p, p.minimizer, 8) ** 2))
     True
     """
     if not isinstance(problem, LeastSquares):
@@ -412,27 +413,28 @@ def noise_floor(hs, noise_vars, lr, momentum=0.0) -> float:
     r"""The heavy ball's noise floor under additive gradient noise: the excess loss where a long run settles.
 
     The floor is :math:`\mathbb E[f(\theta_t) - f^\star]` once the run has forgotten its start. In the direction
-    of curvature :math:`h_k`, with noise of variance :math:`s_k^2` in the gradient and the effective step
-    :math:`\alpha_{\mathrm{eff}} = \alpha / (1 - \mu)`, the pair :math:`(x_t, b_t)` is the linear map of
+    of curvature :math:`h_k`, with noise of variance :math:`\sigma_k^2` in the gradient and the effective step
+    :math:`\alpha_{\mathrm{eff}} = \alpha / (1 - \mu)`, the pair :math:`(\tilde\theta_{k,t}, b_t)` is the linear map of
     :func:`iteration_matrix` plus noise; its stationary covariance (a :math:`2\times 2` Lyapunov equation) gives
 
     .. math::
 
-        \mathbb E\,x_k^2 = \frac{\alpha_{\mathrm{eff}}\, s_k^2}
+        \mathbb E\,\tilde\theta_k^2 = \frac{\alpha_{\mathrm{eff}}\, \sigma_k^2}
         {h_k\left(2 - \alpha_{\mathrm{eff}} h_k \frac{1-\mu}{1+\mu}\right)},
         \qquad
-        \text{floor} = \sum_k \frac{h_k}{2}\,\mathbb E\,x_k^2
-        = \sum_k \frac{\alpha_{\mathrm{eff}}\, s_k^2}{2\left(2 - \alpha_{\mathrm{eff}} h_k \frac{1-\mu}{1+\mu}\right)} .
+        \text{floor} = \sum_k \frac{h_k}{2}\,\mathbb E\,\tilde\theta_k^2
+        = \sum_k \frac{\alpha_{\mathrm{eff}}\, \sigma_k^2}
+        {2\left(2 - \alpha_{\mathrm{eff}} h_k \frac{1-\mu}{1+\mu}\right)} .
 
-    With :math:`\mu = 0` this is plain SGD's :math:`\alpha s^2 / (2(2 - \alpha h))`. For small steps
-    (:math:`\alpha_{\mathrm{eff}} h_k \ll 1`) it tends to :math:`\alpha_{\mathrm{eff}} \sum_k s_k^2 / 4` whatever
+    With :math:`\mu = 0` this is plain SGD's :math:`\alpha \sigma^2 / (2(2 - \alpha h))`. For small steps
+    (:math:`\alpha_{\mathrm{eff}} h_k \ll 1`) it tends to :math:`\alpha_{\mathrm{eff}} \sum_k \sigma_k^2 / 4` whatever
     :math:`\mu`: the heavy ball at :math:`\alpha` and :math:`\mu` has the floor of plain SGD at
     :math:`\alpha / (1 - \mu)` (Yuan, Ying & Sayed, JMLR 2016). At larger steps the term
     :math:`\frac{1-\mu}{1+\mu}` makes momentum's floor somewhat lower.
 
     Args:
         hs: the curvatures :math:`h_k > 0`.
-        noise_vars: the noise variances :math:`s_k^2 \ge 0`, one per curvature.
+        noise_vars: the noise variances :math:`\sigma_k^2 \ge 0`, one per curvature.
         lr: :math:`\alpha`, with :math:`\alpha h_k < 2(1 + \mu)` for every :math:`k` (stable).
         momentum: :math:`\mu \in [0, 1)`.
 
@@ -442,15 +444,15 @@ def noise_floor(hs, noise_vars, lr, momentum=0.0) -> float:
     0.126666666667
     """
     hs = _curvatures(hs)
-    s2 = _reals("noise_vars", noise_vars, low=0.0)
-    if s2.shape != hs.shape:
-        raise ValueError(f"noise_vars must hold one variance per curvature, shape {hs.shape}; got {s2.shape}")
+    sigma2 = _reals("noise_vars", noise_vars, low=0.0)
+    if sigma2.shape != hs.shape:
+        raise ValueError(f"noise_vars must hold one variance per curvature, shape {hs.shape}; got {sigma2.shape}")
     lr = check_real("lr", lr)
     mu = check_beta("momentum", momentum)
     if np.any(lr * hs >= stable_lr(1.0, mu)):
         raise ValueError(f"Invalid lr: {lr} (allowed: lr < 2 (1 + momentum) / max(hs) = {stable_lr(hs.max(), mu)})")
     eta = lr / (1 - mu)
-    return float(np.sum(eta * s2 / (2 * (2 - eta * hs * (1 - mu) / (1 + mu)))))
+    return float(np.sum(eta * sigma2 / (2 * (2 - eta * hs * (1 - mu) / (1 + mu)))))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -482,10 +484,11 @@ def effective_lr(lr, momentum) -> float:
 
 
 def iteration_matrix(h, lr, momentum) -> np.ndarray:
-    r"""The heavy ball's map of :math:`(x_{t-1}, b_{t-1})` to :math:`(x_t, b_t)` in a direction of curvature ``h``.
+    r"""The heavy ball's map of :math:`(\tilde\theta_{t-1}, b_{t-1})` to :math:`(\tilde\theta_t, b_t)`, curvature ``h``.
 
     :math:`\begin{pmatrix} 1 - \alpha h & -\alpha\mu \\ h & \mu \end{pmatrix}`, from
-    :math:`b_t = \mu b_{t-1} + h x_{t-1}` and :math:`x_t = x_{t-1} - \alpha b_t`. Arguments broadcast:
+    :math:`b_t = \mu b_{t-1} + h \tilde\theta_{t-1}` and :math:`\tilde\theta_t = \tilde\theta_{t-1} - \alpha b_t`.
+    Arguments broadcast:
     the result has shape ``broadcast(h, lr, momentum).shape + (2, 2)``.
 
     Args:
@@ -683,10 +686,11 @@ def flips_sign(h, lr, momentum, *, tol: float = 1e-9) -> bool:
 
 
 def heavy_ball_run(hs, lr, momentum, steps: int, x0=None) -> np.ndarray:
-    r"""Run ``ll.sgd_step`` (torch's heavy ball) on the bowl :math:`f(x) = \tfrac12\sum_ih_i x_i^2`.
+    r"""Run ``ll.sgd_step`` (torch's heavy ball) on the bowl :math:`f = \tfrac12\sum_k h_k \tilde\theta_k^2`.
 
-    The gradient is :math:`g = h \odot x`. Returns the path, shape ``(steps + 1, len(hs))``, row 0 the
-    start ``x0`` (all ones by default). A diverging run overflows to inf quietly.
+    The gradient is :math:`g = h \odot \tilde\theta` (the minimum at 0). Returns the path, shape
+    ``(steps + 1, len(hs))``, row 0 the start ``x0`` (:math:`\tilde\theta_0`, all ones by default). A diverging
+    run overflows to inf quietly.
 
     Args:
         hs: the curvatures :math:`h_i > 0`.
@@ -695,7 +699,7 @@ def heavy_ball_run(hs, lr, momentum, steps: int, x0=None) -> np.ndarray:
         steps: how many steps.
         x0: the start, one value per direction.
 
-    >>> heavy_ball_run([1.0, 20.0], 0.1, 0.0, 2).tolist()   # x_i shrinks by 1 - alpha h_i per step
+    >>> heavy_ball_run([1.0, 20.0], 0.1, 0.0, 2).tolist()   # theta~_k shrinks by 1 - alpha h_k per step
     [[1.0, 1.0], [0.9, -1.0], [0.81, 1.0]]
     """
     hs = _curvatures(hs)
@@ -785,9 +789,10 @@ def rate_map(hs=BOWL, *, n: int = 301, ax=None):
 
 
 def envelope(h, lr, momentum, steps: int) -> tuple[np.ndarray, str]:
-    r"""The exact envelope of :math:`|x_t / x_0|` in one direction (from :math:`b_0 = 0`), and its formula.
+    r"""The exact envelope of :math:`|\tilde\theta_t / \tilde\theta_0|` in one direction (:math:`b_0 = 0`); its formula.
 
-    With two distinct roots :math:`z_1, z_2` the error is :math:`x_t/x_0 = c_1 z_1^t + c_2 z_2^t`, with
+    With two distinct roots :math:`z_1, z_2` the error is
+    :math:`\tilde\theta_t/\tilde\theta_0 = c_1 z_1^t + c_2 z_2^t`, with
     :math:`c_1 + c_2 = 1` and :math:`c_1 z_1 + c_2 z_2 = 1 - \alpha h`; the envelope is
     :math:`|c_1||z_1|^t + |c_2||z_2|^t`, which is :math:`C r^t` for complex roots (:math:`C = 2|c_1|`, reached at
     the peaks) and tends to :math:`|c_1| r^t` for real ones. With a double root :math:`z` (critical damping) the
@@ -824,7 +829,8 @@ def regimes_figure(h=1.0, lr=None, momenta=(0.3, None, 0.95), *, steps: int = 80
 
     The momenta are chosen over-, critically and under-damped.
 
-    Each panel shows :math:`x_t / x_0` (from :func:`heavy_ball_run`), dashed its exact :func:`envelope` (which
+    Each panel shows :math:`\tilde\theta_t / \tilde\theta_0` (from :func:`heavy_ball_run`), dashed its exact
+    :func:`envelope` (which
     decays like :math:`t\,r^t` for the double root of critical damping), and dotted :math:`\pm r^t` for scale.
     ``lr`` defaults to Polyak's for :data:`BOWL`; a ``None`` in ``momenta`` is the critical momentum
     :math:`(1 - \sqrt{\alpha h})^2`. Returns ``(fig, axes)``.
@@ -842,10 +848,10 @@ def regimes_figure(h=1.0, lr=None, momenta=(0.3, None, 0.95), *, steps: int = 80
     axes = axes[0]
     t = np.arange(steps + 1)
     for ax, mu in zip(axes, momenta):
-        x = heavy_ball_run([h], lr, mu, steps)[:, 0]
+        err = heavy_ball_run([h], lr, mu, steps)[:, 0]
         r = spectral_radius(h, lr, mu)
         env, label = envelope(h, lr, mu, steps)
-        ax.plot(t, x, "-", color="C0", lw=1.8, label="$x_t / x_0$")
+        ax.plot(t, err, "-", color="C0", lw=1.8, label=r"$\tilde\theta_t / \tilde\theta_0$")
         ax.plot(t, env, "--", color="C3", lw=1.2, label=label)
         ax.plot(t, -env, "--", color="C3", lw=1.2)
         ax.plot(t, r**t, ":", color="0.4", lw=1.2, label=r"$\pm r^t$")
@@ -856,7 +862,7 @@ def regimes_figure(h=1.0, lr=None, momenta=(0.3, None, 0.95), *, steps: int = 80
         ax.legend(loc="lower right", fontsize=9, framealpha=0.9)
     top = max(1.05, 1.05 * max(ax.get_lines()[1].get_ydata().max() for ax in axes))
     axes[0].set_ylim(-top, top)
-    axes[0].set_ylabel(f"error $x_t / x_0$ ($h = {h:g}$)")
+    axes[0].set_ylabel(rf"error $\tilde\theta_t / \tilde\theta_0$ ($h = {h:g}$)")
     fig.suptitle(f"The heavy ball in one direction, $\\alpha = {lr:.4f}$", fontsize=11)
     fig.tight_layout()
     return fig, axes
@@ -865,7 +871,8 @@ def regimes_figure(h=1.0, lr=None, momenta=(0.3, None, 0.95), *, steps: int = 80
 def damping_demo(lr: float = 0.02, momentum: float = 0.9, *, hs=BOWL, steps: int = 80):
     r"""The heavy ball on the bowl for one :math:`(\alpha, \mu)`: the error in each eigen-direction over the steps.
 
-    Left: :math:`x_{i,t}/x_{i,0}`; right: :math:`|x_{i,t}|` on a log scale with :math:`r_i^t` dashed.
+    Left: :math:`\tilde\theta_{k,t}/\tilde\theta_{k,0}`; right: :math:`|\tilde\theta_{k,t}|` on a log scale,
+    :math:`r_k^t` dashed.
     Returns ``(fig, text)``; the text gives the spectral radius and each direction's regime.
 
     Args:
@@ -894,13 +901,13 @@ def damping_demo(lr: float = 0.02, momentum: float = 0.9, *, hs=BOWL, steps: int
     left.axhline(0.0, color="0.3", lw=0.6)
     left.set_ylim(-top, top)
     left.set_xlabel("step $t$")
-    left.set_ylabel(r"error $x_{i,t} / x_{i,0}$")
+    left.set_ylabel(r"error $\tilde\theta_{k,t} / \tilde\theta_{k,0}$")
     handles, labels = left.get_legend_handles_labels()
     left.legend(handles[::-1], labels[::-1], loc="lower right", fontsize=8, framealpha=0.85, frameon=True)
     positive = size[size > 0]
     right.set_ylim(max(1e-12, positive.min(initial=1.0) / 3), min(1e6, max(3.0, 3 * positive.max(initial=1.0))))
     right.set_xlabel("step $t$")
-    right.set_ylabel(r"$|x_{i,t}|$ (log); dashed: $r_i^t$")
+    right.set_ylabel(r"$|\tilde\theta_{k,t}|$ (log); dashed: $r_k^t$")
     fig.suptitle(rf"Heavy ball on the bowl, $\alpha = {lr:.4f}$, $\mu = {momentum:.2f}$", fontsize=11)
     fig.tight_layout()
     r = rate(hs, lr, momentum)
