@@ -49,5 +49,8 @@ def test_the_symbol_tables_fit_a_slide_and_name_torch_s_arguments():
     assert "`alpha` of RMSprop" in text and "t - 1" in text  # the alpha clash; Keras's iterations during a step
     # 02's effective step and its noise variance per direction have one row each; a normal distribution is not N
     assert r"| $\alpha_{\mathrm{eff}}$ | the heavy ball's effective step $\alpha/(1-\mu)$" in text
-    assert "| $s_k^2$ | the variance of the mini-batch noise" in text
+    assert r"| $\sigma_k^2$ | the variance of the mini-batch noise" in text
+    # one meaning per symbol: s_t is AdaGrad's sum (03); 02's eigen-coordinate is theta-tilde, not x (x is data)
+    assert "| $s_t$ | AdaGrad's running sum of $g^2$" in text and r"| $\tilde\theta_k$ | the $k$-th coordinate" in text
+    assert "$s_k^2$" not in text and r"| $\gamma_t$ |" in text and r"| $\delta$ | the spacing" in text
     assert r"a normal distribution is $\mathcal N$" in text
