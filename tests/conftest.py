@@ -4,10 +4,14 @@ fixture, and a summary of the worst disagreement with torch.optim measured in th
 from __future__ import annotations
 
 import os
+import sys
 from collections import defaultdict
 
+import matplotlib
 import pytest
 from hypothesis import HealthCheck, settings
+
+matplotlib.use("Agg")  # before any test module imports pyplot: figures are drawn, never shown
 
 import lessonlib as ll
 from lessonlib.optim import adam, rmsprop, sgd
@@ -20,6 +24,14 @@ settings.register_profile(
     derandomize=bool(os.environ.get("CI")),
 )
 settings.load_profile("course")
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    """Every test leaves no figure open (matplotlib warns past 20, and they hold memory)."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 @pytest.fixture(params=["numba", "numpy"])

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
+import pytest
 
-matplotlib.use("Agg")
-
-import pytest  # noqa: E402
-
-import lessonlib as ll  # noqa: E402
-from lessonlib.course import objectives, runs, tuning  # noqa: E402
-from lessonlib.exercises import adam, ema, rmsprop  # noqa: E402
-from tests.checks import assert_verdicts  # noqa: E402
+import lessonlib as ll
+from lessonlib.course import objectives, runs, tuning
+from lessonlib.exercises import adam, ema, rmsprop
+from tests.checks import assert_verdicts
 
 CASES = [
     # (check, right answer, wrong answer, words the hint must contain)

@@ -8,22 +8,11 @@ from __future__ import annotations
 
 import math
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from lessonlib.course import failures  # noqa: E402
-from lessonlib.exercises import failures as ex  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+from lessonlib.course import failures
+from lessonlib.exercises import failures as ex
 
 
 def _grad(t, C):  # the paper's f_t'(theta), written out again here

@@ -5,23 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-import lessonlib as ll  # noqa: E402
-from lessonlib.course import figures as plotting  # noqa: E402
-from lessonlib.course import objectives, widgets  # noqa: E402
-from lessonlib.course import runs as trajectories  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+import lessonlib as ll
+from lessonlib.course import figures as plotting
+from lessonlib.course import objectives, widgets
+from lessonlib.course import runs as trajectories
 
 
 def test_ema_lines_are_the_ema_and_its_correction():

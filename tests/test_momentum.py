@@ -5,25 +5,15 @@ from __future__ import annotations
 import itertools
 import math
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-import lessonlib as ll  # noqa: E402
-from lessonlib import exercises  # noqa: E402
-from lessonlib.course import momentum as mo  # noqa: E402
-from lessonlib.exercises import momentum as ex  # noqa: E402
-from tests.checks import assert_verdicts  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+import lessonlib as ll
+from lessonlib import exercises
+from lessonlib.course import momentum as mo
+from lessonlib.exercises import momentum as ex
+from tests.checks import assert_verdicts
 
 
 def roots(h, lr, mu):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import matplotlib
 import nbformat
 import pytest
 
@@ -20,7 +19,6 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 sys.path.insert(0, str(NOTEBOOKS))
 import _build  # noqa: E402
 
-matplotlib.use("Agg")
 PATHS = [p for p in _build.lesson_paths() if _build.exercises(nbformat.read(p, as_version=4))]
 
 
