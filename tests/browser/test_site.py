@@ -190,7 +190,9 @@ SCROLL_TO_END = r"""([h, v]) => {
   leaf.scrollTop = leaf.scrollHeight;
   const cells = leaf.querySelectorAll(':scope > .jp-Cell');
   const end = cells[cells.length - 1].getBoundingClientRect(), box = leaf.getBoundingClientRect();
-  return end.bottom <= box.bottom + 0.5 && end.top >= box.top - 0.5 || end.bottom - end.top > box.height;
+  // the last cell's last line is in view (its top may have scrolled above the slide: a cell nearly as
+  // tall as the slide does not fit beside the slide's padding)
+  return end.bottom <= box.bottom + 0.5 && end.bottom - 40 >= box.top;
 }"""
 
 
