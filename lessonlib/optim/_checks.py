@@ -273,13 +273,51 @@ def check_state(name: str, state, p: np.ndarray, moments, nonnegative, *, values
             raise ValueError(f"{name}['{key}'] must be >= 0 (it is an average of squares)")
 
 
+def check_int(name: str, value, *, low: int = 0, high: int | None = None) -> int:
+    """A count or an index: an int (Python or numpy, not a bool), ``low <= value`` (``<= high``); a Python int."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}: {value!r}")
+    if value < low or (high is not None and value > high):
+        allowed = f"{low} <= {name}" + (f" <= {high}" if high is not None else "")
+        raise ValueError(f"Invalid {name}: {value} (allowed: {allowed})")
+    return int(value)
+
+
 def check_step(t, name: str = "t", low: int = 0) -> int:
     """A step count: an int (Python or numpy), ``low <= t < 2**62``; returned as a Python int."""
-    if isinstance(t, bool) or not isinstance(t, numbers.Integral):
+    if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral):
         raise TypeError(f"{name} must be an int (a step count), got {type(t).__name__}: {t!r}")
     if not low <= t < MAX_STEPS:
         raise ValueError(f"Invalid {name}: {t} (allowed: {low} <= {name} < 2**62)")
     return int(t)
+
+
+def check_seed(seed, name: str = "seed") -> int:
+    """A random seed: an int ``>= 0`` (``np.random.default_rng`` and ``torch.manual_seed`` both take it).
+
+    Only ints pass: numpy 2.4's ``default_rng`` kills the interpreter when given an ``np.matrix``, and torch
+    raises a RuntimeError on a float.
+    """
+    return check_int(name, seed, low=0, high=2**63 - 1)
+
+
+def check_reals(name: str, x, *, low: float, high: float | None = None, strict_low: bool = False) -> np.ndarray:
+    """``x`` (a number or an array of them) as a float64 array, every entry finite and in range."""
+    if isinstance(x, (bool, np.bool_, str, bytes)) or x is None:
+        raise TypeError(f"{name} must be a real number or an array of them, got {type(x).__name__}: {x!r}")
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(f"{name} must be a real number or an array of them, got {type(x).__name__}: {x!r}") from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"Invalid {name}: {x!r} (must be finite and within float range)")
+    bad_low = np.any(arr <= low) if strict_low else np.any(arr < low)
+    bad_high = high is not None and np.any(arr >= high)
+    if bad_low or bad_high:
+        allowed = f"{low} {'<' if strict_low else '<='} {name}" + (f" < {high}" if high is not None else "")
+        raise ValueError(f"Invalid {name}: {x!r} (allowed: {allowed})")
+    return arr
 
 
 def plain(*values):
