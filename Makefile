@@ -74,14 +74,14 @@ $(NODE_STAMP): package.json package-lock.json
 	@touch $@
 
 site: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python notebooks/_site.py site build/site
+	$(BIN)/python notebooks/_site site build/site
 
 slides: $(STAMP) $(NODE_STAMP)
-	$(BIN)/python notebooks/_site.py slides build/slides
+	$(BIN)/python notebooks/_site slides build/slides
 
 # The handouts print the site `make site` built (once per make run: `make site slides handouts` builds it once).
 handouts: site
-	$(BIN)/python notebooks/_site.py handouts build/handouts --site build/site $(if $(SOLUTIONS),--solutions)
+	$(BIN)/python notebooks/_site handouts build/handouts --site build/site $(if $(SOLUTIONS),--solutions)
 
 # nbgrader for lecturers, pinned in its own lock (the learner's install does not pay for it). It brings
 # JupyterLab and server extensions (its formgrader and assignment panels, and Notebook 7's, which it depends on):

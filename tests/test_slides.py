@@ -1,5 +1,5 @@
 """The slide structure comes from the notebooks: a slide per ``#``/``##`` section, so every such heading begins
-its cell; the lecture material (notebooks/_site.py) keeps that structure and gives every figure its alt text."""
+its cell; the lecture material (notebooks/_site) keeps that structure and gives every figure its alt text."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 sys.path.insert(0, str(NOTEBOOKS))
 import _build  # noqa: E402
-import _site  # noqa: E402
+from _site import assets, handouts, prepare  # noqa: E402
 
-PATHS = _site.lesson_paths()
+PATHS = _build.lesson_paths()
 
 
 def cells_of(path):
@@ -39,25 +39,24 @@ def test_every_section_heading_begins_its_cell(path):
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
 def test_a_slide_starts_at_each_section_and_nowhere_else(path):
-    assert _site.is_section is _build.is_section  # one rule: the build writes it, the decks and tests read it
     for i, cell in enumerate(cells_of(path)):
         kind = cell.metadata.get("slideshow", {}).get("slide_type")
-        assert (kind == "slide") == _site.is_section(cell), f"{path.name} cell {i}: slide_type {kind!r}"
+        assert (kind == "slide") == _build.is_section(cell), f"{path.name} cell {i}: slide_type {kind!r}"
 
 
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
 def test_every_figure_has_alt_text(path):
     for i, cell in enumerate(cells_of(path)):
-        for alt in _site.alt_texts(cell):
+        for alt in prepare.alt_texts(cell):
             assert len(alt.strip()) >= 40, f"{path.name} cell {i}: no alt text that says what the figure shows"
 
 
 def test_alt_check_finds_nothing_missing():
-    assert _site.missing_alt() == []
+    assert prepare.missing_alt() == []
 
 
 def test_the_widget_cells_are_the_three_panels():
-    found = {p.stem: [c.source.splitlines()[-1] for c in cells_of(p) if _site.is_widget_cell(c)] for p in PATHS}
+    found = {p.stem: [c.source.splitlines()[-1] for c in cells_of(p) if prepare.is_widget_cell(c)] for p in PATHS}
     assert {k: v for k, v in found.items() if v} == {
         "01-ema": ["widgets.ema_widget()"],
         "02-momentum": ["momentum.damping_widget()"],
@@ -67,21 +66,21 @@ def test_the_widget_cells_are_the_three_panels():
 
 def test_links_between_notebooks_become_links_between_pages():
     src = "see [02](02-momentum.ipynb), [a section](01-ema.ipynb#The-recursion) and [web](https://example.org/x.ipynb)"
-    assert _site.rewrite_links(src) == (
+    assert prepare.rewrite_links(src) == (
         "see [02](02-momentum.html), [a section](01-ema.html#The-recursion) and [web](https://example.org/x.ipynb)"
     )
 
 
 def test_the_deck_has_a_slide_per_section(tmp_path):
-    why = _site.assets_missing()
+    why = assets.assets_missing()
     if why:
         pytest.skip(why)
     path = next(p for p in PATHS if p.name.startswith("01"))
-    nb = _site.prepared(path, solutions=False)
-    body, _ = _site.exporter("deck", reveal_url_prefix="assets/reveal.js").from_notebook_node(
-        nb, resources={"site": _site.site_resources()}
+    nb = prepare.prepared(path, solutions=False)
+    body, _ = assets.exporter("deck", reveal_url_prefix="assets/reveal.js").from_notebook_node(
+        nb, resources={"site": assets.site_resources()}
     )
-    sections = sum(_site.is_section(c) for c in cells_of(path))
+    sections = sum(_build.is_section(c) for c in cells_of(path))
     inner = body.split('<div class="slides">', 1)[1]
     depth, top = 0, 0
     for tag in re.findall(r"<(/?)section\b", inner):
@@ -100,9 +99,9 @@ def test_a_failed_print_leaves_no_old_pdf(tmp_path, monkeypatch):
     page, pdf = tmp_path / "01-ema.html", tmp_path / "01-ema.pdf"
     page.write_text("<p>a page</p>")
     pdf.write_bytes(b"%PDF- an old handout")
-    monkeypatch.setattr(_site, "CHROMIUM", shutil.which("true") or "/bin/true")  # exits 0, prints nothing
+    monkeypatch.setattr(assets, "CHROMIUM", shutil.which("true") or "/bin/true")  # exits 0, prints nothing
     with pytest.raises(SystemExit, match="could not print"):
-        _site.print_pdf(page, pdf)
+        handouts.print_pdf(page, pdf)
     assert not pdf.exists()
 
 
@@ -117,8 +116,8 @@ def test_exercises_third_level_headings_and_tagged_cells_begin_sub_slides():
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
 def test_the_slides_leave_the_worked_solutions_out_and_the_site_keeps_them(path):
     solutions = sum(1 for c in cells_of(path) if _build.tagged(c, _build.SOLUTION_TAG))
-    site = _site.prepared(path)
-    deck = _site.prepared(path, solutions=False)
+    site = prepare.prepared(path)
+    deck = prepare.prepared(path, solutions=False)
     assert sum(1 for c in site.cells if _build.tagged(c, _build.SOLUTION_TAG)) == solutions
     assert not [c for c in deck.cells if _build.tagged(c, _build.SOLUTION_TAG) or "Worked solution" in c.source]
     assert len(site.cells) - len(deck.cells) == solutions

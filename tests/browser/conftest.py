@@ -20,8 +20,8 @@ SHOTS = ROOT / "build" / "screenshots"  # looked at by people, kept after the ru
 # The flags of CONTRIBUTING.md section 5 (without the background-networking ones chromium keeps dialling out of a
 # closed network), written once, where the handouts' build uses them too.
 sys.path.insert(0, str(ROOT / "notebooks"))
-from _site import CHROMIUM, chromium_missing  # noqa: E402
-from _site import CHROMIUM_FLAGS as FLAGS  # noqa: E402
+from _site.assets import CHROMIUM, chromium_missing  # noqa: E402
+from _site.assets import CHROMIUM_FLAGS as FLAGS  # noqa: E402
 
 VIEWPORT = {"width": 1280, "height": 720}
 HOW = "apt-get install -y chromium (as .ci/run does), then `make test`"

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "notebooks"))
 from _build import exercises, lesson_paths  # noqa: E402, F401 - exercises: for test_lab
-from _site import is_widget_cell  # noqa: E402, F401 - for test_lab
+from _site.prepare import is_widget_cell  # noqa: E402, F401 - for test_lab
 
 NOTEBOOKS = [p.name for p in lesson_paths()]
 

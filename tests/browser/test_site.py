@@ -1,9 +1,9 @@
 """The lecture material in a real browser, network cut off: the offline site, the reveal.js decks, the handouts.
 
-Built once per session by ``notebooks/_site.py`` into a temporary folder (the current tree, never a stale
+Built once per session by ``notebooks/_site`` into a temporary folder (the current tree, never a stale
 ``build/``). Every page and deck opens from ``file://``; any request that is not ``file:`` is blocked and fails the
 test, as does a console error. Every page is also laid out for print at the A4 page's printable width, and two
-handouts are printed by ``_site.py handouts`` and read back with poppler (``pdftotext``, ``pdfimages``,
+handouts are printed by ``_site handouts`` and read back with poppler (``pdftotext``, ``pdfimages``,
 ``pdftoppm``: a skip without them, a failure under CI). Screenshots (index, a page, a slide, a handout page) go to
 the ``shots`` folder; with ``UPDATE_README_MEDIA=1`` the page and the slide are also copied to
 ``notebooks/_media/`` for the README.
@@ -27,11 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 MEDIA = NOTEBOOKS / "_media"
 UPDATE_MEDIA = bool(os.environ.get("UPDATE_README_MEDIA"))  # a test run leaves the tree alone unless asked
-SITE_PY = NOTEBOOKS / "_site.py"
+SITE_PY = NOTEBOOKS / "_site"
 sys.path.insert(0, str(NOTEBOOKS))
-import _site  # noqa: E402
+import _build  # noqa: E402
+from _site import assets, prepare  # noqa: E402
+from _site.slides import DECK_READY  # noqa: E402
 
-LESSONS = _site.lesson_paths()
+LESSONS = _build.lesson_paths()
 TYPESET = "document.documentElement.dataset.math === 'typeset'"
 WHERE = "(() => { const i = Reveal.getIndices(); return {h: i.h, v: i.v}; })()"
 CI = os.environ.get("CI") in ("true", "1")
@@ -77,17 +79,17 @@ PAGE_FACTS = r"""() => {
 
 
 def sections(path: Path) -> int:
-    return sum(_site.is_section(c) for c in nbformat.read(path, as_version=4).cells)
+    return sum(_build.is_section(c) for c in nbformat.read(path, as_version=4).cells)
 
 
 def figures(path: Path) -> int:
     cells = nbformat.read(path, as_version=4).cells
-    return sum(max(_site.image_count(c), int(_site.is_widget_cell(c))) for c in cells)
+    return sum(max(prepare.image_count(c), int(prepare.is_widget_cell(c))) for c in cells)
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> dict[str, Path]:
-    why = _site.assets_missing()
+    why = assets.assets_missing()
     if why:
         if CI:
             pytest.fail(why)
@@ -133,7 +135,7 @@ def open_page(new_page, path: Path):
 
 def test_index_and_every_page_work_offline(built, new_page, shots):
     site = built["site"]
-    names = ["index.html"] + [_site.page_name(p) for p in LESSONS]
+    names = ["index.html"] + [prepare.page_name(p) for p in LESSONS]
     assert sorted(p.name for p in site.glob("*.html")) == sorted(names)
     cache, report = {}, []
     for name in names:
@@ -142,7 +144,7 @@ def test_index_and_every_page_work_offline(built, new_page, shots):
         assert watched.problems() == [], name
         assert raw_tex(facts["prose"]) == [] and facts["errors"] == 0, f"{name}: math not typeset"
         assert not facts["broken"] and not facts["no_alt"], name
-        lesson = next((p for p in LESSONS if _site.page_name(p) == name), None)
+        lesson = next((p for p in LESSONS if prepare.page_name(p) == name), None)
         assert facts["images"] == (figures(lesson) if lesson else 1), name  # every figure, each widget's still
         assert facts["math"] > 0 or name == "index.html", name
         assert check_links(facts["links"], site, cache) == [], name
@@ -209,10 +211,10 @@ def where(leaves) -> list[str]:
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_every_deck_presents_offline_a_slide_per_section(built, new_page, shots, lesson):
-    deck = built["slides"] / _site.page_name(lesson)
+    deck = built["slides"] / prepare.page_name(lesson)
     watched = open_page(new_page, deck)
     page = watched.page
-    page.wait_for_function(_site.DECK_READY, timeout=30_000)
+    page.wait_for_function(DECK_READY, timeout=30_000)
     facts = page.evaluate(PAGE_FACTS)
     assert watched.problems() == []
     assert raw_tex(facts["prose"]) == [] and facts["errors"] == 0, "math not typeset"
@@ -260,7 +262,7 @@ def test_every_deck_presents_offline_a_slide_per_section(built, new_page, shots,
         page.screenshot(path=str(shots / "slide-04-adam-scrolled.png"))
 
 
-# --- the handouts: each page laid out for print, then the PDFs `_site.py handouts` prints ------------------------
+# --- the handouts: each page laid out for print, then the PDFs `_site handouts` prints ------------------------
 
 MM = 96 / 25.4  # CSS px per mm
 A4_MM = (210, 297)
@@ -269,7 +271,7 @@ A4_PT = (595.28, 841.89)
 
 def page_margins() -> tuple[float, float]:
     """The @page margins of site.css (vertical, horizontal), in mm: what the printable area is."""
-    css = (_site.TEMPLATES / "course" / "site.css").read_text(encoding="utf-8")
+    css = (assets.TEMPLATES / "course" / "site.css").read_text(encoding="utf-8")
     rule = re.search(r"@page\s*\{[^}]*\bsize:\s*A4;[^}]*\bmargin:\s*([\d.]+)mm\s+([\d.]+)mm", css)
     assert rule, "site.css has no `@page { size: A4; margin: Vmm Hmm }`"
     return float(rule.group(1)), float(rule.group(2))
@@ -320,7 +322,7 @@ def open_for_print(new_page, path: Path):
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_every_page_prints_on_a4_with_nothing_cut_off(built, new_page, lesson):
-    watched = open_for_print(new_page, built["site"] / _site.page_name(lesson))
+    watched = open_for_print(new_page, built["site"] / prepare.page_name(lesson))
     page = watched.page
     facts, fit = page.evaluate(PAGE_FACTS), page.evaluate(PRINT_FACTS)
     assert watched.problems() == []
@@ -361,7 +363,7 @@ PRINTED = ("01-ema", "05-worked-example")  # one with a widget's still and deriv
 
 @pytest.fixture(scope="session")
 def handouts(built) -> Path:
-    """The handouts of PRINTED, as `make handouts` prints them: ``_site.py handouts --site`` the built site."""
+    """The handouts of PRINTED, as `make handouts` prints them: ``_site handouts --site`` the built site."""
     out = built["handouts"]
     cmd = [sys.executable, str(SITE_PY), "handouts", str(out), "--site", str(built["site"]), "--only", *PRINTED]
     subprocess.run(cmd, check=True, timeout=600)
@@ -380,7 +382,7 @@ def test_a_handout_is_an_a4_pdf_with_its_math_figures_and_every_page(built, hand
     assert pages > 0 and len(boxes) >= pages
     assert all(abs(float(w) - A4_PT[0]) < 1 and abs(float(h) - A4_PT[1]) < 1 for w, h in boxes), "A4: 595 x 842 pt"
     # every page of the lesson is printed: at least as many pages as the printed layout is tall
-    watched = open_for_print(new_page, built["site"] / _site.page_name(lesson))
+    watched = open_for_print(new_page, built["site"] / prepare.page_name(lesson))
     tall = watched.page.evaluate(PRINT_FACTS)["height"] / printable_px()[1]
     assert math.ceil(tall - 0.05) <= pages <= 2 * math.ceil(tall) + 2, f"{pages} pages for {tall:.1f} pages of print"
     text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
@@ -403,7 +405,7 @@ def test_a_handout_is_an_a4_pdf_with_its_math_figures_and_every_page(built, hand
 
 
 def solution_count(lesson: Path) -> int:
-    return sum(1 for c in nbformat.read(lesson, as_version=4).cells if _site.tagged(c, _site.SOLUTION_TAG))
+    return sum(1 for c in nbformat.read(lesson, as_version=4).cells if _build.tagged(c, _build.SOLUTION_TAG))
 
 
 SOLUTION_FACTS = """() => [...document.querySelectorAll('details.solution')].map(d => ({
@@ -413,7 +415,7 @@ SOLUTION_FACTS = """() => [...document.querySelectorAll('details.solution')].map
 
 def test_the_site_shows_each_worked_solution_behind_a_click(built, new_page, shots):
     lesson = next(p for p in LESSONS if p.stem == PRINTED[0])
-    watched = open_page(new_page, built["site"] / _site.page_name(lesson))
+    watched = open_page(new_page, built["site"] / prepare.page_name(lesson))
     page = watched.page
     found = page.evaluate(SOLUTION_FACTS)
     assert len(found) == solution_count(lesson) > 0, found
@@ -437,5 +439,5 @@ def test_an_answer_key_prints_the_solutions(built, tmp_path):
     text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert text.count("Worked solution") == solution_count(lesson) > 0
     cells = nbformat.read(lesson, as_version=4).cells
-    first_code = next(_site.solution_code(c) for c in cells if _site.tagged(c, _site.SOLUTION_TAG))
+    first_code = next(_build.solution_code(c) for c in cells if _build.tagged(c, _build.SOLUTION_TAG))
     assert first_code.strip().splitlines()[0].strip() in text, "the solutions' code is printed"
