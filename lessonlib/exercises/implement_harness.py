@@ -84,14 +84,14 @@ class FunctionExercise:
 class Failure(enum.Enum):
     """Which check a wrong function failed, in the order :func:`judge` tries them."""
 
-    NOT_A_FUNCTION = "not a function"  #: the answer is not callable
-    IN_PLACE = "an input changed in place"  #: every value right, but an input array changed
-    SLIP = "a known slip"  #: every value matches one of the exercise's slips
-    ORDER = "the values in the wrong order"  #: the right values, returned in another order
-    RAISED = "an exception"  #: no slip explains it, and on the first wrong case the function raised
-    MALFORMED = "not its values"  #: ... it returned the wrong number of values, or one of the wrong type or shape
-    WRONG_VALUE = "a wrong value"  #: ... it returned a value that is off
-    UNREADABLE = "unreadable"  #: what the function gave could not even be examined (its len or str raised)
+    NOT_A_FUNCTION = "not a function"  # the answer is not callable
+    IN_PLACE = "an input changed in place"  # every value right, but an input array changed
+    SLIP = "a known slip"  # every value matches one of the exercise's slips
+    ORDER = "the values in the wrong order"  # the right values, returned in another order
+    RAISED = "an exception"  # no slip explains it; on the first case it gets wrong, it raised
+    MALFORMED = "not its values"  # ... there it returned the wrong number of values, or one of the wrong type or shape
+    WRONG_VALUE = "a wrong value"  # ... there it returned a value that is off
+    UNREADABLE = "unreadable"  # what it returned breaks even a question the check asks of it (a len() that raises)
 
 
 @dataclass(frozen=True, repr=False)
@@ -233,7 +233,7 @@ def judge(ex: FunctionExercise, fn) -> Verdict:
         return Verdict(False, f"✗ {ex.name}: expected your function {ex.signature}, got {got}.", Failure.NOT_A_FUNCTION)
     try:
         return _judge_function(ex, fn)
-    except Exception as exc:  # noqa: BLE001 - what it returned broke even a len() or a str(): an answer too
+    except Exception as exc:  # noqa: BLE001 - what it returned broke even a len(): that gets an answer too
         message = f"✗ {ex.name}: what your function gave could not be read ({type(exc).__name__})."
         return Verdict(False, message, Failure.UNREADABLE)
 
