@@ -76,3 +76,17 @@ def test_the_module_example_shows_a_slip():
     result = im.check_ema_update(lambda avg, x, beta: (1 - beta) * avg + beta * x)
     assert result.ok is False and result.failed is Failure.SLIP
     assert result.message == f"✗ ema_update: {result.slip}" and "weights are swapped" in result.slip
+
+
+def test_adamw_step_in_torchs_own_arrangement_passes():
+    """06's exercise 4 'allows for rounding': torch's rearranged step (step size and denominator apart) is accepted."""
+
+    def adamw_step(theta, g, m, v, t, *, lr, beta1, beta2, eps, weight_decay):
+        theta = theta - lr * weight_decay * theta  # not theta * (1 - lr * weight_decay): another rounding
+        m = m + (g - m) * (1 - beta1)  # torch's lerp
+        v = beta2 * v + (1 - beta2) * g * g
+        step_size = lr / (1 - beta1**t)
+        denom = np.sqrt(v) / np.sqrt(1 - beta2**t) + eps
+        return theta - step_size * m / denom, m, v
+
+    assert im.check_adamw_step(adamw_step).ok is True
