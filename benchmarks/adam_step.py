@@ -12,7 +12,7 @@ is the one to beat at the notebooks' size (2 arrays of 50).
 
 An Adam step reads theta, g, m, v and writes theta, m, v: 7 arrays of N
 elements. "share of bandwidth" is 7 N itemsize / time divided by the memory
-bandwidth of ``lessonlib.course.pytorch.memory_bandwidth``, the course's one probe
+bandwidth of ``lessonlib.course.timing.memory_bandwidth``, the course's one probe
 (the fastest of a read-only sum, a copy, two in-place kernels and, with numba, a
 loop that reads 4 arrays and writes 3 as a step does, each from cold caches,
 counting only the bytes a kernel must move). At N = 1e6 the arrays of the table's
@@ -25,11 +25,12 @@ before anything changes: 8 passes where the step itself needs 7. The rows
 The script ends with the first-step latency in fresh processes, with and
 without numba's cache of compiled kernels.
 
-Then the sweep that notebook 08 draws (``lessonlib.course.pytorch.time_adam_steps``): one float32
+Then the sweep that notebook 08 draws (``lessonlib.course.timing.time_adam_steps``): one float32
 step of six implementations at sizes from 2**10 to 2**24 parameters, each step from cold caches
 (a 1 GiB read first, as between two steps of training), 200 tensors through torch's three
 implementations, and a float32 matrix product's rate (the machine's balance is that rate over the
-bandwidth). The bandwidth is probed before and after, each kernel's faster run kept.
+bandwidth). The bandwidth is probed before and after, each kernel's faster run kept
+(``Bandwidth.fastest_of``).
 
 Writes benchmarks/results/adam_step.md (the table the README shows),
 benchmarks/results/adam_step.png and benchmarks/results/step_cost.json (notebook 08's figure);
@@ -50,26 +51,12 @@ import numpy as np
 import torch
 
 import lessonlib as ll
-from lessonlib.course import pytorch as th
+from lessonlib.course import timing
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HYPER = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8}
-
-
-def textbook_stepper(params, grads):
-    """The textbook form, as lessons show it: new arrays for m, v, m_hat, v_hat and the update."""
-    state = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
-    t = [0]
-
-    def step():
-        t[0] += 1
-        for i, (p, g) in enumerate(zip(params, grads)):
-            m, v = state[i]
-            s = ll.adam_step(p, g, m, v, t[0], lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
-            p[...] = s.theta
-            state[i] = (s.m, s.v)
-
-    return step
+#: The same, as ll.adam_step names them.
+TEXTBOOK_HYPER = {"lr": HYPER["lr"], "beta1": HYPER["betas"][0], "beta2": HYPER["betas"][1], "eps": HYPER["eps"]}
 
 
 def numpy_stepper(params, grads):
@@ -91,17 +78,30 @@ def numpy_stepper(params, grads):
 
 
 def kernel_stepper(params, grads):
-    """ll.adam_kernel alone, without the checks a step makes first: what the checks cost, by difference."""
-    from lessonlib.optim import adam
+    """ll.adam_kernel alone, without the checks a step makes first: what the checks cost, by difference.
 
+    lessonlib's public ``ll.adam_kernel`` compiled here as lessonlib compiles it (lessonlib/optim/_compile.py:
+    numba, numpy's error model, the fast-math flags arcp and contract), fed by the public ``Adam.kernel_scalars``.
+    None where numba is missing (``ll.KERNEL == "numpy"``): then there is no kernel to time alone.
+    """
+    if ll.KERNEL != "numba":
+        return None
+    import numba
+
+    compiled = numba.njit(ll.adam_kernel, cache=True, error_model="numpy", fastmath={"arcp", "contract"})
     opt = ll.Adam(params, **HYPER)
-    opt.step(grads)  # compiles, and makes the state
+    opt.step(grads)  # makes the state
     scalars = opt.kernel_scalars(params[0].dtype, 2)  # the step number is fixed: it changes nothing in the timing
+    flat = [
+        (p.reshape(-1), g.reshape(-1), s["m"].reshape(-1), s["v"].reshape(-1))
+        for p, g, s in zip(params, grads, opt.state)
+    ]
+    for p, g, m, v in flat:
+        compiled(p, g, m, v, v, *scalars)  # compiles
 
     def step():
-        for p, g, state in zip(params, grads, opt.state):
-            adam._adam_kernel(p.reshape(-1), g.reshape(-1), state["m"].reshape(-1), state["v"].reshape(-1),
-                              state["v"].reshape(-1), *scalars)  # fmt: skip
+        for p, g, m, v in flat:
+            compiled(p, g, m, v, v, *scalars)
 
     return step
 
@@ -127,7 +127,7 @@ def implementations(shapes, dtype, rng):
         grads = [rng.standard_normal(s).astype(dtype) for s in shapes]
         return params, grads
 
-    return {
+    steppers = {
         "lessonlib Adam": lessonlib_stepper(ll.Adam, *fresh()),
         "lessonlib AdamW": lessonlib_stepper(ll.AdamW, *fresh(), weight_decay=1e-2),
         "lessonlib Adam amsgrad": lessonlib_stepper(ll.Adam, *fresh(), amsgrad=True),
@@ -137,11 +137,12 @@ def implementations(shapes, dtype, rng):
         ),
         "ll.adam_kernel alone (no checks)": kernel_stepper(*fresh()),
         "numpy, 5 lines": numpy_stepper(*fresh()),
-        "textbook (ll.adam_step)": textbook_stepper(*fresh()),
+        "textbook (ll.adam_step)": timing.textbook_stepper(*fresh(), **TEXTBOOK_HYPER),
         "torch foreach": torch_stepper(*fresh(), foreach=True),
         "torch fused": torch_stepper(*fresh(), fused=True),
         "torch AdamW fused": torch_stepper(*fresh(), cls=torch.optim.AdamW, fused=True, weight_decay=1e-2),
     }
+    return {name: step for name, step in steppers.items() if step is not None}
 
 
 def measure(shapes, dtype, rounds, rng, clock=time.perf_counter):
@@ -173,28 +174,28 @@ def sweep(clock, rounds) -> tuple[dict, float]:
     machine another program can slow the probe down for a while, and a probe slowed down makes every
     step look closer to the floor than it is. Returns the record and the bandwidth (bytes per second).
     """
-    probes = [th.memory_bandwidth("cpu", repeat=rounds, clock=clock)]
+    probes = [timing.memory_bandwidth("cpu", repeat=rounds, clock=clock)]
     sizes = SWEEP_NS if rounds > 3 else SWEEP_NS[:4]
-    steps = th.time_adam_steps(sizes, repeat=rounds, bandwidth=probes[0].best, clock=clock)
+    steps = timing.time_adam_steps(sizes, repeat=rounds, bandwidth=probes[0].best, clock=clock)
     print("sweep: done", flush=True)
-    many = th.time_adam_steps(
+    many = timing.time_adam_steps(
         [MANY_TENSORS * TENSOR_SIZE],
-        implementations=th.TORCH_STEP_IMPLEMENTATIONS,
+        implementations=timing.TORCH_STEP_IMPLEMENTATIONS,
         tensors=MANY_TENSORS,
         repeat=rounds,
         bandwidth=probes[0].best,
         clock=clock,
     )
-    probes.append(th.memory_bandwidth("cpu", repeat=rounds, clock=clock))
-    kernels = {name: max(p.kernels[name] for p in probes) for name in probes[0].kernels}
-    best = max(kernels.values())
+    probes.append(timing.memory_bandwidth("cpu", repeat=rounds, clock=clock))
+    fastest = timing.Bandwidth.fastest_of(probes)
+    best = fastest.best
     record = {
         "machine": cpu_name(),
         "date": time.strftime("%Y-%m-%d"),
         "versions": f"numpy {np.__version__}, torch {torch.__version__}, lessonlib kernels: {ll.KERNEL}",
         "clock": clock.__name__,
-        "bandwidth": kernels,
-        "matmul_flops": th.matmul_flops("cpu", repeat=rounds, clock=clock),
+        "bandwidth": fastest.kernels,
+        "matmul_flops": timing.matmul_flops("cpu", clock=clock),
         "sweep": replace(steps, bandwidth=best).to_dict(),
         "many_tensors": replace(many, bandwidth=best).to_dict(),
     }

@@ -41,6 +41,27 @@ def test_importing_the_math_loads_no_plotting_widgets_or_torch():
     assert out.strip() == "[]"
 
 
+#: The course modules that hold pure arithmetic (bytes, operations, a clipping factor): an exercise check or a
+#: notebook uses them without torch, so they must not import it, directly or through another course module.
+TORCH_FREE = (
+    "lessonlib.course.memory",
+    "lessonlib.course.training",
+    "lessonlib.exercises.cost",
+    "lessonlib.exercises.scale",
+    "lessonlib.exercises.pytorch",
+)
+
+
+def test_the_arithmetic_of_the_torch_lessons_imports_no_torch():
+    for module in TORCH_FREE:
+        path = PACKAGE.parent / (module.replace(".", "/") + ".py")
+        bad = {m for m in imports(path) if m == "torch" or m.startswith("torch.")}
+        assert not bad, f"{path.relative_to(PACKAGE.parent)} imports {sorted(bad)}; it must work without torch"
+    code = f"import sys, {', '.join(TORCH_FREE)}; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"  # nor through what they import
+
+
 def test_no_lazy_module_getattr():
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text())

@@ -9,12 +9,18 @@ from __future__ import annotations
 import os
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from lessonlib.course import zero_demo
+
+with warnings.catch_warnings():  # np.matrix is on its way out; a learner may still pass one
+    warnings.simplefilter("ignore", PendingDeprecationWarning)
+    MATRIX_SEED = np.matrix([[0]])  # numpy 2.4's default_rng(MATRIX_SEED) kills the interpreter
 
 
 def alive(pid: int) -> bool:
@@ -127,14 +133,16 @@ def test_a_run_past_its_timeout_is_killed(tmp_path, monkeypatch):
     "kwargs, match",
     [
         ({"world_size": 0}, "world_size"),
-        ({"world_size": True}, "world_size"),
+        ({"world_size": True}, "world_size must be an int"),
+        ({"world_size": 2.0}, "world_size must be an int"),
+        ({"steps": 0}, "steps"),
         ({"batch": 63}, "batch"),
         ({"backend": "mpi"}, "backend"),
         ({"timeout": 0}, "timeout"),
     ],
 )
 def test_run_refuses_bad_arguments_before_starting_anything(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((TypeError, ValueError), match=match):
         zero_demo.run(**kwargs)
 
 
@@ -157,5 +165,9 @@ def test_helpers_of_the_demonstration():
     model(x[0]).sum().backward()
     opt.step()
     assert zero_demo.state_bytes(opt) == 8 * 8961 + 4 * 8
+    with pytest.raises(TypeError, match="seed must be an int"):
+        zero_demo.make_model(seed=MATRIX_SEED)  # checked before torch.manual_seed sees it
+    with pytest.raises(ValueError, match="0 <= seed"):
+        zero_demo.make_data(seed=-1)
     with pytest.raises(ValueError, match="reference"):
         zero_demo.ZeroRun("gloo", 2, 1, [], [torch.zeros(1)], 0.0).deviation_from([])

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from lessonlib.course import pytorch as th
+from lessonlib.course import memory
 from lessonlib.exercises import cost, scale
 from lessonlib.exercises import pytorch as ex
 from tests.checks import assert_verdicts
@@ -45,7 +45,7 @@ def test_expected_values_come_from_the_numbers_in_the_exercises():
     # 1e9 parameters x 7 arrays x 4 bytes at 4e12 bytes/s = 7 ms; reading only (4 arrays) is wrong
     assert cost.check_fastest_step_ms(1e9 * 7 * 4 / 4e12 * 1e3)
     assert not cost.check_fastest_step_ms(1e9 * 4 * 4 / 4e12 * 1e3)
-    assert th.adam_step_traffic(1) == 28
+    assert memory.adam_step_traffic(1) == 28
     # ll.Adam.step in float64 with its gradient check: 8 passes of 8 bytes; in float32 the passes are right
     assert cost.check_checked_step_bytes(8 * 8) and "8 bytes, not 4" in cost.check_checked_step_bytes(32).message
     # 14 operations per parameter, 1e9 parameters at 60e12 operations per second

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import math
 import struct
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
 from lessonlib.course import precision as pr
+
+with warnings.catch_warnings():  # np.matrix is on its way out; a learner may still pass one
+    warnings.simplefilter("ignore", PendingDeprecationWarning)
+    MATRIX_SEED = np.matrix([[0]])  # numpy 2.4's default_rng(MATRIX_SEED) kills the interpreter
 
 
 def bfloat16_neighbours(x: float) -> tuple[float, float]:
@@ -81,8 +86,12 @@ def test_repeated_updates_bfloat16_stays_master_and_stochastic_rounding_move():
     assert sr[-1].std() > 0.01  # the noise is real
     with pytest.raises(ValueError, match="steps"):
         pr.repeated_updates(1.0, 1e-3, 0)
-    with pytest.raises(TypeError, match="update"):
+    with pytest.raises(ValueError, match="update"):
         pr.repeated_updates(1.0, float("nan"), 10)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        pr.repeated_updates(1.0, 1e-3, 10, seed=MATRIX_SEED)  # numpy 2.4's default_rng would crash on it
+    with pytest.raises(ValueError, match="0 <= seed"):
+        pr.repeated_updates(1.0, 1e-3, 10, seed=-1)
 
 
 # ----------------------------------------------------------------------------- GradScaler and clipping
@@ -106,6 +115,8 @@ def test_clip_with_scaler_leaves_a_small_gradient_alone_and_checks_input():
         pr.clip_with_scaler(1)
     with pytest.raises(ValueError, match="max_norm"):
         pr.clip_with_scaler(True, max_norm=0.0)
+    with pytest.raises(TypeError, match="seed must be an int"):
+        pr.clip_with_scaler(True, seed=1.5)
 
 
 # ----------------------------------------------------------------------------- 8-bit blocks
@@ -204,7 +215,11 @@ def test_torch_adam_checks_its_input():
         pr.torch_adam(G, dtype=torch.int32, implementation="fused")
     with pytest.raises(ValueError, match="steps"):
         pr.torch_adam(G, dtype=torch.float32, implementation="fused", steps=0)
-    with pytest.raises(TypeError, match="lr"):
+    with pytest.raises(ValueError, match="lr"):
         pr.torch_adam(G, dtype=torch.float32, implementation="fused", lr=math.nan)
+    with pytest.raises(ValueError, match="0.0 <= lr"):
+        pr.torch_adam(G, dtype=torch.float32, implementation="fused", lr=-1e-3)
+    with pytest.raises(TypeError, match="steps must be an int"):
+        pr.torch_adam(G, dtype=torch.float32, implementation="fused", steps=2.0)
     with pytest.raises(ValueError, match="grad"):
         pr.torch_adam([], dtype=torch.float32, implementation="fused")

@@ -1,18 +1,24 @@
-"""lessonlib.torch_helpers: parity runs, parameter groups, clipping, memory arithmetic and timing helpers."""
+"""The course helpers of lessons 08 to 10: parity runs, training helpers, memory arithmetic and timing."""
 
 from __future__ import annotations
 
 import inspect
+import itertools
 import json
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
 
 import lessonlib as ll
-from lessonlib.course import pytorch as th
+from lessonlib.course import memory, parity, timing, training
 from lessonlib.optim._checks import _finite_loop
+
+with warnings.catch_warnings():  # np.matrix is on its way out; a learner may still pass one
+    warnings.simplefilter("ignore", PendingDeprecationWarning)
+    MATRIX_SEED = np.matrix([[0]])  # numpy 2.4's default_rng(MATRIX_SEED) kills the interpreter
 
 TOL = {np.float64: 1e-12, np.float32: 5e-6}
 
@@ -27,8 +33,8 @@ TOL = {np.float64: 1e-12, np.float32: 5e-6}
     ids=["Adam", "AdamW"],
 )
 def test_parity_within_the_course_tolerance_for_every_implementation(ll_opt, torch_opt, hyper, dtype):
-    result = th.parity(ll_opt, torch_opt, dtype=dtype, steps=100, **hyper)
-    for impl in th.IMPLEMENTATIONS:
+    result = parity.parity(ll_opt, torch_opt, dtype=dtype, steps=100, **hyper)
+    for impl in parity.IMPLEMENTATIONS:
         assert len(result.deviation[impl]) == 100
         assert result.relative(impl) <= TOL[dtype], impl
         assert result.relative_disagreement(impl) <= TOL[dtype], impl
@@ -38,20 +44,24 @@ def test_parity_within_the_course_tolerance_for_every_implementation(ll_opt, tor
 
 def test_parity_detects_a_different_learning_rate():
     wrong = lambda params, lr, **kw: torch.optim.Adam(params, lr=1.01 * lr, **kw)
-    result = th.parity(ll.Adam, wrong, steps=20, lr=1e-2, implementations=("for-loop",))
+    result = parity.parity(ll.Adam, wrong, steps=20, lr=1e-2, implementations=("for-loop",))
     assert result.relative("for-loop") > 1e-5
 
 
 def test_parity_without_the_for_loop_has_no_disagreement_and_unknown_names_are_refused():
-    result = th.parity(ll.Adam, torch.optim.Adam, steps=3, implementations=("fused",))
+    result = parity.parity(ll.Adam, torch.optim.Adam, steps=3, implementations=("fused",))
     assert result.disagreement == {} and set(result.deviation) == {"fused"}
     with pytest.raises(ValueError, match="unknown implementations"):
-        th.parity(ll.Adam, torch.optim.Adam, steps=3, implementations=("vectorised",))
+        parity.parity(ll.Adam, torch.optim.Adam, steps=3, implementations=("vectorised",))
+    with pytest.raises(TypeError, match="seed must be an int"):
+        parity.parity(ll.Adam, torch.optim.Adam, steps=3, seed=MATRIX_SEED)  # default_rng would crash
+    with pytest.raises(ValueError, match="1 <= steps"):
+        parity.parity(ll.Adam, torch.optim.Adam, steps=0)
 
 
 def test_implementations_select_what_they_say():
     p = torch.zeros(3, requires_grad=True)
-    for impl, kwargs in th.IMPLEMENTATIONS.items():
+    for impl, kwargs in parity.IMPLEMENTATIONS.items():
         group = torch.optim.Adam([p], **kwargs).param_groups[0]
         assert bool(group["foreach"]) == (impl == "foreach") and bool(group["fused"]) == (impl == "fused")
 
@@ -65,7 +75,7 @@ def test_param_groups_decay_matrices_only_and_torch_applies_it():
         torch.nn.Embedding(5, 4), torch.nn.Linear(4, 4), torch.nn.LayerNorm(4), torch.nn.Conv1d(4, 2, 3)
     )
     model[2].bias.requires_grad_(False)  # frozen: in no group
-    groups = th.param_groups(model, weight_decay=0.5)
+    groups = training.param_groups(model, weight_decay=0.5)
     assert groups[0]["param_names"] == ["0.weight", "1.weight", "3.weight"]
     assert groups[1]["param_names"] == ["1.bias", "2.weight", "3.bias"]
     assert [g["weight_decay"] for g in groups] == [0.5, 0.0]
@@ -88,7 +98,7 @@ def test_clip_coefficient_is_the_factor_clip_grad_norm_applies(scale):
     grads = [p.grad.clone() for p in params]
     norm = torch.nn.utils.clip_grad_norm_(params, max_norm=1.0).item()
     assert norm == pytest.approx(math.sqrt(sum(float((g.double() ** 2).sum()) for g in grads)), rel=1e-6)
-    c = th.clip_coefficient(norm, 1.0)
+    c = training.clip_coefficient(norm, 1.0)
     assert (c < 1.0) == (norm > 1.0)
     for p, g in zip(params, grads):
         torch.testing.assert_close(p.grad, g * c, rtol=1e-6, atol=0)
@@ -96,11 +106,11 @@ def test_clip_coefficient_is_the_factor_clip_grad_norm_applies(scale):
 
 def test_recovery_steps_solves_its_equation():
     for ratio, beta2 in [(1e4, 0.999), (50.0, 0.99), (1e3, 0.9999)]:
-        k = th.recovery_steps(ratio, beta2)
+        k = training.recovery_steps(ratio, beta2)
         assert beta2**k * (1 - beta2) * ratio**2 == pytest.approx(1.0, rel=1e-9)
-    assert th.recovery_steps(10.0, 0.999) == 0.0  # (1 - beta2) * 100 < 1: the spike never dominates v
+    assert training.recovery_steps(10.0, 0.999) == 0.0  # (1 - beta2) * 100 < 1: the spike never dominates v
     with pytest.raises(ValueError, match="beta2"):
-        th.recovery_steps(1e4, 1.0)
+        training.recovery_steps(1e4, 1.0)
 
 
 # ----------------------------------------------------------------------------- memory
@@ -108,7 +118,7 @@ def test_recovery_steps_solves_its_equation():
 
 def test_bytes_per_parameter_adds_up_its_parts():
     # 8-bit states (Dettmers et al. 2022): 2 + 2 + 4 (master) + 1 (m) + 1 (v) + two float32 scales per 2048 numbers
-    assert {s: th.bytes_per_parameter(s) for s in th.BYTES_PER_PARAMETER} == {
+    assert {s: memory.bytes_per_parameter(s) for s in memory.BYTES_PER_PARAMETER} == {
         "float32": 16,
         "autocast": 16,
         "mixed": 16,
@@ -116,32 +126,32 @@ def test_bytes_per_parameter_adds_up_its_parts():
         "fp16, fp16 gradients": 20,
         "8-bit states": 10 + 8 / 2048,
     }
-    assert th.BYTES_PER_PARAMETER["mixed"]["master weights"] == 4
-    assert th.QUANT_BLOCK == 2048  # the paper's block size
+    assert memory.BYTES_PER_PARAMETER["mixed"]["master weights"] == 4
+    assert memory.QUANT_BLOCK == 2048  # the paper's block size
     with pytest.raises(ValueError, match="unknown scheme"):
-        th.bytes_per_parameter("int8")
+        memory.bytes_per_parameter("int8")
 
 
 @pytest.mark.parametrize("scheme, fixed, sharded", [("bf16, fp32 gradients", 6, 12), ("fp16, fp16 gradients", 4, 16)])
 def test_megatron_recipes_under_zero_1_give_its_distributed_optimizer_numbers(scheme, fixed, sharded):
     # Megatron-Core's guide: "6 + 12/d" (bf16 parameters, fp32 gradients) and "4 + 16/d" (fp16, fp16)
     for d in (1, 2, 8, 64):
-        assert th.zero_bytes_per_rank(1, d, 1, scheme) == pytest.approx(fixed + sharded / d, rel=1e-15)
+        assert memory.zero_bytes_per_rank(1, d, 1, scheme) == pytest.approx(fixed + sharded / d, rel=1e-15)
 
 
 def test_traced_bytes_sees_numpy_buffers_and_the_peak_of_temporaries():
     n = 2**18
-    kept, peak = th.traced_bytes(lambda: np.ones(n))  # held until measured: 8 bytes per float64
+    kept, peak = memory.traced_bytes(lambda: np.ones(n))  # held until measured: 8 bytes per float64
     assert 8 * n <= kept < 8 * n + 4096 and peak >= kept
 
     def temporary():
         a = np.ones(n)
         del a
 
-    kept, peak = th.traced_bytes(temporary)
+    kept, peak = memory.traced_bytes(temporary)
     assert kept < 4096 and 8 * n <= peak < 8 * n + 4096
     theta = np.zeros(n, dtype=np.float32)
-    kept, _ = th.traced_bytes(lambda: ll.Adam([theta]))  # m and v, float32: 8 bytes per parameter
+    kept, _ = memory.traced_bytes(lambda: ll.Adam([theta]))  # m and v, float32: 8 bytes per parameter
     assert 8 * n <= kept < 8 * n + 8192
 
 
@@ -153,29 +163,34 @@ def test_traced_bytes_sees_numpy_buffers_and_the_peak_of_temporaries():
     [(0, (2.0, 2.0, 12.0)), (1, (2.0, 2.0, 1.5)), (2, (2.0, 0.25, 1.5)), (3, (0.25, 0.25, 1.5))],
 )
 def test_zero_parts_per_rank_shards_one_more_kind_per_stage(stage, parts):
-    got = th.zero_parts_per_rank(1, 8, stage)
+    got = memory.zero_parts_per_rank(1, 8, stage)
     assert tuple(got.values()) == parts and list(got) == ["weights", "gradients", "optimizer"]
-    assert th.zero_bytes_per_rank(7e9, 8, stage) == pytest.approx(7e9 * sum(parts), rel=1e-15)
+    assert memory.zero_bytes_per_rank(7e9, 8, stage) == pytest.approx(7e9 * sum(parts), rel=1e-15)
 
 
 def test_zero_bytes_per_rank_other_recipes_and_one_rank():
-    assert th.zero_bytes_per_rank(1e9, 1, 3) == th.zero_bytes_per_rank(1e9, 1, 0) == 16e9  # one rank: nothing to share
+    one_rank = memory.zero_bytes_per_rank(1e9, 1, 3)
+    assert one_rank == memory.zero_bytes_per_rank(1e9, 1, 0) == 16e9  # one rank: nothing to share
     # float32: the master copy is the weights; the optimizer's kind is m and v (8 bytes)
-    assert th.zero_parts_per_rank(1, 4, 1, "float32") == {"weights": 4.0, "gradients": 4.0, "optimizer": 2.0}
+    assert memory.zero_parts_per_rank(1, 4, 1, "float32") == {"weights": 4.0, "gradients": 4.0, "optimizer": 2.0}
     # 8-bit states: master (4) + m, v (1 + 1) + scales (8 / 2048) are the optimizer's
-    assert th.zero_parts_per_rank(1, 2, 1, "8-bit states")["optimizer"] == pytest.approx((6 + 8 / 2048) / 2)
+    assert memory.zero_parts_per_rank(1, 2, 1, "8-bit states")["optimizer"] == pytest.approx((6 + 8 / 2048) / 2)
 
 
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: th.zero_bytes_per_rank(1e9, 0, 1), "n_ranks"),
-        (lambda: th.zero_bytes_per_rank(-1, 8, 1), "n_params"),
-        (lambda: th.zero_bytes_per_rank(1e9, 8, 4), "stage"),
-        (lambda: th.zero_bytes_per_rank(1e9, 8, True), "stage"),
-        (lambda: th.zero_bytes_per_rank(1e9, 8, 1, "int4"), "unknown scheme"),
-        (lambda: th.comm_bytes_per_rank(1e9, 8, -1), "stage"),
-        (lambda: th.comm_bytes_per_rank(1e9, 0.5, 1), "n_ranks"),
+        (lambda: memory.zero_bytes_per_rank(1e9, 0, 1), "n_ranks"),
+        (lambda: memory.zero_bytes_per_rank(-1, 8, 1), "n_params"),
+        (lambda: memory.zero_bytes_per_rank(1e9, 8, 4), "stage"),
+        (lambda: memory.zero_bytes_per_rank(1e9, 8, True), "stage"),
+        (lambda: memory.zero_bytes_per_rank(1e9, 8, 1, "int4"), "unknown scheme"),
+        (lambda: memory.comm_bytes_per_rank(1e9, 8, -1), "stage"),
+        (lambda: memory.comm_bytes_per_rank(1e9, 0.5, 1), "n_ranks"),
+        (lambda: memory.comm_bytes_per_rank(1e9, 8.0, 1), "n_ranks must be an int"),
+        (lambda: memory.comm_bytes_per_rank(1e9, 8, 1.0), "stage must be an int"),
+        (lambda: memory.comm_bytes_per_rank(float("nan"), 8, 1), "n_params"),
+        (lambda: memory.comm_bytes_per_rank(1e9, 8, 1, itemsize=0), "itemsize"),
     ],
 )
 def test_zero_helpers_refuse_bad_input(call, match):
@@ -185,7 +200,7 @@ def test_zero_helpers_refuse_bad_input(call, match):
 
 def test_zero_helpers_refuse_a_string_for_a_number():
     with pytest.raises(TypeError, match="n_params"):
-        th.zero_bytes_per_rank("7e9", 8, 1)
+        memory.zero_bytes_per_rank("7e9", 8, 1)
 
 
 def test_comm_bytes_per_rank_counts_ring_passes():
@@ -193,10 +208,10 @@ def test_comm_bytes_per_rank_counts_ring_passes():
     psi, nd = 7e9, 8
     all_reduce = 2 * (nd - 1) / nd * psi * 2  # 16-bit numbers
     for stage in (0, 1, 2):
-        assert th.comm_bytes_per_rank(psi, nd, stage) == pytest.approx(all_reduce, rel=1e-15)
-    assert th.comm_bytes_per_rank(psi, nd, 3) == pytest.approx(1.5 * all_reduce, rel=1e-15)
-    assert th.comm_bytes_per_rank(psi, 1, 3) == 0.0  # nothing to send to nobody
-    assert th.comm_bytes_per_rank(1, 2, 0, itemsize=4) == 4.0
+        assert memory.comm_bytes_per_rank(psi, nd, stage) == pytest.approx(all_reduce, rel=1e-15)
+    assert memory.comm_bytes_per_rank(psi, nd, 3) == pytest.approx(1.5 * all_reduce, rel=1e-15)
+    assert memory.comm_bytes_per_rank(psi, 1, 3) == 0.0  # nothing to send to nobody
+    assert memory.comm_bytes_per_rank(1, 2, 0, itemsize=4) == 4.0
 
 
 @pytest.mark.parametrize("dtype, itemsize", [(torch.float32, 4), (torch.float64, 8), (torch.bfloat16, 2)])
@@ -207,28 +222,28 @@ def test_adam_state_bytes_matches_a_real_optimizer(dtype, itemsize):
         p.grad = torch.ones_like(p)
     opt.step()
     measured = sum(s["exp_avg"].nbytes + s["exp_avg_sq"].nbytes for s in opt.state.values())
-    assert measured == th.adam_state_bytes(32, itemsize=itemsize) == 2 * itemsize * 32
+    assert measured == memory.adam_state_bytes(32, itemsize=itemsize) == 2 * itemsize * 32
 
 
 def test_adam_step_traffic_reads_four_arrays_and_writes_three():
-    assert th.adam_step_traffic(1000) == 28_000
-    assert th.adam_step_traffic(1000, itemsize=8) == 56_000
-    assert th.adam_step_traffic(1000, check_finite=True) == 32_000  # ll.Adam.step's default reads g once more
+    assert memory.adam_step_traffic(1000) == 28_000
+    assert memory.adam_step_traffic(1000, itemsize=8) == 56_000
+    assert memory.adam_step_traffic(1000, check_finite=True) == 32_000  # ll.Adam.step's default reads g once more
 
 
 def test_adam_step_flops_count_the_kernel_lines():
     # m: 2 multiplications + 1 addition; v: 3 + 1; m-hat: a division; sqrt(v-hat): a root and a division;
     # theta: + eps, x alpha, a division, a subtraction
-    assert list(th.ADAM_FLOPS.values()) == [3, 4, 1, 2, 4]
-    assert th.adam_step_flops(1) == 14 and th.adam_step_flops(10, check_finite=True) == 160
-    assert th.adam_step_flops(1) / th.adam_step_traffic(1) == 0.5  # the arithmetic intensity in float32
-    assert th.adam_step_flops(1, check_finite=True) / th.adam_step_traffic(1, check_finite=True) == 0.5
+    assert list(memory.ADAM_FLOPS.values()) == [3, 4, 1, 2, 4]
+    assert memory.adam_step_flops(1) == 14 and memory.adam_step_flops(10, check_finite=True) == 160
+    assert memory.adam_step_flops(1) / memory.adam_step_traffic(1) == 0.5  # the arithmetic intensity in float32
+    assert memory.adam_step_flops(1, check_finite=True) / memory.adam_step_traffic(1, check_finite=True) == 0.5
 
 
 def test_check_flops_count_the_check_loop():
     # ll.Adam.step's check adds g * 0 to a running sum: a multiplication and an addition per element
     source = inspect.getsource(_finite_loop)
-    assert "acc0 += a[i] * 0" in source and th.CHECK_FLOPS == 2
+    assert "acc0 += a[i] * 0" in source and memory.CHECK_FLOPS == 2
 
 
 def test_last_level_cache_bytes_reads_the_highest_level(tmp_path):
@@ -236,14 +251,14 @@ def test_last_level_cache_bytes_reads_the_highest_level(tmp_path):
         (tmp_path / index).mkdir()
         (tmp_path / index / "level").write_text(level + "\n")
         (tmp_path / index / "size").write_text(size + "\n")
-    assert th.last_level_cache_bytes(tmp_path) == 32 * 2**20
+    assert timing.last_level_cache_bytes(tmp_path) == 32 * 2**20
     (tmp_path / "index4").mkdir()
     (tmp_path / "index4" / "level").write_text("4")
     (tmp_path / "index4" / "size").write_text("1M")
-    assert th.last_level_cache_bytes(str(tmp_path)) == 2**20
-    assert th.last_level_cache_bytes(tmp_path / "missing") is None
+    assert timing.last_level_cache_bytes(str(tmp_path)) == 2**20
+    assert timing.last_level_cache_bytes(tmp_path / "missing") is None
     with pytest.raises(TypeError, match="root"):
-        th.last_level_cache_bytes(3)
+        timing.last_level_cache_bytes(3)
 
 
 # ----------------------------------------------------------------------------- timing
@@ -254,36 +269,35 @@ def fake_clock(times):
     return lambda: next(it)
 
 
-def test_median_seconds_takes_the_median_after_warmup():
-    calls = []
-    clock = fake_clock([0.0, 5.0, 10.0, 11.0, 20.0, 23.0])  # durations 5, 1, 3
-    assert th.median_seconds(lambda: calls.append(1), repeat=3, warmup=2, clock=clock) == 3.0
-    assert len(calls) == 5
-    with pytest.raises(ValueError, match="repeat"):
-        th.median_seconds(lambda: None, repeat=0)
+def test_call_seconds_times_one_call_from_cold_caches(monkeypatch):
+    flushed, calls = [], []
+    monkeypatch.setattr(timing, "flush_caches", lambda device="cpu": flushed.append(device))
+    clock = fake_clock([10.0, 13.0, 20.0, 21.5])
+    assert timing.call_seconds(lambda: calls.append(1), clock=clock) == 3.0
+    assert flushed == ["cpu"] and len(calls) == 1  # the flush comes first, outside the time
+    assert timing.call_seconds(lambda: calls.append(1), cold=False, clock=clock) == 1.5
+    assert flushed == ["cpu"] and len(calls) == 2
 
 
-def test_median_seconds_cold_flushes_before_every_timed_call(monkeypatch):
-    flushed = []
-    monkeypatch.setattr(th, "flush_caches", lambda device="cpu": flushed.append(device))
-    th.median_seconds(lambda: None, repeat=3, warmup=2, cold=True)
-    assert flushed == ["cpu"] * 3  # not before the warm-up calls
-    th.median_seconds(lambda: None, repeat=3, warmup=0)
-    assert len(flushed) == 3
+def test_call_seconds_measures_real_time_on_the_cpu():
+    import time
+
+    assert 0.009 <= timing.call_seconds(lambda: time.sleep(0.01), cold=False) < 5  # loose: CI is loaded
+    timing.synchronize("cpu")  # a no-op on the CPU, but it must accept it
 
 
 def test_flush_caches_reads_more_than_twice_the_last_level_cache():
-    assert th.FLUSH_BYTES >= 2 * 480 * 2**20
-    assert th.flush_caches("cpu") == th.FLUSH_BYTES
-    buffer = th._FLUSH_BUFFERS["cpu"]
-    assert th.flush_caches("cpu") == th.FLUSH_BYTES and th._FLUSH_BUFFERS["cpu"] is buffer  # made once
+    assert timing.FLUSH_BYTES >= 2 * 480 * 2**20
+    assert timing.flush_caches("cpu") == timing.FLUSH_BYTES
+    buffer = timing._FLUSH_BUFFERS["cpu"]
+    assert timing.flush_caches("cpu") == timing.FLUSH_BYTES and timing._FLUSH_BUFFERS["cpu"] is buffer  # made once
 
 
 def test_memory_bandwidth_counts_the_bytes_each_kernel_must_move(monkeypatch):
-    monkeypatch.setattr(th, "flush_caches", lambda device="cpu": None)
+    monkeypatch.setattr(timing, "flush_caches", lambda device="cpu": None)
     nbytes = 4096
     clock = fake_clock([0.0, 0.5] * 30)  # every timed call takes 0.5 s
-    bw = th.memory_bandwidth("cpu", nbytes=nbytes, repeat=3, clock=clock)
+    bw = timing.memory_bandwidth("cpu", nbytes=nbytes, repeat=3, clock=clock)
     moved = {"x.sum() (read 1)": 1, "y.copy_(x) (read 1, write 1)": 2, "x += y (read 2, write 1)": 3}
     moved |= {"x += y * z (read 3, write 1)": 4}
     if ll.KERNEL == "numba":
@@ -291,27 +305,30 @@ def test_memory_bandwidth_counts_the_bytes_each_kernel_must_move(monkeypatch):
     assert bw.kernels == {name: k * nbytes / 0.5 for name, k in moved.items()}
     assert bw.best == max(bw.kernels.values()) and bw.device == "cpu"
     with pytest.raises(ValueError, match="nbytes"):
-        th.memory_bandwidth("cpu", nbytes=2)
+        timing.memory_bandwidth("cpu", nbytes=2)
 
 
 def test_the_adam_traffic_loop_really_adds():
     a, b, c, d = (np.full(5, float(k), dtype=np.float32) for k in (1, 2, 3, 10))
-    (th._adam_traffic or th._adam_traffic_loop)(a, b, c, d)
+    (timing._adam_traffic or timing._adam_traffic_loop)(a, b, c, d)
     assert a.tolist() == [11] * 5 and b.tolist() == [12] * 5 and c.tolist() == [13] * 5 and d.tolist() == [10] * 5
 
 
-def test_matmul_flops_counts_two_n_cubed(monkeypatch):
-    clock = fake_clock([0.0, 0.25] * 4)
-    assert th.matmul_flops("cpu", n=8, repeat=3, clock=clock) == 2 * 8**3 / 0.25
+def test_matmul_flops_counts_two_n_cubed():
+    ticks = itertools.count(0.0, 0.25)  # every reading of the clock 0.25 s after the last: one product per block
+    assert timing.matmul_flops("cpu", n=8, min_run_time=0.2, clock=lambda: next(ticks)) == 2 * 8**3 / 0.25
+    assert 1e6 < timing.matmul_flops("cpu", n=64, min_run_time=0.01) < 1e15  # torch's Timer, the real clock
     with pytest.raises(ValueError, match="n"):
-        th.matmul_flops("cpu", n=0)
+        timing.matmul_flops("cpu", n=0)
+    with pytest.raises(TypeError, match="n must be an int"):
+        timing.matmul_flops("cpu", n=64.0)
 
 
-def test_median_seconds_measures_real_time_on_the_cpu():
-    import time
-
-    assert 0.009 <= th.median_seconds(lambda: time.sleep(0.01), repeat=3, warmup=0) < 5  # loose: CI is loaded
-    th.synchronize("cpu")  # a no-op on the CPU, but it must accept it
+def test_bandwidth_fastest_of_keeps_each_kernels_best_rate():
+    a = timing.Bandwidth({"sum": 1.0, "copy": 4.0}, "cpu")
+    b = timing.Bandwidth({"sum": 3.0, "copy": 2.0}, "cpu")
+    best = timing.Bandwidth.fastest_of([a, b])
+    assert best.kernels == {"sum": 3.0, "copy": 4.0} and best.best == 4.0 and best.device == "cpu"
 
 
 # ----------------------------------------------------------------------------- the implementations, timed
@@ -320,8 +337,8 @@ def test_median_seconds_measures_real_time_on_the_cpu():
 @pytest.mark.parametrize("tensors", [1, 3])
 def test_adam_steppers_start_from_the_same_arrays_and_take_the_same_step(tensors):
     n = 1000
-    steppers = th.adam_steppers(n, seed=3, tensors=tensors)
-    assert list(steppers) == list(th.STEP_IMPLEMENTATIONS)
+    steppers = timing.adam_steppers(n, seed=3, tensors=tensors)
+    assert list(steppers) == list(timing.STEP_IMPLEMENTATIONS)
     start = np.random.default_rng(3).standard_normal(n).astype(np.float32)
     g = np.random.default_rng(3).standard_normal(2 * n).astype(np.float32)[n:]  # the second draw is the gradient
     for s in steppers.values():
@@ -337,18 +354,32 @@ def test_adam_steppers_start_from_the_same_arrays_and_take_the_same_step(tensors
 
 def test_adam_steppers_refuse_unknown_names_bad_sizes_and_numpy_on_a_gpu():
     with pytest.raises(ValueError, match="unknown implementations"):
-        th.adam_steppers(10, implementations=("numpy",))
+        timing.adam_steppers(10, implementations=("numpy",))
     with pytest.raises(ValueError, match="n"):
-        th.adam_steppers(0)
+        timing.adam_steppers(0)
     with pytest.raises(ValueError, match="tensors"):
-        th.adam_steppers(10, tensors=11)
+        timing.adam_steppers(10, tensors=11)
     with pytest.raises(ValueError, match="CPU only"):
-        th.adam_steppers(10, device="meta", implementations=("lessonlib kernel",))
+        timing.adam_steppers(10, device="meta", implementations=("lessonlib kernel",))
+    with pytest.raises(TypeError, match="seed must be an int"):
+        timing.adam_steppers(10, seed=MATRIX_SEED)  # numpy 2.4's default_rng would crash on it
+    with pytest.raises(TypeError, match="tensors must be an int"):
+        timing.adam_steppers(10, tensors=2.0)
+
+
+def test_textbook_stepper_is_adam_step_written_back_with_the_hyperparameters_given():
+    theta, g = np.array([1.0, -2.0]), np.array([0.5, 0.25])
+    step = timing.textbook_stepper([theta], [g], lr=0.1, beta1=0.5)
+    step()
+    step()
+    s1 = ll.adam_step(np.array([1.0, -2.0]), g, np.zeros(2), np.zeros(2), 1, lr=0.1, beta1=0.5)
+    s2 = ll.adam_step(s1.theta, g, s1.m, s1.v, 2, lr=0.1, beta1=0.5)
+    np.testing.assert_array_equal(theta, s2.theta)
 
 
 def test_time_adam_steps_times_every_implementation_at_every_size():
-    result = th.time_adam_steps([256, 1024], repeat=2, warmup=1, bandwidth=1e9, cold=False)
-    assert result.ns == (256, 1024) and set(result.seconds) == set(th.STEP_IMPLEMENTATIONS)
+    result = timing.time_adam_steps([256, 1024], repeat=2, warmup=1, bandwidth=1e9, cold=False)
+    assert result.ns == (256, 1024) and set(result.seconds) == set(timing.STEP_IMPLEMENTATIONS)
     for impl, seconds in result.seconds.items():
         assert seconds.shape == (2,) and np.all(seconds > 0)
         share = result.share(impl)
@@ -356,17 +387,17 @@ def test_time_adam_steps_times_every_implementation_at_every_size():
     np.testing.assert_allclose(result.floor(), 28 * np.array([256, 1024]) / 1e9, rtol=1e-12)
     np.testing.assert_allclose(result.floor(check_finite=True), 32 * np.array([256, 1024]) / 1e9, rtol=1e-12)
     with pytest.raises(ValueError, match="empty"):
-        th.time_adam_steps([])
+        timing.time_adam_steps([])
 
 
 def test_time_adam_steps_on_many_tensors_from_cold_caches_and_its_record_round_trips(monkeypatch):
     flushed = []
-    monkeypatch.setattr(th, "flush_caches", lambda device="cpu": flushed.append(device))
-    impls = th.TORCH_STEP_IMPLEMENTATIONS
+    monkeypatch.setattr(timing, "flush_caches", lambda device="cpu": flushed.append(device))
+    impls = timing.TORCH_STEP_IMPLEMENTATIONS
     assert impls == ("torch for-loop", "torch foreach", "torch fused")
-    result = th.time_adam_steps([600], implementations=impls, tensors=200, repeat=3, warmup=0, bandwidth=2e9)
+    result = timing.time_adam_steps([600], implementations=impls, tensors=200, repeat=3, warmup=0, bandwidth=2e9)
     assert len(flushed) == 3 * 3 and result.tensors == 200 and result.device == "cpu"
-    back = th.StepTimes.from_dict(json.loads(json.dumps(result.to_dict())))
+    back = timing.StepTimes.from_dict(json.loads(json.dumps(result.to_dict())))
     assert back.ns == result.ns and back.bandwidth == result.bandwidth and back.tensors == 200
     for impl in impls:
         np.testing.assert_array_equal(back.seconds[impl], result.seconds[impl])

@@ -11,6 +11,8 @@ import random
 
 import numpy as np
 
+from lessonlib.optim._checks import check_seed
+
 STYLE = {
     "figure.figsize": (7.0, 4.0),
     "figure.dpi": 100,
@@ -45,7 +47,11 @@ def setup(seed: int = 0) -> np.random.Generator:
 
     Returns a fresh ``np.random.Generator`` seeded with ``seed``, the one a
     notebook should draw its random numbers from.
+
+    Args:
+        seed: an int >= 0 (checked first: numpy 2.4's ``default_rng`` kills the interpreter on an ``np.matrix``).
     """
+    seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002  (seeds code that still uses the legacy global generator)
     try:

@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lessonlib.optim._checks import check_beta, check_real
+from lessonlib.optim._checks import check_beta, check_int, check_real, check_seed
 
 #: The optimizers :func:`train_grid` knows, and what ``weight_decay`` means for each.
 OPTIMIZERS = {
@@ -68,14 +68,6 @@ class Digits:
     y_train: torch.Tensor
     X_test: torch.Tensor
     y_test: torch.Tensor
-
-
-def _check_count(name: str, value, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}: {value!r}")
-    if value < low:
-        raise ValueError(f"Invalid {name}: {value} (allowed: {name} >= {low})")
-    return int(value)
 
 
 def read_digits() -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +112,7 @@ def load(n_train: int = 600, *, seed: int = 0) -> Digits:
     >>> len(d.y_train), len(d.y_test), abs(round(float(d.X_train.mean()), 6)), round(float(d.X_train.std()), 2)
     (1000, 797, 0.0, 1.0)
     """
-    n_train, seed = _check_count("n_train", n_train, low=2), _check_count("seed", seed, low=0)
+    n_train, seed = check_int("n_train", n_train, low=2), check_seed(seed)
     X, y = read_digits()
     if n_train >= len(y):
         raise ValueError(f"Invalid n_train: {n_train} (allowed: 2 <= n_train <= {len(y) - 1}, one image held out)")
@@ -249,7 +241,7 @@ def timescale(lr, weight_decay, steps_per_epoch=1) -> float:
     5.56
     """
     rate = check_real("lr", lr) * check_real("weight_decay", weight_decay)
-    steps_per_epoch = _check_count("steps_per_epoch", steps_per_epoch)
+    steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, low=1)
     return math.inf if rate == 0 else 1.0 / (rate * steps_per_epoch)
 
 
@@ -319,7 +311,7 @@ def _check_curves(curves, epochs: int) -> tuple:
     if isinstance(curves, (bool, np.bool_)):
         return tuple(range(epochs + 1)) if curves else (0, epochs)
     chosen = _sequence("curves", curves, "True, False or a sequence of epochs")
-    chosen = {_check_count("curves", k, low=1) for k in chosen}
+    chosen = {check_int("curves", k, low=1) for k in chosen}
     if chosen and max(chosen) > epochs:
         raise ValueError(f"Invalid curves: {max(chosen)} (allowed: epochs 1 to epochs = {epochs})")
     return (0, *sorted(chosen | {epochs}))
@@ -377,8 +369,8 @@ def train_grid(
     if not isinstance(data, Digits):
         raise TypeError(f"data must be the Digits that load() returns, got {type(data).__name__}")
     lrs, wds = _check_values("lr", lrs), _check_values("weight_decay", weight_decays)
-    epochs, batch_size = _check_count("epochs", epochs), _check_count("batch_size", batch_size)
-    hidden, seed = _check_count("hidden", hidden), _check_count("seed", seed, low=0)
+    epochs, batch_size = check_int("epochs", epochs, low=1), check_int("batch_size", batch_size, low=1)
+    hidden, seed = check_int("hidden", hidden, low=1), check_seed(seed)
     momentum, recorded = check_beta("momentum", momentum), _check_curves(curves, epochs)
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"Invalid dtype: {dtype!r} (allowed: torch.float32, torch.float64)")

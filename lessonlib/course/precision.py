@@ -23,7 +23,6 @@ r"""Lesson 09: what 16-bit and 8-bit numbers do to Adam, as functions that tests
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -31,7 +30,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from lessonlib.course.pytorch import IMPLEMENTATIONS, QUANT_BLOCK
+from lessonlib.course.memory import QUANT_BLOCK
+from lessonlib.course.parity import IMPLEMENTATIONS
+from lessonlib.optim._checks import check_int, check_real, check_seed
 
 #: The dtypes :func:`spacing` knows.
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -90,7 +91,8 @@ def torch_adam(
         raise ValueError(f"Invalid dtype: {dtype} (allowed: {', '.join(map(str, FLOAT_DTYPES))})")
     if implementation not in IMPLEMENTATIONS:
         raise ValueError(f"Invalid implementation: {implementation!r} (allowed: {list(IMPLEMENTATIONS)})")
-    steps, lr, theta0 = _check_int("steps", steps), _check_finite("lr", lr), _check_finite("theta0", theta0)
+    steps, lr = check_int("steps", steps, low=1), check_real("lr", lr)
+    theta0 = check_real("theta0", theta0, low=-math.inf)
     g = torch.as_tensor(np.asarray(grad, dtype=np.float64)).to(dtype)
     if g.ndim != 1 or g.numel() == 0:
         raise ValueError(f"grad must be a non-empty list of numbers, got shape {tuple(g.shape)}")
@@ -158,20 +160,6 @@ def stochastic_round(x: torch.Tensor, *, generator: torch.Generator | None = Non
     return ((bits + noise) & -(1 << 16)).view(torch.float32).to(torch.bfloat16)  # exact: low bits are zero
 
 
-def _check_int(name: str, value, *, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}: {value!r}")
-    if value < low:
-        raise ValueError(f"Invalid {name}: {value} (allowed: {name} >= {low})")
-    return int(value)
-
-
-def _check_finite(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise TypeError(f"{name} must be a finite real number, got {type(value).__name__}: {value!r}")
-    return float(value)
-
-
 #: The three ways :func:`repeated_updates` keeps the parameter.
 UPDATE_MODES = ("bfloat16", "float32 master", "stochastic rounding")
 
@@ -197,8 +185,9 @@ def repeated_updates(
         copies: runs of stochastic rounding (>= 1).
         seed: the seed of the random bits of stochastic rounding.
     """
-    theta0, update, steps = _check_finite("theta0", theta0), _check_finite("update", update), _check_int("steps", steps)
-    copies = _check_int("copies", copies)
+    theta0, update = check_real("theta0", theta0, low=-math.inf), check_real("update", update, low=-math.inf)
+    steps = check_int("steps", steps, low=1)
+    copies, seed = check_int("copies", copies, low=1), check_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     bf16 = torch.tensor([theta0], dtype=torch.bfloat16)
     master = torch.tensor([theta0], dtype=torch.float32)
@@ -241,10 +230,10 @@ def clip_with_scaler(unscale_first: bool, *, max_norm: float = 1.0, scale: float
     """
     if not isinstance(unscale_first, bool):
         raise TypeError(f"unscale_first must be a bool, got {type(unscale_first).__name__}")
-    max_norm, scale = _check_finite("max_norm", max_norm), _check_finite("scale", scale)
+    max_norm, scale = check_real("max_norm", max_norm, low=-math.inf), check_real("scale", scale, low=-math.inf)
     if max_norm <= 0 or scale <= 0:
         raise ValueError(f"Invalid max_norm={max_norm}, scale={scale} (allowed: both > 0)")
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     model = nn.Linear(4, 1)
     with torch.no_grad():
         for p in model.parameters():
@@ -283,7 +272,7 @@ def blockwise_quantize(x: torch.Tensor, block_size: int = QUANT_BLOCK) -> tuple[
     """
     if not isinstance(x, torch.Tensor) or x.dtype != torch.float32:
         raise TypeError(f"x must be a float32 tensor, got {getattr(x, 'dtype', type(x).__name__)}")
-    block_size = _check_int("block_size", block_size)
+    block_size = check_int("block_size", block_size, low=1)
     flat = x.flatten()
     pad = -flat.numel() % block_size
     blocks = torch.cat([flat, flat.new_zeros(pad)]).view(-1, block_size)
@@ -301,7 +290,7 @@ def blockwise_dequantize(codes: torch.Tensor, scales: torch.Tensor, block_size: 
         scales: the float32 scale of each block.
         block_size: as when quantizing.
     """
-    block_size = _check_int("block_size", block_size)
+    block_size = check_int("block_size", block_size, low=1)
     if codes.dtype != torch.int8 or scales.dtype != torch.float32:
         raise TypeError(f"codes must be int8 and scales float32, got {codes.dtype} and {scales.dtype}")
     if scales.numel() != -(-codes.numel() // block_size):

@@ -22,7 +22,8 @@ keeps them on the loopback interface: they meet through a file in a temporary fo
 ``FileStore``), not through torchrun's TCP store, which listens on every interface whatever
 ``MASTER_ADDR`` says; and gloo is told to use the loopback device, so that its connections bind to
 127.0.0.1. The script imports torch alone, not ``lessonlib``, so that each rank starts as fast as
-torch allows.
+torch allows: the public functions import lessonlib's argument checks when they are called, and a rank
+builds its model and data with the unchecked ``_model`` and ``_data`` (its arguments are the defaults).
 
 >>> [p.numel() for p in make_model().parameters()]
 [512, 64, 4096, 64, 4096, 64, 64, 1]
@@ -62,6 +63,12 @@ def make_model(seed: int = 0) -> nn.Sequential:
     Args:
         seed: the seed of the initial weights; every rank uses the same, so all start equal.
     """
+    from lessonlib.optim._checks import check_seed  # here, not above: a rank imports torch alone
+
+    return _model(check_seed(seed))
+
+
+def _model(seed: int) -> nn.Sequential:
     torch.manual_seed(seed)
     layers = []
     for i, (n_in, n_out) in enumerate(zip(WIDTHS[:-1], WIDTHS[1:])):
@@ -79,6 +86,12 @@ def make_data(steps: int = STEPS, batch: int = BATCH, seed: int = 1) -> tuple[to
         batch: the whole batch of each step, before it is split between the ranks.
         seed: the seed of the data's generator (every rank draws the same batches and takes its own half).
     """
+    from lessonlib.optim._checks import check_int, check_seed  # here, not above: a rank imports torch alone
+
+    return _data(check_int("steps", steps, low=1), check_int("batch", batch, low=1), check_seed(seed))
+
+
+def _data(steps: int, batch: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(steps, batch, WIDTHS[0], generator=generator)
     y = torch.sin(x.sum(-1, keepdim=True)) + 0.1 * torch.randn(steps, batch, 1, generator=generator)
@@ -106,9 +119,9 @@ def expected_shares(sizes: list[int], world_size: int) -> list[int]:
         sizes: the number of elements of each parameter tensor.
         world_size: the number of ranks.
     """
-    if world_size < 1:
-        raise ValueError(f"Invalid world_size: {world_size} (allowed: world_size >= 1)")
-    shares = [0] * world_size
+    from lessonlib.optim._checks import check_int  # here, not above: a rank imports torch alone
+
+    shares = [0] * check_int("world_size", world_size, low=1)
     for n in sorted(sizes, reverse=True):
         shares[shares.index(min(shares))] += n
     return shares
@@ -163,10 +176,10 @@ def _rank_main(out: str, steps: int = STEPS, batch: int = BATCH) -> None:
         dist.init_process_group(backend, timeout=timeout)
     rank, world = dist.get_rank(), dist.get_world_size()
     try:
-        plain, sharded = make_model().to(device), make_model().to(device)
+        plain, sharded = _model(0).to(device), _model(0).to(device)  # make_model()'s, unchecked: see the top
         opt_plain = torch.optim.AdamW(plain.parameters(), **HYPER)
         opt_zero = ZeroRedundancyOptimizer(sharded.parameters(), optimizer_class=torch.optim.AdamW, **HYPER)
-        x, y = make_data(steps, batch)
+        x, y = _data(steps, batch, 1)  # make_data(steps, batch)
         half = slice(rank * batch // world, (rank + 1) * batch // world)  # this rank's part of every batch
         for t in range(steps):
             xb, yb = x[t, half].to(device), y[t, half].to(device)
@@ -257,8 +270,13 @@ def run(
         backend: ``"gloo"`` (CPU) or ``"nccl"`` (one GPU per rank; needs ``world_size`` CUDA devices).
         timeout: seconds before the ranks are killed and a ``TimeoutError`` raised.
     """
-    if isinstance(world_size, bool) or not isinstance(world_size, int) or world_size < 1:
-        raise ValueError(f"Invalid world_size: {world_size!r} (allowed: an integer >= 1)")
+    from lessonlib.optim._checks import check_int, check_real  # here, not above: a rank imports torch alone
+
+    world_size, steps, batch = (
+        check_int("world_size", world_size, low=1),
+        check_int("steps", steps, low=1),
+        check_int("batch", batch, low=1),
+    )
     if batch % world_size:
         raise ValueError(f"Invalid batch: {batch} (allowed: a multiple of world_size = {world_size})")
     if backend not in ("gloo", "nccl"):
@@ -267,7 +285,7 @@ def run(
         raise ValueError(
             f"backend 'nccl' needs {world_size} CUDA devices; this machine has {torch.cuda.device_count()}"
         )
-    if not timeout > 0:
+    if not check_real("timeout", timeout) > 0:
         raise ValueError(f"Invalid timeout: {timeout} (allowed: timeout > 0)")
     env = {
         **os.environ,

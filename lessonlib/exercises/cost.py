@@ -15,6 +15,7 @@ known slip (to the same digits) gets a hint that names the slip, without the for
 
 from __future__ import annotations
 
+from lessonlib.course import memory
 from lessonlib.exercises import Result, check_digits
 
 # Exercise 1: a float32 model of this many parameters, on a device with this memory bandwidth (bytes / s).
@@ -25,17 +26,10 @@ CHECKED_ITEMSIZE = 8
 PEAK_FLOPS = 60e12
 
 
-def _torch_helpers():
-    from lessonlib.course import pytorch  # torch is imported only when a check of this lesson runs
-
-    return pytorch
-
-
 def check_fastest_step_ms(answer) -> Result:
     """Exercise 1: the least time, in ms, one Adam step can take for STEP_PARAMS float32 parameters at BANDWIDTH."""
-    th = _torch_helpers()
-    ms = th.adam_step_traffic(STEP_PARAMS) / BANDWIDTH * 1e3
-    reads = th.adam_step_traffic(STEP_PARAMS) * 4 / 7  # theta, g, m, v read; nothing written back
+    ms = memory.adam_step_traffic(STEP_PARAMS) / BANDWIDTH * 1e3
+    reads = memory.adam_step_traffic(STEP_PARAMS) * 4 / 7  # theta, g, m, v read; nothing written back
     return check_digits(
         "the fastest step, in ms",
         answer,
@@ -45,7 +39,7 @@ def check_fastest_step_ms(answer) -> Result:
         slips={
             ms / 1e3: "That is in seconds; the question asks for milliseconds.",
             reads / BANDWIDTH * 1e3: "That counts only what the step reads; it also writes some arrays back.",
-            th.adam_step_traffic(STEP_PARAMS, check_finite=True) / BANDWIDTH * 1e3: "That includes ll.Adam.step's "
+            memory.adam_step_traffic(STEP_PARAMS, check_finite=True) / BANDWIDTH * 1e3: "That includes ll.Adam.step's "
             "check of the gradients; the least any step can move is without it.",
             ms / 4: "That counts numbers, not bytes: a float32 number takes 4 bytes.",
             ms * 2: "That is float64; the model is float32.",
@@ -55,15 +49,14 @@ def check_fastest_step_ms(answer) -> Result:
 
 def check_checked_step_bytes(answer) -> Result:
     """Exercise 2: bytes per parameter ``ll.Adam.step`` (gradients checked first) moves in float64, g out of cache."""
-    th = _torch_helpers()
     return check_digits(
         "bytes per parameter of ll.Adam.step in float64",
         answer,
-        expected=th.adam_step_traffic(1, itemsize=CHECKED_ITEMSIZE, check_finite=True),
+        expected=memory.adam_step_traffic(1, itemsize=CHECKED_ITEMSIZE, check_finite=True),
         slips={
-            th.adam_step_traffic(1, itemsize=CHECKED_ITEMSIZE): "Close: that is the kernel alone. By default "
+            memory.adam_step_traffic(1, itemsize=CHECKED_ITEMSIZE): "Close: that is the kernel alone. By default "
             "ll.Adam.step first reads every gradient once more, to look for nan and inf.",
-            th.adam_step_traffic(1, itemsize=4, check_finite=True): "Right count of passes, but a float64 number "
+            memory.adam_step_traffic(1, itemsize=4, check_finite=True): "Right count of passes, but a float64 number "
             "takes 8 bytes, not 4.",
         },
         hint="Count the passes over memory, the check's included, and the bytes of one float64 number (the "
@@ -73,16 +66,15 @@ def check_checked_step_bytes(answer) -> Result:
 
 def check_arithmetic_ms(answer) -> Result:
     """Exercise 3: how long the arithmetic of one float32 Adam step of STEP_PARAMS takes at PEAK_FLOPS, in ms."""
-    th = _torch_helpers()
-    ms = th.adam_step_flops(STEP_PARAMS) / PEAK_FLOPS * 1e3
+    ms = memory.adam_step_flops(STEP_PARAMS) / PEAK_FLOPS * 1e3
     return check_digits(
         "the arithmetic of one step, in ms",
         answer,
         ms,
         slips={
-            th.adam_step_traffic(STEP_PARAMS) / PEAK_FLOPS * 1e3: "That divides the step's bytes by the "
+            memory.adam_step_traffic(STEP_PARAMS) / PEAK_FLOPS * 1e3: "That divides the step's bytes by the "
             "operations per second; count its floating-point operations instead (the notebook's table).",
-            th.adam_step_flops(STEP_PARAMS, check_finite=True) / PEAK_FLOPS * 1e3: "That adds the operations of "
+            memory.adam_step_flops(STEP_PARAMS, check_finite=True) / PEAK_FLOPS * 1e3: "That adds the operations of "
             "ll.Adam.step's check; the question is about the step's own arithmetic.",
             ms / 1e3: "That is in seconds; the question asks for milliseconds.",
         },

@@ -11,6 +11,7 @@ exercises ask for three significant digits and accept one unit in the last of th
 
 from __future__ import annotations
 
+from lessonlib.course import training
 from lessonlib.exercises import Result, check_digits
 
 # Exercise 1: warm-up steps T_warm, total steps T, and the step t asked about.
@@ -47,9 +48,7 @@ def check_warmup_cosine(answer) -> Result:
 
 def check_clipped_entry(answer) -> Result:
     """Exercise 2: a gradient entry after clip_grad_norm_ with the global norm and max_norm above."""
-    from lessonlib.course import pytorch as torch_helpers
-
-    coefficient = torch_helpers.clip_coefficient(GLOBAL_NORM, MAX_NORM)
+    coefficient = training.clip_coefficient(GLOBAL_NORM, MAX_NORM)
     return check_digits(
         f"the entry {ENTRY} after clipping",
         answer,

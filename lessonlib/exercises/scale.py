@@ -22,6 +22,7 @@ import itertools
 import math
 from collections.abc import Callable
 
+from lessonlib.course import memory
 from lessonlib.exercises import Result, check_digits, unanswered
 
 # Exercise 1: a model of this many parameters, trained in float32.
@@ -40,26 +41,19 @@ CASES_RTOL = 1e-9
 GIB = 2**30
 
 
-def _torch_helpers():
-    from lessonlib.course import pytorch  # torch is imported only when a check of this lesson runs
-
-    return pytorch
-
-
 def _in_gib(expected_gb: float) -> dict:
     return {expected_gb * 1e9 / GIB: "That is in GiB (2^30 bytes); the question counts GB, 10^9 bytes."}
 
 
 def check_adam_state_gb(answer) -> Result:
     """Exercise 1: the memory of Adam's m and v, in GB (1e9 bytes), for STATE_PARAMS float32 parameters."""
-    th = _torch_helpers()
-    expected = th.adam_state_bytes(STATE_PARAMS, itemsize=4) / 1e9
+    expected = memory.adam_state_bytes(STATE_PARAMS, itemsize=4) / 1e9
     return check_digits(
         "Adam's m and v for 1.5e9 parameters, in GB",
         answer,
         expected,
         slips={
-            th.bytes_per_parameter("float32") * STATE_PARAMS / 1e9: "That is everything float32 training keeps "
+            memory.bytes_per_parameter("float32") * STATE_PARAMS / 1e9: "That is everything float32 training keeps "
             "(weights and gradients too); the question asks for the optimizer's state alone.",
             expected / 2: "Half the answer: check how many state tensors Adam keeps and how many bytes a float32 "
             "number takes.",
@@ -73,9 +67,8 @@ def check_adam_state_gb(answer) -> Result:
 
 def check_recipe_bytes(answer) -> Result:
     """Exercise 2: bytes per parameter of training with 16-bit weights, a float32 master copy and 8-bit m and v."""
-    th = _torch_helpers()
-    parts = th.BYTES_PER_PARAMETER[RECIPE]
-    expected = th.bytes_per_parameter(RECIPE)
+    parts = memory.BYTES_PER_PARAMETER[RECIPE]
+    expected = memory.bytes_per_parameter(RECIPE)
     scales = sum(b for part, b in parts.items() if part == "block scales")
     master = parts["master weights"]
     return check_digits(
@@ -100,11 +93,10 @@ def check_recipe_bytes(answer) -> Result:
 
 def check_zero1_state_gb(answer) -> Result:
     """Exercise 3: GB (1e9 bytes) of optimizer state each rank keeps with ZeRO-1, ZERO_PARAMS on ZERO_RANKS ranks."""
-    th = _torch_helpers()
-    parts = th.zero_parts_per_rank(ZERO_PARAMS, ZERO_RANKS, 1, "mixed")
+    parts = memory.zero_parts_per_rank(ZERO_PARAMS, ZERO_RANKS, 1, "mixed")
     expected = parts["optimizer"] / 1e9
-    whole = th.zero_parts_per_rank(ZERO_PARAMS, 1, 1, "mixed")["optimizer"] / 1e9
-    m_v = th.adam_state_bytes(ZERO_PARAMS) / ZERO_RANKS / 1e9
+    whole = memory.zero_parts_per_rank(ZERO_PARAMS, 1, 1, "mixed")["optimizer"] / 1e9
+    m_v = memory.adam_state_bytes(ZERO_PARAMS) / ZERO_RANKS / 1e9
     return check_digits(
         "optimizer state per rank with ZeRO-1, in GB",
         answer,
@@ -157,7 +149,7 @@ def check_zero_bytes_per_rank(fn) -> Result:
 
     It must return three numbers, the bytes one rank keeps of (weights, gradients, optimizer state),
     for every combination of CASES_PARAMS, CASES_RANKS and CASES_STAGES; they are compared with
-    :func:`lessonlib.course.pytorch.zero_parts_per_rank`.
+    :func:`lessonlib.course.memory.zero_parts_per_rank`.
     """
     name = "zero_bytes_per_rank"
     if fn is ... or fn is None:
@@ -165,7 +157,6 @@ def check_zero_bytes_per_rank(fn) -> Result:
     if not callable(fn):
         return Result(False, f"✗ {name}: pass your function {name} itself (its name, without calling it), "
                       f"not a {type(fn).__name__}.")  # fmt: skip
-    th = _torch_helpers()
     cases = list(itertools.product(CASES_PARAMS, CASES_RANKS, CASES_STAGES))
     got = []
     for n, r, stage in cases:
@@ -182,10 +173,10 @@ def check_zero_bytes_per_rank(fn) -> Result:
             return Result(False, f"✗ {name}: return three numbers, the bytes of (weights, gradients, optimizer "
                           f"state) one rank keeps; it returned {out!r}.")  # fmt: skip
         got.append(tuple(out))
-    want = [tuple(th.zero_parts_per_rank(n, r, stage, "mixed").values()) for n, r, stage in cases]
+    want = [tuple(memory.zero_parts_per_rank(n, r, stage, "mixed").values()) for n, r, stage in cases]
     if all(map(_agree, got, want)):
-        per_rank = th.zero_parts_per_rank(ZERO_PARAMS, ZERO_RANKS, 1, "mixed")
-        one = th.zero_bytes_per_rank(ZERO_PARAMS, 1, 0, "mixed")
+        per_rank = memory.zero_parts_per_rank(ZERO_PARAMS, ZERO_RANKS, 1, "mixed")
+        one = memory.zero_bytes_per_rank(ZERO_PARAMS, 1, 0, "mixed")
         return Result(
             True,
             f"✓ {name} agrees with lessonlib on {len(cases)} cases. For example, {ZERO_PARAMS / 1e9:g} billion "

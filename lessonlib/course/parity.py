@@ -1,0 +1,107 @@
+r"""Lessons 09 and 10: a lessonlib optimizer against ``torch.optim``'s three implementations of the same math.
+
+:data:`IMPLEMENTATIONS` names the three (the for-loop, foreach and fused); :func:`parity` runs the same
+parameters and gradients through a lessonlib optimizer and each of them, and keeps the deviation at every
+step (notebook 10 reads it against float32's and float64's precision; notebook 09 runs the three in 16 bits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from lessonlib.optim._checks import check_int, check_seed
+
+#: The keyword arguments that select each of ``torch.optim.Adam``'s implementations of the same math.
+IMPLEMENTATIONS: dict[str, dict[str, bool]] = {
+    "for-loop": {"foreach": False, "fused": False},  # one small operation per tensor per line of the math
+    "foreach": {"foreach": True, "fused": False},  # each line applied to the whole list of tensors at once
+    "fused": {"fused": True},  # the whole update in one kernel per group of tensors
+}
+
+#: The shapes of the parameters the parity check uses: a small network's matrices and vectors, and a scalar.
+PARITY_SHAPES = ((16, 8), (16,), (4, 16), (4,), ())
+
+
+@dataclass(frozen=True)
+class Parity:
+    r"""Deviations, step by step, between a lessonlib optimizer and ``torch.optim``.
+
+    ``deviation[impl][t-1]`` is :math:`\max |\theta_\text{lessonlib} - \theta_\text{impl}|` after step
+    :math:`t`, over every element of every parameter; ``disagreement[impl][t-1]`` the same between
+    ``impl`` and the for-loop implementation; ``scale`` the largest :math:`|\theta|` seen in the run.
+    """
+
+    deviation: dict[str, np.ndarray]
+    disagreement: dict[str, np.ndarray]
+    scale: float
+
+    def relative(self, impl: str) -> float:
+        r"""Largest deviation of the run from lessonlib, relative to the largest :math:`|\theta|`."""
+        return float(self.deviation[impl].max()) / self.scale
+
+    def relative_disagreement(self, impl: str) -> float:
+        r"""Largest difference of the run between ``impl`` and the for-loop, relative to :attr:`scale`."""
+        return float(self.disagreement[impl].max()) / self.scale
+
+
+def parity(
+    ll_optimizer,
+    torch_optimizer,
+    *,
+    dtype=np.float64,
+    device="cpu",
+    steps: int = 200,
+    shapes=PARITY_SHAPES,
+    implementations=tuple(IMPLEMENTATIONS),
+    seed: int = 0,
+    **hyper,
+) -> Parity:
+    """Run the same starting point and gradients through ``ll_optimizer`` and ``torch_optimizer``.
+
+    Both sides start from the same arrays and receive the same gradients, drawn
+    from ``np.random.default_rng(seed)`` in ``dtype``; the torch parameters live
+    on ``device``, once per entry of ``implementations`` (keys of
+    :data:`IMPLEMENTATIONS`). ``hyper`` goes to both optimizers. Each side
+    computes in ``dtype``.
+
+    >>> import lessonlib as ll
+    >>> r = parity(ll.Adam, torch.optim.Adam, steps=20, lr=0.01)
+    >>> all(r.relative(impl) < 1e-12 for impl in IMPLEMENTATIONS)
+    True
+    """
+    steps, seed = check_int("steps", steps, low=1), check_seed(seed)
+    unknown = set(implementations) - set(IMPLEMENTATIONS)
+    if unknown:
+        raise ValueError(f"unknown implementations {sorted(unknown)}; allowed: {list(IMPLEMENTATIONS)}")
+    rng = np.random.default_rng(seed)
+    start = [np.asarray(rng.normal(size=s), dtype=dtype) for s in shapes]
+    ours = [x.copy() for x in start]
+    opt = ll_optimizer(ours, **hyper)
+    theirs = {impl: [torch.tensor(x, device=device) for x in start] for impl in implementations}
+    opts = {impl: torch_optimizer(ps, **hyper, **IMPLEMENTATIONS[impl]) for impl, ps in theirs.items()}
+    deviation = {impl: np.zeros(steps) for impl in implementations}
+    disagreement = {impl: np.zeros(steps) for impl in implementations}
+    scale = 0.0
+    for t in range(steps):
+        grads = [np.asarray(rng.normal(size=s), dtype=dtype) for s in shapes]
+        opt.step(grads)
+        values = {}
+        for impl, ps in theirs.items():
+            for p, g in zip(ps, grads):
+                p.grad = torch.from_numpy(g).to(device)
+            opts[impl].step()
+            values[impl] = [p.detach().cpu().numpy() for p in ps]
+        reference = values.get("for-loop")
+        for impl, vals in values.items():
+            deviation[impl][t] = max(_max_abs_diff(a, b) for a, b in zip(ours, vals))
+            if reference is not None:
+                disagreement[impl][t] = max(_max_abs_diff(a, b) for a, b in zip(reference, vals))
+        scale = max(scale, *(float(np.max(np.abs(a))) for a in ours))
+    return Parity(deviation, disagreement if "for-loop" in implementations else {}, scale)
+
+
+def _max_abs_diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)), initial=0.0))

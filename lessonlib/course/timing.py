@@ -1,0 +1,433 @@
+r"""Lesson 08: how long one Adam step takes, against what memory and arithmetic allow, on a CPU or a GPU.
+
+- **conditions**: :func:`synchronize` (wait for the GPU), :func:`flush_caches` (start from cold caches,
+  as in training) and the size of the last-level cache, where Linux reports it;
+- **the device's limits**: :func:`memory_bandwidth`, the course's one memory-bandwidth probe (notebook
+  08 and ``make bench`` use it), and :func:`matmul_flops`, a matrix product's rate as a stand-in for
+  peak arithmetic;
+- **the step**: one Adam step built several ways on the same arrays (:func:`adam_steppers`, with
+  :func:`textbook_stepper`, the form the lessons write), and timed side by side (:func:`time_adam_steps`).
+
+A warm, repeated operation is timed by ``torch.utils.benchmark.Timer``; a call from cold caches, or one of
+several implementations taking turns, by :func:`call_seconds`, one call at a time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.benchmark import Timer
+
+from lessonlib.course.memory import adam_step_traffic
+from lessonlib.course.parity import IMPLEMENTATIONS
+from lessonlib.optim._checks import check_int, check_real, check_seed
+from lessonlib.optim._compile import kernel
+from lessonlib.optim.adam import Adam, adam_step
+
+
+def synchronize(device) -> None:
+    """Wait for the GPU to finish its queued work (a no-op on the CPU): GPU calls return before they run."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+#: Bytes :func:`flush_caches` reads: more than the last-level cache of a CPU, which holds tens of MiB and
+#: on large servers hundreds (480 MiB on one machine the course was measured on, 32 MiB on another;
+#: :func:`last_level_cache_bytes` reads this machine's), so that what a timing touches next comes from
+#: main memory. So it is in training: between two optimizer steps the forward and backward passes
+#: stream through other memory.
+FLUSH_BYTES = 2**30
+
+_FLUSH_BUFFERS: dict[str, torch.Tensor] = {}
+
+
+def flush_caches(device="cpu") -> int:
+    """Read :data:`FLUSH_BYTES` of memory on ``device``, so that the caches hold none of what a timing uses next.
+
+    The buffer is made at the first call on each device and kept (allocating it takes longer than
+    reading it). Returns the bytes read.
+
+    >>> flush_caches("cpu") == FLUSH_BYTES
+    True
+
+    Args:
+        device: where to read (``"cpu"`` or a GPU such as ``"cuda"``).
+    """
+    key = str(torch.device(device))
+    if key not in _FLUSH_BUFFERS:
+        _FLUSH_BUFFERS[key] = torch.ones(FLUSH_BYTES // 4, device=device)
+    buffer = _FLUSH_BUFFERS[key]
+    buffer.sum()
+    synchronize(device)
+    return buffer.nbytes
+
+
+def last_level_cache_bytes(root: str | os.PathLike = "/sys/devices/system/cpu/cpu0/cache") -> int | None:
+    """The size of the first CPU core's last-level cache in bytes, as Linux reports it; None where it does not.
+
+    Linux describes each cache a core uses in a folder ``index0``, ``index1``, ... under ``root``, with its
+    ``level`` and its ``size`` (such as ``32768K``); the cache of the highest level is the last-level one.
+    On other systems, or where the folder cannot be read, the answer is None. On a server whose cores
+    sit on several chiplets, this is the cache of the core's own chiplet, the one a single thread fills.
+
+    Args:
+        root: the folder that describes the caches (a test may pass another one).
+    """
+    if not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"Invalid root: {root!r} (allowed: a path, as a str or a pathlib.Path)")
+    sizes = {}
+    try:
+        for entry in Path(root).glob("index*"):
+            level = (entry / "level").read_text().strip()
+            match = re.fullmatch(r"(\d+)\s*([KMG]?)", (entry / "size").read_text().strip())
+            if level.isdigit() and match:
+                scale = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}[match.group(2)]
+                sizes[int(level)] = max(sizes.get(int(level), 0), int(match.group(1)) * scale)
+    except OSError:
+        return None
+    return sizes[max(sizes)] if sizes else None
+
+
+def call_seconds(
+    fn: Callable[[], object], *, device="cpu", cold: bool = True, clock: Callable[[], float] = time.perf_counter
+) -> float:
+    """Seconds one call of ``fn()`` takes, from cold caches when ``cold`` (:func:`flush_caches` first, not timed).
+
+    On a GPU the call is bracketed by :func:`synchronize`, so the time is that of the work, not of
+    queueing it. One call, timed by a loop of its own rather than ``torch.utils.benchmark.Timer``:
+    Timer times blocks of back-to-back calls (each call finds the previous one's data in the cache)
+    and can leave nothing out of a block's time, neither a flush nor a step of another implementation
+    in between, which is what :func:`memory_bandwidth` and :func:`time_adam_steps` need.
+
+    Args:
+        fn: the work to time, a function of no arguments.
+        device: where ``fn`` runs.
+        cold: flush the caches first.
+        clock: the clock, in seconds (a test may pass a fake one).
+    """
+    if cold:
+        flush_caches(device)
+    synchronize(device)
+    start = clock()
+    fn()
+    synchronize(device)
+    return clock() - start
+
+
+def _adam_traffic_loop(a, b, c, d):
+    """Read four arrays and write three, as an Adam step does (theta, m, v and g), with almost no arithmetic."""
+    for i in range(a.size):
+        a[i] += d[i]
+        b[i] += d[i]
+        c[i] += d[i]
+
+
+_adam_traffic = kernel(_adam_traffic_loop)  # compiled like lessonlib's optimizer kernels; None without numba
+
+
+@dataclass(frozen=True)
+class Bandwidth:
+    """What :func:`memory_bandwidth` measured: bytes per second of each streaming kernel, from cold caches."""
+
+    kernels: dict[str, float]
+    device: str
+
+    @property
+    def best(self) -> float:
+        """The fastest kernel's bytes per second: the memory bandwidth a step is measured against."""
+        return max(self.kernels.values())
+
+    @classmethod
+    def fastest_of(cls, probes: Sequence[Bandwidth]) -> Bandwidth:
+        """Each kernel's fastest rate over several probes of one device (a probe another program slowed loses)."""
+        kernels = {name: max(p.kernels[name] for p in probes) for name in probes[0].kernels}
+        return cls(kernels, probes[0].device)
+
+
+def memory_bandwidth(
+    device="cpu", *, nbytes: int = 2**26, repeat: int = 5, clock: Callable[[], float] = time.perf_counter
+) -> Bandwidth:
+    """The memory bandwidth of ``device``: the bytes per second of simple streaming kernels, from cold caches.
+
+    The course's one bandwidth probe (notebook 08 and ``make bench`` use it). Each kernel runs on
+    float32 tensors of ``nbytes`` bytes, starts from cold caches (:func:`flush_caches`: without that, a
+    last-level cache of tens to hundreds of MiB serves part of the data and the "bandwidth" comes out as the
+    cache's), and is counted by the bytes it must move, each array read or written once:
+
+    - ``x.sum()``: read 1; ``y.copy_(x)``: read 1, write 1 (most CPUs also read a line before they
+      write it, which this count misses, so a copy comes out slow);
+    - ``x += y``: read 2, write 1; ``x += y * z``: read 3, write 1 (in place: every line written was
+      just read, as in an optimizer step);
+    - on the CPU where numba is installed, a compiled loop that reads 4 arrays and writes 3: an Adam
+      step's traffic with almost none of its arithmetic.
+
+    :attr:`Bandwidth.best` is the fastest: a step that reaches it moves its bytes as fast as this
+    device streams memory on one thread (set ``torch.set_num_threads(1)`` first, as notebook 08 does).
+
+    Args:
+        device: where the tensors live.
+        nbytes: bytes of each tensor; the caches are flushed anyway, so a few tens of MiB suffice.
+        repeat: timed calls per kernel, each after one untimed call (their median is used).
+        clock: the clock, in seconds (a test may pass a fake one).
+    """
+    n, repeat = check_int("nbytes", nbytes, low=4) // 4, check_int("repeat", repeat, low=1)
+    x, y, z, w = (torch.ones(n, device=device) for _ in range(4))
+    size = 4 * n
+    kernels = {
+        "x.sum() (read 1)": (lambda: x.sum(), size),
+        "y.copy_(x) (read 1, write 1)": (lambda: y.copy_(x), 2 * size),
+        "x += y (read 2, write 1)": (lambda: x.add_(y), 3 * size),
+        "x += y * z (read 3, write 1)": (lambda: x.addcmul_(y, z, value=0.0), 4 * size),
+    }
+    if torch.device(device).type == "cpu" and _adam_traffic is not None:
+        arrays = [t.numpy() for t in (x, y, z, w)]
+        kernels["x, y, z += w (read 4, write 3)"] = (lambda: _adam_traffic(*arrays), 7 * size)
+    rates = {}
+    for name, (fn, moved) in kernels.items():
+        fn()  # first-touch pages, lazy initialisation: not timed
+        rates[name] = moved / statistics.median(call_seconds(fn, device=device, clock=clock) for _ in range(repeat))
+    return Bandwidth(rates, str(torch.device(device)))
+
+
+def matmul_flops(device="cpu", *, n: int = 1024, min_run_time: float = 0.2, clock: Callable[[], float] | None = None):
+    """Floating-point operations per second of a float32 matrix product on ``device``: a stand-in for its peak.
+
+    An ``n`` x ``n`` product does :math:`2 n^3` operations on :math:`3 n^2` numbers: enough arithmetic per
+    byte that the arithmetic units, not memory, set its pace; tuned libraries reach most of a device's
+    peak with it. Use a larger ``n`` on a GPU (8192), whose peak a small product does not reach.
+    Timed by ``torch.utils.benchmark.Timer(...).blocked_autorange``: the median of blocks of products run
+    back to back for ``min_run_time`` seconds in all, on as many threads as torch uses now, waiting for
+    the GPU at the end of each block.
+
+    Args:
+        device: where to compute.
+        n: the size of the square matrices (>= 1).
+        min_run_time: seconds of products to time, at least.
+        clock: the clock, in seconds; None for Timer's own, which waits for the GPU (a test may pass a fake one).
+    """
+    n, min_run_time = check_int("n", n, low=1), check_real("min_run_time", min_run_time)
+    generator = torch.Generator().manual_seed(0)
+    a, b = (torch.rand(n, n, generator=generator).to(device) for _ in range(2))
+    timer = Timer(
+        "a @ b", globals={"a": a, "b": b}, num_threads=torch.get_num_threads(), **({"timer": clock} if clock else {})
+    )
+    return 2 * n**3 / timer.blocked_autorange(min_run_time=min_run_time).median
+
+
+#: The implementations of one Adam step that notebook 08 times, side by side, on the same arrays.
+STEP_IMPLEMENTATIONS = (
+    "textbook numpy",
+    "lessonlib kernel",
+    "lessonlib kernel, check_finite=False",
+    "torch for-loop",
+    "torch foreach",
+    "torch fused",
+)
+
+#: The ones that run on a GPU too: torch's three (:data:`IMPLEMENTATIONS`).
+TORCH_STEP_IMPLEMENTATIONS = tuple(f"torch {impl}" for impl in IMPLEMENTATIONS)
+
+
+@dataclass(frozen=True)
+class Stepper:
+    """One implementation's Adam step, ``step()``, and ``read()``: its parameters, as one float32 numpy array."""
+
+    step: Callable[[], object]
+    read: Callable[[], np.ndarray]
+
+
+def adam_steppers(
+    n: int,
+    *,
+    tensors: int = 1,
+    device="cpu",
+    seed: int = 0,
+    implementations: Sequence[str] = STEP_IMPLEMENTATIONS,
+) -> dict[str, Stepper]:
+    r"""One float32 Adam step over ``n`` parameters in ``tensors`` tensors, several ways: name -> a :class:`Stepper`.
+
+    Every implementation starts from its own copy of the same parameters and gradient (drawn from
+    ``np.random.default_rng(seed)``, then cut into ``tensors`` nearly equal pieces) and steps with the
+    default hyperparameters (lr = 1e-3):
+
+    - ``"textbook numpy"``: :func:`lessonlib.adam_step` on whole arrays, the form the lessons show
+      (each line a pass over memory, with new arrays for :math:`m, v, \hat m, \hat v` and the update),
+      written back into the parameter;
+    - ``"lessonlib kernel"``: ``lessonlib.Adam.step``, the compiled loop, in place, after its default
+      look for nan and inf in every gradient (one more read of :math:`g`);
+      ``"lessonlib kernel, check_finite=False"``: the loop alone;
+    - ``"torch for-loop"``, ``"torch foreach"`` and ``"torch fused"``: ``torch.optim.Adam`` with those
+      flags (:data:`IMPLEMENTATIONS`); on the CPU the tensors share memory with numpy arrays.
+
+    The gradient stays the same from step to step: timing needs no new numbers.
+
+    Args:
+        n: the number of parameters (>= ``tensors``).
+        tensors: how many tensors they are cut into (>= 1).
+        device: where torch's tensors live; the numpy and lessonlib forms need ``"cpu"``.
+        seed: the seed of the data.
+        implementations: which of :data:`STEP_IMPLEMENTATIONS` to build.
+    """
+    n, seed = check_int("n", n, low=1), check_seed(seed)
+    tensors = check_int("tensors", tensors, low=1, high=n)
+    unknown = set(implementations) - set(STEP_IMPLEMENTATIONS)
+    if unknown:
+        raise ValueError(f"unknown implementations {sorted(unknown)}; allowed: {list(STEP_IMPLEMENTATIONS)}")
+    device = torch.device(device)
+    numpy_only = [impl for impl in implementations if not impl.startswith("torch ")]
+    if device.type != "cpu" and numpy_only:
+        raise ValueError(f"{numpy_only} run on the CPU only; on {device} time {list(TORCH_STEP_IMPLEMENTATIONS)}")
+    rng = np.random.default_rng(seed)
+    theta0 = rng.standard_normal(n).astype(np.float32)
+    grads = np.array_split(rng.standard_normal(n).astype(np.float32), tensors)
+    steppers = {}
+    for impl in implementations:
+        theta = theta0.copy()
+        params = np.array_split(theta, tensors)  # views of theta, one per tensor
+        read = theta.copy
+        if impl == "textbook numpy":
+            step = textbook_stepper(params, grads)
+        elif impl.startswith("lessonlib kernel"):
+            opt, check = Adam(params), not impl.endswith("check_finite=False")
+            step = lambda opt=opt, check=check: opt.step(grads, check_finite=check)  # noqa: E731
+        else:
+            ps = [torch.from_numpy(p).to(device) for p in params]  # on the CPU: the same memory as theta
+            for p, g in zip(ps, grads):
+                p.grad = torch.from_numpy(g.copy()).to(device)
+            step = torch.optim.Adam(ps, **IMPLEMENTATIONS[impl.removeprefix("torch ")]).step
+            if device.type != "cpu":
+                read = lambda ps=ps: torch.cat([p.detach().flatten() for p in ps]).cpu().numpy()  # noqa: E731
+        steppers[impl] = Stepper(step, read)
+    return steppers
+
+
+def textbook_stepper(params: list[np.ndarray], grads: list[np.ndarray], **hyper) -> Callable[[], None]:
+    r"""Adam's step as the lessons write it: :func:`lessonlib.adam_step` on whole arrays, written back into ``params``.
+
+    Each line is a pass over memory, with new arrays for :math:`m, v, \hat m, \hat v` and the update: the
+    form every faster implementation is measured against (notebook 08, ``make bench``). The gradients
+    stay the same from step to step.
+
+    Args:
+        params: the parameters, numpy arrays updated in place.
+        grads: one gradient per parameter.
+        hyper: :func:`lessonlib.adam_step`'s hyperparameters (``lr``, ``beta1``, ``beta2``, ``eps``); its defaults.
+    """
+    states = [{"m": np.zeros_like(p), "v": np.zeros_like(p)} for p in params]
+    t = 0
+
+    def step():
+        nonlocal t
+        t += 1
+        for p, g, state in zip(params, grads, states):
+            s = adam_step(p, g, state["m"], state["v"], t, **hyper)
+            p[...], state["m"], state["v"] = s.theta, s.m, s.v
+
+    return step
+
+
+@dataclass(frozen=True)
+class StepTimes:
+    """Median seconds per Adam step, ``seconds[impl][i]`` at ``ns[i]`` float32 parameters, and the bandwidth.
+
+    ``tensors`` and ``device`` say how the parameters were held. :meth:`to_dict` and :meth:`from_dict`
+    turn it into plain numbers and back (``make bench`` records a run; notebook 08 draws it).
+    """
+
+    ns: tuple[int, ...]
+    seconds: dict[str, np.ndarray]
+    bandwidth: float  # bytes per second, Bandwidth.best
+    tensors: int = 1
+    device: str = "cpu"
+
+    def share(self, impl: str) -> np.ndarray:
+        """How close ``impl`` came to the fastest possible step at each N: the floor (28 bytes per parameter) / time."""
+        return self.floor() / self.seconds[impl]
+
+    def floor(self, *, check_finite: bool = False) -> np.ndarray:
+        """The least time a step could take at each N: its bytes (:func:`adam_step_traffic`) / the bandwidth."""
+        ns = np.asarray(self.ns, dtype=np.float64)
+        return adam_step_traffic(ns, check_finite=check_finite) / self.bandwidth
+
+    def to_dict(self) -> dict:
+        """Plain numbers and lists (for JSON)."""
+        return {
+            "ns": list(self.ns),
+            "seconds": {impl: [float(t) for t in ts] for impl, ts in self.seconds.items()},
+            "bandwidth": self.bandwidth,
+            "tensors": self.tensors,
+            "device": self.device,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> StepTimes:
+        """The inverse of :meth:`to_dict`.
+
+        Args:
+            d: what :meth:`to_dict` returned (read back from JSON, say).
+        """
+        seconds = {impl: np.asarray(ts, dtype=np.float64) for impl, ts in d["seconds"].items()}
+        return cls(tuple(int(n) for n in d["ns"]), seconds, float(d["bandwidth"]), int(d["tensors"]), d["device"])
+
+
+def time_adam_steps(
+    ns: Sequence[int],
+    *,
+    implementations: Sequence[str] = STEP_IMPLEMENTATIONS,
+    tensors: int = 1,
+    device="cpu",
+    repeat: int = 5,
+    warmup: int = 1,
+    bandwidth: float | None = None,
+    cold: bool = True,
+    clock: Callable[[], float] = time.perf_counter,
+) -> StepTimes:
+    """Time one Adam step of each implementation (:func:`adam_steppers`) at each size in ``ns``.
+
+    At each size every implementation gets its own arrays and ``warmup`` untimed steps (compilation,
+    first-touch pages); then ``repeat`` rounds time each implementation once, in an order that rotates
+    from round to round, each step from cold caches when ``cold`` (:func:`flush_caches`), as in training.
+    The median of each implementation's rounds is kept. Ratios measured side by side are what to read;
+    absolute times depend on the machine and on what else runs on it.
+
+    Args:
+        ns: the sizes, numbers of float32 parameters.
+        implementations: which of :data:`STEP_IMPLEMENTATIONS` to time.
+        tensors: how many tensors the parameters are cut into (torch's for-loop pays per tensor).
+        device: where torch's tensors live.
+        repeat: timed rounds (>= 1).
+        warmup: untimed steps of each implementation first (>= 0).
+        bandwidth: bytes per second to compare with; :func:`memory_bandwidth` ``.best`` if None.
+        cold: flush the caches before each timed step.
+        clock: the clock, in seconds.
+    """
+    ns = tuple(check_int("n", n, low=1) for n in ns)
+    if not ns:
+        raise ValueError("ns is empty: give at least one size")
+    repeat, warmup = check_int("repeat", repeat, low=1), check_int("warmup", warmup)
+    if bandwidth is None:
+        bandwidth = memory_bandwidth(device).best
+    seconds = {impl: np.empty(len(ns)) for impl in implementations}
+    for i, n in enumerate(ns):
+        steppers = adam_steppers(n, tensors=tensors, device=device, implementations=implementations)
+        names = list(steppers)
+        for stepper in steppers.values():
+            for _ in range(warmup):
+                stepper.step()
+        times = {name: [] for name in names}
+        for r in range(repeat):
+            for name in names[r % len(names) :] + names[: r % len(names)]:  # no implementation always goes first
+                times[name].append(call_seconds(steppers[name].step, device=device, cold=cold, clock=clock))
+        for name in names:
+            seconds[name][i] = statistics.median(times[name])
+        del steppers
+    return StepTimes(ns, seconds, float(bandwidth), tensors, str(torch.device(device)))
