@@ -689,17 +689,19 @@ def test_the_ema_checkboxes_remove_the_numbers():
 
 def test_static_panels_give_each_widget_its_initial_figure_and_text_and_leave_live_panels_alone():
     pytest.importorskip("ipywidgets")
-    from lessonlib.course import momentum
+    from lessonlib.course import heavy_ball_figures
 
     live = widgets.ema_widget()
     with widgets.static_panels():
-        stills = {f.__name__: f() for f in (widgets.ema_widget, momentum.damping_widget, widgets.optimizer_widget)}
+        stills = {
+            f.__name__: f() for f in (widgets.ema_widget, heavy_ball_figures.damping_widget, widgets.optimizer_widget)
+        }
     assert not plt.get_fignums()  # each still closes the figure it drew
     assert all(isinstance(s, widgets.StaticPanel) for s in stills.values())
     assert all(s.png.startswith(b"\x89PNG") and s.width > 0 for s in stills.values())
     assert stills["ema_widget"].text == widgets.ema_demo(0.9)[1] == live.children[-2].value
     assert stills["ema_widget"].png == bytes(live.children[-1].value)  # the same pixels as the live panel's start
-    assert stills["damping_widget"].text == momentum.damping_demo(lr=0.02, momentum=0.9)[1]
+    assert stills["damping_widget"].text == heavy_ball_figures.damping_demo(lr=0.02, momentum=0.9)[1]
     assert stills["optimizer_widget"].text == widgets.optimizer_demo("Adam", "quadratic", steps=200)[1]
     again = widgets.ema_widget()  # outside the block: a live panel again
     assert type(again).__name__ == "VBox" and not widgets._STATIC

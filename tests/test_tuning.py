@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from lessonlib.course import momentum, objectives, runs, tuning
+from lessonlib.course import gradient_noise, heavy_ball, objectives, runs, sweep_reports, tuning
 
 
 def test_sweep_picks_the_lowest_final_loss_and_marks_divergence():
@@ -31,7 +31,7 @@ def test_sweep_by_steps_to_a_threshold_matches_a_direct_count():
 
 def test_the_grid_best_momentum_on_the_bowl_is_near_polyaks_closed_form():
     # Polyak's alpha and mu for curvatures 1 and 20 (notebook 02) against a fine grid around them
-    tuned = momentum.polyak_optimal(1.0, 20.0)
+    tuned = heavy_ball.polyak_optimal(1.0, 20.0)
     grid = {"lr": tuning.lr_grid(0.05, 0.3, per_decade=20), "momentum": [0.3, 0.4, 0.5, 0.6]}
     s = tuning.sweep("momentum", objectives.quadratic(), grid, steps=100)
     assert abs(math.log(s.best.hyper["lr"] / tuned.lr)) < math.log(1.5)
@@ -89,7 +89,7 @@ def test_edges_of_the_second_hyperparameter(best, edges):
     )
     mu_line = f"the best momentum ({best[1]:g}) is at the edge of the grid: widen it before trusting the choice"
     assert (mu_line in table) == ("momentum" in edges)
-    side = tuning.grid_table({"m": s}).splitlines()
+    side = sweep_reports.grid_table({"m": s}).splitlines()
     assert (f"  m's best mu {best[1]:g} is at the edge of its grid: a wider grid might do better" in side) == (
         "momentum" in edges
     )
@@ -129,7 +129,7 @@ def test_grid_table_collapsed_shows_the_best_per_learning_rate_and_the_values_tr
     bowl = objectives.quadratic()
     sgd = tuning.sweep("SGD", bowl, {"lr": [0.05, 0.1]}, steps=50)
     mom = tuning.sweep("momentum", bowl, {"lr": [0.05, 0.1, 0.2], "momentum": [0.0, 0.4, 0.8]}, steps=50)
-    lines = tuning.grid_table({"SGD": sgd, "momentum": mom}, collapse=True).splitlines()
+    lines = sweep_reports.grid_table({"SGD": sgd, "momentum": mom}, collapse=True).splitlines()
     assert lines[2] == "  momentum: mu 0, 0.4, 0.8"
     assert lines[3].split() == ["lr", "SGD", "momentum"] and lines[4].split() == ["mu"]
     rows = {ln.split()[0]: ln[6:] for ln in lines[5:8]}
@@ -139,9 +139,9 @@ def test_grid_table_collapsed_shows_the_best_per_learning_rate_and_the_values_tr
     assert rows["0.2"].split() == ["div"]  # not on SGD's grid (blank); momentum diverged at every mu
     assert "momentum: lr 0.1, momentum 0.4" in lines
     with pytest.raises(TypeError, match="collapse"):
-        tuning.grid_table({"SGD": sgd}, collapse="yes")
+        sweep_reports.grid_table({"SGD": sgd}, collapse="yes")
     # without a second hyperparameter the collapsed table is the plain one
-    assert tuning.grid_table({"SGD": sgd}, collapse=True) == tuning.grid_table({"SGD": sgd})
+    assert sweep_reports.grid_table({"SGD": sgd}, collapse=True) == sweep_reports.grid_table({"SGD": sgd})
 
 
 def test_a_custom_runner_is_used():
@@ -260,7 +260,7 @@ def test_grid_table_puts_sweeps_side_by_side():
     bowl = objectives.quadratic()
     sgd = tuning.sweep("SGD", bowl, {"lr": [0.05, 0.09, 0.11]}, steps=50)
     mom = tuning.sweep("momentum", bowl, {"lr": [0.05, 0.09], "momentum": [0.5, 0.9]}, steps=50)
-    lines = tuning.grid_table({"SGD": sgd, "momentum": mom}).splitlines()
+    lines = sweep_reports.grid_table({"SGD": sgd, "momentum": mom}).splitlines()
     assert lines[0].startswith(sgd.rule)
     assert lines[1].split() == ["lr", "SGD", "momentum", "momentum"] and lines[2].split() == ["mu", "0.5", "mu", "0.9"]
     row = {ln.split()[0]: ln.split()[1:] for ln in lines[3:6]}
@@ -272,21 +272,21 @@ def test_grid_table_puts_sweeps_side_by_side():
     assert "SGD: lr 0.09" in lines
     other = tuning.sweep("SGD", bowl, {"lr": [0.05]}, steps=10)
     with pytest.raises(ValueError, match="rules differ"):
-        tuning.grid_table({"a": sgd, "b": other})
+        sweep_reports.grid_table({"a": sgd, "b": other})
     with pytest.raises(TypeError, match="sweeps"):
-        tuning.grid_table({"a": 1})
+        sweep_reports.grid_table({"a": 1})
 
 
 def test_good_ranges_reports_best_and_ranges_per_threshold():
     s = tuning.sweep("SGD", objectives.quadratic(), {"lr": [0.01, 0.03, 0.05, 0.09, 0.11]}, steps=50)
-    lines = tuning.good_ranges({"SGD": s}, below=[10.0, 0.1, 1e-3, 1e-9]).splitlines()
+    lines = sweep_reports.good_ranges({"SGD": s}, below=[10.0, 0.1, 1e-3, 1e-9]).splitlines()
     assert lines[1].split()[:3] == ["best", "at", "lr"]
     last = lines[2]
     assert last.startswith("SGD") and f"{s.best.score:.1e} at 0.09" in last
     assert "0.01 to 0.09 (x9, 4 of 4)" in last and "0.05 to 0.09 (x1.8, 2 of 2)" in last
     assert "0.09 only" in last and last.endswith("none")
     with pytest.raises(ValueError, match="below"):
-        tuning.good_ranges({"SGD": s}, below=[])
+        sweep_reports.good_ranges({"SGD": s}, below=[])
 
 
 def test_sensitivity_figure_draws_a_curve_per_optimizer_and_the_threshold():
@@ -300,7 +300,7 @@ def test_sensitivity_figure_draws_a_curve_per_optimizer_and_the_threshold():
         "SGD": tuning.sweep("SGD", bowl, {"lr": [0.01, 0.05, 0.11]}, steps=50),
         "Adam": tuning.sweep("Adam", bowl, {"lr": [0.05, 0.5], "beta1": [0.5, 0.9]}, steps=50),
     }
-    ax = tuning.sensitivity_figure(sweeps, below=1e-3, floor=1e-20)
+    ax = sweep_reports.sensitivity_figure(sweeps, below=1e-3, floor=1e-20)
     lines = ax.get_lines()
     sgd = next(ln for ln in lines if ln.get_label() == "SGD")
     np.testing.assert_allclose(sgd.get_ydata(), np.maximum(sweeps["SGD"].profile()[1][:2], 1e-20))
@@ -308,7 +308,7 @@ def test_sensitivity_figure_draws_a_curve_per_optimizer_and_the_threshold():
     assert any(ln.get_marker() == "x" for ln in lines)  # lr 0.11 diverged for SGD
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="key"):
-        tuning.sensitivity_figure(sweeps, key="best")
+        sweep_reports.sensitivity_figure(sweeps, key="best")
 
 
 def test_scheduled_sets_the_learning_rate_before_each_step():
@@ -322,22 +322,24 @@ def test_scheduled_sets_the_learning_rate_before_each_step():
         seen.append(t)
         return 0.5 ** (t - 1)
 
-    maker = tuning.scheduled("SGD", halving)
+    maker = runs.scheduled("SGD", halving)
     assert maker.__name__ == "SGD, scheduled"
     tr = runs.run(maker, objectives.quadratic(a=1.0, b=1.0), steps=3, lr=0.5, start=(1.0, 1.0))
     # theta *= 1 - lr * eta_t with eta = 1, 0.5, 0.25
     np.testing.assert_allclose(tr.path[:, 0], [1.0, 0.5, 0.375, 0.328125])
     assert seen == [1, 2, 3]
     # a cosine decay on a mini-batch run: the same batches, and at the last step lr 0 (theta does not move)
-    problem = momentum.least_squares()
-    cosine = tuning.scheduled("Adam", partial(schedules.warmup_cosine, warmup_steps=0, total_steps=20))
-    decayed = momentum.minibatch_run(cosine, problem, steps=20, lr=0.1)
+    problem = gradient_noise.least_squares()
+    cosine = runs.scheduled("Adam", partial(schedules.warmup_cosine, warmup_steps=0, total_steps=20))
+    decayed = gradient_noise.minibatch_run(cosine, problem, steps=20, lr=0.1)
     np.testing.assert_array_equal(decayed.path[-1], decayed.path[-2])
-    s = tuning.sweep(cosine, problem, {"lr": [0.05, 0.1]}, steps=20, run=partial(momentum.minibatch_run, batch_size=8))
+    s = tuning.sweep(
+        cosine, problem, {"lr": [0.05, 0.1]}, steps=20, run=partial(gradient_noise.minibatch_run, batch_size=8)
+    )
     assert s.optimizer == "Adam, scheduled"
     with pytest.raises(TypeError, match="schedule"):
-        tuning.scheduled("Adam", 0.5)
+        runs.scheduled("Adam", 0.5)
     with pytest.raises(ValueError, match="optimizer"):
-        tuning.scheduled("Adagrad", halving)
+        runs.scheduled("Adagrad", halving)
     with pytest.raises(ValueError, match="lr"):
         maker([np.zeros(2)], lr=-1.0)

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lessonlib.optim._checks import check_int, check_real, check_reals, check_seed
 from lessonlib.optim.adam import Adam
 from lessonlib.optim.adamw import AdamW
 from lessonlib.optim.schedules import warmup_cosine
@@ -41,7 +42,8 @@ def decay_trajectories(scales, *, lr, weight_decay, steps, theta0=1.0):
     >>> [f"{x:.2e}" for x in rate(l2)], [f"{x:.2e}" for x in rate(w)]
     (['1.00e-05', '1.01e-03'], ['1.00e-04', '1.00e-04'])
     """
-    scales = np.asarray(scales, dtype=np.float64)
+    scales = check_reals("scales", scales, low=-np.inf)
+    steps, theta0 = check_int("steps", steps), check_real("theta0", theta0, low=-np.inf)
     theta_l2, theta_w = np.full_like(scales, theta0), np.full_like(scales, theta0)
     opt_l2 = Adam([theta_l2], lr=lr, weight_decay=weight_decay)
     opt_w = AdamW([theta_w], lr=lr, weight_decay=weight_decay)
@@ -84,6 +86,10 @@ def make_regression(seed=0, *, n_train=40, n_test=1000, n_features=50, noise=0.5
     >>> d.X_train.shape, d.X_test.shape, f"{d.scales.min():.1f} {d.scales.max():.1f}"
     ((40, 50), (1000, 50), '0.1 10.0')
     """
+    seed = check_seed(seed)
+    n_train, n_test = check_int("n_train", n_train, low=1), check_int("n_test", n_test, low=1)
+    n_features = check_int("n_features", n_features, low=1)
+    noise, scale_spread = check_real("noise", noise), check_real("scale_spread", scale_spread)
     rng = np.random.default_rng(seed)
     scales = np.logspace(-scale_spread, scale_spread, n_features)
     rng.shuffle(scales)
@@ -132,6 +138,9 @@ def ridge(X, y, lam) -> np.ndarray:
 
 METHODS = ("adam+l2", "adamw")
 
+#: What :meth:`Experiment.final` can read, each measured after every step.
+QUANTITIES = ("weight_norm", "train_loss", "test_loss")
+
 
 @dataclass
 class Experiment:
@@ -146,7 +155,16 @@ class Experiment:
     data: Regression
 
     def final(self, what: str, method: str) -> np.ndarray:
-        """The value of ``what`` ('weight_norm', 'train_loss' or 'test_loss') after the last step, per lambda."""
+        """The value of ``what`` ('weight_norm', 'train_loss' or 'test_loss') after the last step, per lambda.
+
+        Args:
+            what: ``"weight_norm"``, ``"train_loss"`` or ``"test_loss"``.
+            method: one of :data:`METHODS`, ``"adam+l2"`` or ``"adamw"``.
+        """
+        if what not in QUANTITIES:
+            raise ValueError(f"Invalid what: {what!r} (allowed: one of {list(QUANTITIES)})")
+        if method not in METHODS:
+            raise ValueError(f"Invalid method: {method!r} (allowed: one of {list(METHODS)})")
         return getattr(self, what)[method][:, -1]
 
 
@@ -166,6 +184,11 @@ def run_experiment(
     >>> [f"{x:.3f}" for x in e.final("weight_norm", "adam+l2")], f"{e.eta[-1]:.1f}"
     (['9.604', '7.130'], '0.0')
     """
+    seed, steps = check_seed(seed), check_int("steps", steps, low=1)
+    alpha = check_real("alpha", alpha)
+    lambdas = tuple(check_real("lambda", lam) for lam in lambdas)
+    if data is not None and not isinstance(data, Regression):
+        raise TypeError(f"data must be a Regression (make_regression's result) or None, got {type(data).__name__}")
     data = make_regression(seed) if data is None else data
     t = np.arange(1, steps + 1)
     eta = warmup_cosine(t, warmup_steps=warmup_steps, total_steps=steps)

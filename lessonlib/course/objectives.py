@@ -47,17 +47,52 @@ class Objective:
     log_levels: bool = False  # draw contours on a log scale (for very steep valleys)
 
     def value(self, theta):
-        r"""The loss :math:`f(\theta)` (noise-free: the quantity we want to make small)."""
-        return self.f(np.asarray(theta, dtype=np.float64))
+        r"""The loss :math:`f(\theta)` (noise-free: the quantity we want to make small).
+
+        Args:
+            theta: :math:`(\theta_1, \theta_2)`, or an array whose first axis holds them (a grid).
+        """
+        return self.f(_point(theta))
 
     def grad(self, theta, rng: np.random.Generator | None = None):
-        """The gradient the optimizer is given; with ``noise > 0`` it needs ``rng``."""
-        g = self.df(np.asarray(theta, dtype=np.float64))
+        r"""The gradient the optimizer is given; with ``noise > 0`` it needs ``rng``.
+
+        Args:
+            theta: :math:`(\theta_1, \theta_2)`, or an array whose first axis holds them.
+            rng: a ``np.random.Generator`` the noise is drawn from (not a seed); only a noisy objective uses it.
+        """
+        theta = _point(theta)
+        if rng is not None and not isinstance(rng, np.random.Generator):
+            raise TypeError(
+                f"rng must be a np.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}"
+            )
+        if self.noise and rng is None:
+            raise ValueError(f"{self.name} has noisy gradients: pass rng (a np.random.Generator)")
+        g = self.df(theta)
         if self.noise:
-            if rng is None:
-                raise ValueError(f"{self.name} has noisy gradients: pass rng (a np.random.Generator)")
             g = g + self.noise * rng.standard_normal(g.shape)
         return g
+
+
+def _point(theta) -> np.ndarray:
+    """``theta`` as a float64 array whose first axis has length 2: a point, or a grid of points."""
+    if isinstance(theta, (str, bytes)):
+        raise TypeError(f"theta must be a point (theta_1, theta_2) of real numbers, got {theta!r}")
+    try:
+        arr = np.asarray(theta, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"theta must be a point (theta_1, theta_2) of real numbers, got {theta!r}") from None
+    if arr.ndim == 0 or arr.shape[0] != 2:
+        raise ValueError(f"theta must have (theta_1, theta_2) along its first axis, got shape {arr.shape}")
+    return arr
+
+
+def _positive(name: str, value) -> float:
+    """A finite real number > 0, as a Python float; the error names ``name``."""
+    value = check_real(name, value)
+    if value == 0.0:
+        raise ValueError(f"Invalid {name}: 0.0 (allowed: 0 < {name})")
+    return value
 
 
 def _coef(c: float) -> str:
@@ -74,11 +109,16 @@ def quadratic(a: float = 1.0, b: float = 20.0) -> Objective:
     is stable only for :math:`\alpha < 2/b`, and then crawls along
     :math:`\theta_1` at the rate :math:`1 - \alpha a`.
 
+    Args:
+        a: the curvature along :math:`\theta_1`, > 0.
+        b: the curvature along :math:`\theta_2`, > 0.
+
     >>> import numpy as np
     >>> q = quadratic(a=1.0, b=20.0)
     >>> float(q.value(np.array([2.0, 0.5]))), q.grad(np.array([2.0, 0.5]))
     (4.5, array([ 2., 10.]))
     """
+    a, b = _positive("a", a), _positive("b", b)
     return Objective(
         name="quadratic",
         formula=rf"$f(\theta)=\frac{{1}}{{2}}({_coef(a)}\theta_1^2+{_coef(b)}\theta_2^2)$",
@@ -104,7 +144,12 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Objective:
     (0.0, array([0., 0.]))
     >>> r.grad(np.array([0.0, 0.0]))
     array([-2.,  0.])
+
+    Args:
+        a: the first coordinate of the minimum, a real number.
+        b: the valley's steepness, > 0.
     """
+    a, b = check_real("a", a, low=-math.inf), _positive("b", b)
     return Objective(
         name="Rosenbrock",
         formula=rf"$f(\theta)=({a:g}-\theta_1)^2+{b:g}\,(\theta_2-\theta_1^2)^2$",
@@ -131,14 +176,15 @@ def noisy(base: Objective | None = None, sigma: float = 2.0) -> Objective:
     >>> np.round(grads.mean(axis=0), 1), np.round(grads.std(axis=0), 1)   # mean: the true gradient
     (array([ 1., -2.]), array([0.5, 0.5]))
     """
-    if sigma < 0:
-        raise ValueError(f"Invalid sigma: {sigma} (allowed: 0 <= sigma)")
+    sigma = check_real("sigma", sigma)
+    if base is not None and not isinstance(base, Objective):
+        raise TypeError(f"base must be an Objective, got {type(base).__name__}")
     if base is None:  # an isotropic bowl: every direction alike, so only the noise is hard
         base = dataclasses.replace(
             quadratic(a=1.0, b=1.0), name="bowl", start=(-3.0, 2.0), xlim=(-3.5, 1.5), ylim=(-1.5, 2.5)
         )
     return dataclasses.replace(
-        base, name=f"noisy {base.name}", formula=base.formula + rf", noise $\sigma={sigma:g}$", noise=float(sigma)
+        base, name=f"noisy {base.name}", formula=base.formula + rf", noise $\sigma={sigma:g}$", noise=sigma
     )
 
 
@@ -229,7 +275,8 @@ def by_name(name: str) -> Objective:
     (1.0, 1.0)
     """
     makers = {"quadratic": quadratic, "rosenbrock": rosenbrock, "noisy": noisy}
-    try:
-        return makers[name.lower()]()
-    except KeyError:
-        raise ValueError(f"unknown objective {name!r}; choose one of {sorted(makers)}") from None
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, one of {sorted(makers)}, got {type(name).__name__}")
+    if name.lower() not in makers:
+        raise ValueError(f"Invalid name: unknown objective {name!r} (allowed: {sorted(makers)})")
+    return makers[name.lower()]()

@@ -3,7 +3,8 @@ r"""Run a lessonlib optimizer on a 2-D objective and record where it went.
 :func:`run` starts at :math:`\theta_0`, and for :math:`t = 1, \dots, n` computes
 :math:`g_t = \nabla f(\theta_{t-1})` (noisy if the objective is) and calls
 ``opt.step([g_t])``. It returns the path :math:`\theta_0, \dots, \theta_n` and the
-losses :math:`f(\theta_0), \dots, f(\theta_n)`.
+losses :math:`f(\theta_0), \dots, f(\theta_n)`. :func:`make` builds an optimizer from a name of
+:data:`OPTIMIZERS` or a class; :func:`scheduled` gives a maker whose learning rate follows a schedule.
 
 >>> import lessonlib as ll
 >>> from lessonlib.course.objectives import quadratic
@@ -20,6 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lessonlib.course.objectives import Objective
+from lessonlib.optim._checks import check_int, check_real, check_seed
 from lessonlib.optim.adam import Adam
 from lessonlib.optim.rmsprop import RMSprop
 from lessonlib.optim.sgd import SGD
@@ -114,8 +116,11 @@ def run(optimizer, objective: Objective, *, steps: int = 100, start=None, seed: 
     >>> tr.path.shape, tr.diverged, tr.final_loss < 1e-3
     ((201, 2), False, True)
     """
-    if not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"Invalid steps: {steps!r} (allowed: an int >= 0)")
+    if not isinstance(objective, Objective):
+        raise TypeError(
+            f"objective must be an Objective (from lessonlib.course.objectives), got {type(objective).__name__}"
+        )
+    steps, seed = check_int("steps", steps), check_seed(seed)
     theta = np.array(objective.start if start is None else start, dtype=np.float64)
     if theta.shape != (2,):
         raise ValueError(f"start must be a point (theta_1, theta_2), got shape {theta.shape}")
@@ -148,4 +153,56 @@ def compare(runs: dict, objective: Objective, *, steps: int = 100, seed: int = 0
     >>> sorted(out), out["SGD"].path.shape
     (['Adam', 'SGD'], (51, 2))
     """
+    if not isinstance(runs, dict):
+        raise TypeError(f"runs must be a dict {{label: (optimizer, hyper)}}, got {type(runs).__name__}")
+    seed = check_seed(seed)
     return {label: run(opt, objective, steps=steps, seed=seed, **hyper) for label, (opt, hyper) in runs.items()}
+
+
+class _Scheduled:
+    r"""An optimizer whose learning rate is multiplied by a schedule: ``lr`` = :math:`\alpha\,\eta_t` before step t."""
+
+    def __init__(self, opt, lr: float, schedule):
+        self.opt, self.lr, self.schedule, self.t = opt, lr, schedule, 0
+
+    def step(self, grads, *, check_finite: bool = True) -> None:
+        self.t += 1
+        self.opt.lr = self.lr * float(self.schedule(self.t))
+        self.opt.step(grads, check_finite=check_finite)
+
+
+def scheduled(optimizer, schedule):
+    r"""``optimizer`` with a learning-rate schedule, as a class-like maker that runs and sweeps accept.
+
+    Before step :math:`t` the maker's optimizer sets its learning rate to :math:`\alpha\,\eta_t`, :math:`\alpha`
+    the ``lr`` it was made with and :math:`\eta_t` = ``schedule(t)`` (a function of the step from 1, such as those
+    of :mod:`lessonlib.optim.schedules`). Pass it wherever a name or a class of optimizer goes:
+    :func:`lessonlib.course.tuning.sweep`, :func:`run`, :func:`lessonlib.course.gradient_noise.minibatch_run`.
+
+    Args:
+        optimizer: a name from :data:`OPTIMIZERS` or an optimizer class.
+        schedule: :math:`\eta`, a function of the step :math:`t \ge 1` returning the multiplier.
+
+    >>> from functools import partial
+    >>> from lessonlib.course.objectives import quadratic
+    >>> from lessonlib.optim.schedules import warmup_cosine
+    >>> cosine = scheduled("SGD", partial(warmup_cosine, warmup_steps=0, total_steps=2))
+    >>> cosine.__name__
+    'SGD, scheduled'
+    >>> run(cosine, quadratic(), steps=2, lr=0.1).path[:, 0].round(3).tolist()   # eta = 0.5, then 0
+    [-4.0, -3.8, -3.8]
+    """
+    if not callable(schedule):
+        raise TypeError(f"schedule must be a function of the step t, got {type(schedule).__name__}")
+    if not (isinstance(optimizer, str) or callable(optimizer)):
+        raise TypeError(f"optimizer must be a name or an optimizer class, got {type(optimizer).__name__}")
+    if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
+        raise ValueError(f"Invalid optimizer: {optimizer!r} (allowed: one of {list(OPTIMIZERS)})")
+
+    def maker(params, *, lr, **hyper):
+        lr = check_real("lr", lr)
+        return _Scheduled(make(optimizer, params, lr=lr, **hyper), lr, schedule)
+
+    name = optimizer if isinstance(optimizer, str) else getattr(optimizer, "__name__", str(optimizer))
+    maker.__name__ = f"{name}, scheduled"
+    return maker

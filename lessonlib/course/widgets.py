@@ -25,6 +25,7 @@ import numpy as np
 from lessonlib.course import figures
 from lessonlib.course.objectives import by_name
 from lessonlib.course.runs import OPTIMIZERS, run
+from lessonlib.optim._checks import check_int, check_real, check_seed
 from lessonlib.optim.ema import effective_window
 
 SIGNAL_SHIFT = 100  # the step at which the demo signal's mean jumps from 2 to 4
@@ -37,7 +38,7 @@ def demo_signal(n: int = 200, *, seed: int = 0, sigma: float = 0.5) -> np.ndarra
     The first value is exactly 2 (:math:`\xi_1 = 0`) so the bias at :math:`t = 1` reads cleanly.
 
     Args:
-        n: the number of values.
+        n: the number of values, at least 1.
         seed: the seed of the noise :math:`\xi_t`.
         sigma: :math:`\sigma`.
 
@@ -45,6 +46,7 @@ def demo_signal(n: int = 200, *, seed: int = 0, sigma: float = 0.5) -> np.ndarra
     >>> x.shape, float(x[0]), round(float(x[1:100].mean()), 1), round(float(x[100:].mean()), 1)
     ((200,), 2.0, 2.0, 4.0)
     """
+    n, seed, sigma = check_int("n", n, low=1), check_seed(seed), check_real("sigma", sigma)
     rng = np.random.default_rng(seed)
     t = np.arange(1, n + 1)
     noise = sigma * rng.standard_normal(n)

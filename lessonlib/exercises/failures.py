@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from lessonlib.course.failures import counterexample_beta2
+from lessonlib.course.counterexample import counterexample_beta2
 from lessonlib.exercises import Result, check_digits, check_value
 from lessonlib.optim.adam import adam_step
 

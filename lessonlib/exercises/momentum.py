@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lessonlib.course.momentum import effective_lr, polyak_optimal, stable_lr
+from lessonlib.course.heavy_ball import effective_lr, polyak_optimal, stable_lr
 from lessonlib.exercises import Result, check_digits
 
 

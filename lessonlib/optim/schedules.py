@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from lessonlib.optim._checks import MAX_STEPS, check_real
+from lessonlib.optim._checks import MAX_STEPS, check_int, check_real
 
 
 def _steps(t) -> np.ndarray:
@@ -89,18 +89,10 @@ def warmup_cosine(t, *, warmup_steps: int, total_steps: int, final: float = 0.0)
     0.55
     """
     arr = _steps(t)
-    if (
-        isinstance(warmup_steps, bool)
-        or not isinstance(warmup_steps, (int, np.integer))
-        or not 0 <= warmup_steps < MAX_STEPS
-    ):
-        raise ValueError(f"Invalid warmup_steps: {warmup_steps!r} (allowed: an integer, 0 <= warmup_steps < 2**62)")
-    if (
-        isinstance(total_steps, bool)
-        or not isinstance(total_steps, (int, np.integer))
-        or not warmup_steps < total_steps < MAX_STEPS
-    ):
-        raise ValueError(f"Invalid total_steps: {total_steps!r} (allowed: an integer > warmup_steps = {warmup_steps})")
+    warmup_steps = check_int("warmup_steps", warmup_steps, high=MAX_STEPS - 2)
+    total_steps = check_int("total_steps", total_steps, high=MAX_STEPS - 1)
+    if total_steps <= warmup_steps:
+        raise ValueError(f"Invalid total_steps: {total_steps} (allowed: total_steps > warmup_steps = {warmup_steps})")
     final = check_real("final", final)
     if not 0.0 <= final <= 1.0:
         raise ValueError(f"Invalid final: {final} (allowed: 0 <= final <= 1)")

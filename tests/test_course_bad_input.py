@@ -1,0 +1,156 @@
+"""Bad input to the course helpers: a TypeError or ValueError that names the argument, and nothing changed.
+
+CONTRIBUTING.md, "Bad input". Each case was once let through or answered with an unrelated error (an IndexError,
+an AttributeError, a KeyError, an OverflowError), or, for a seed that is not an int, numpy 2.4's
+``default_rng(np.matrix(...))`` could kill the interpreter.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from lessonlib.course import (
+    counterexample,
+    eps_scan,
+    experiments,
+    gradient_noise,
+    heavy_ball,
+    objectives,
+    runs,
+    scale_shift,
+    tuning,
+    widgets,
+)
+from lessonlib.optim.schedules import warmup_cosine
+
+with warnings.catch_warnings():  # np.matrix warns that it is not the recommended way; it is the point here
+    warnings.simplefilter("ignore", PendingDeprecationWarning)
+    MATRIX_SEED = np.matrix([[1]])
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        # runs: the objective, the step count and the seed
+        (lambda: runs.run("Adam", None), TypeError, "objective"),
+        (lambda: runs.run("Adam", "quadratic"), TypeError, "objective"),
+        (lambda: runs.run("Adam", objectives.quadratic(), steps=1.5), TypeError, "steps"),
+        (lambda: runs.run("Adam", objectives.quadratic(), steps=-1), ValueError, "steps"),
+        (lambda: runs.run("Adam", objectives.quadratic(), seed=MATRIX_SEED), TypeError, "seed"),
+        (lambda: runs.run("Adam", objectives.quadratic(), seed=-1), ValueError, "seed"),
+        (lambda: runs.compare({}, objectives.quadratic(), seed=1.5), TypeError, "seed"),
+        (lambda: runs.compare([("SGD", {})], objectives.quadratic()), TypeError, "runs"),
+        # objectives: a point that is not one, an int seed passed as rng, numbers past float's range, nan
+        (lambda: objectives.quadratic().value(1.0), ValueError, "theta"),
+        (lambda: objectives.quadratic().value([1.0, 2.0, 3.0]), ValueError, "theta"),
+        (lambda: objectives.quadratic().grad("ab"), TypeError, "theta"),
+        (lambda: objectives.noisy().grad(np.zeros(2), 5), TypeError, "rng"),
+        (lambda: objectives.quadratic().grad(np.zeros(2), 5), TypeError, "rng"),
+        (lambda: objectives.quadratic(a=10**400), ValueError, "a"),
+        (lambda: objectives.quadratic(b=0.0), ValueError, "b"),
+        (lambda: objectives.quadratic(a="1"), TypeError, "a"),
+        (lambda: objectives.rosenbrock(b=math.inf), ValueError, "b"),
+        (lambda: objectives.noisy(sigma=math.nan), ValueError, "sigma"),
+        (lambda: objectives.noisy(sigma=-1.0), ValueError, "sigma"),
+        (lambda: objectives.noisy("bowl"), TypeError, "base"),
+        (lambda: objectives.by_name("ackley"), ValueError, "quadratic"),
+        (lambda: objectives.by_name(None), TypeError, "name"),
+        # widgets
+        (lambda: widgets.demo_signal(0), ValueError, "n"),
+        (lambda: widgets.demo_signal(2.5), TypeError, "n"),
+        (lambda: widgets.demo_signal(seed=MATRIX_SEED), TypeError, "seed"),
+        (lambda: widgets.demo_signal(seed=1.0), TypeError, "seed"),
+        (lambda: widgets.demo_signal(sigma=math.nan), ValueError, "sigma"),
+        # heavy ball: strings are not numbers
+        (lambda: heavy_ball.rate(heavy_ball.BOWL, "0.1", 0.5), TypeError, "lr"),
+        (lambda: heavy_ball.rate(heavy_ball.BOWL, 0.1, "0.5"), TypeError, "momentum"),
+        (lambda: heavy_ball.rate(heavy_ball.BOWL, 0.1, 1.0), ValueError, "momentum"),
+        (lambda: heavy_ball.envelope(1.0, "0.1", 0.5, 3), TypeError, "lr"),
+        (lambda: heavy_ball.envelope("1", 0.1, 0.5, 3), TypeError, "h"),
+        (lambda: heavy_ball.measured_rate([1.0, 0.5, 0.25], start=0.5), TypeError, "start"),
+        (lambda: heavy_ball.measured_rate([1.0, 0.5, 0.25], start=0, stop="2"), TypeError, "stop"),
+        (lambda: heavy_ball.measured_rate(np.ones((2, 2)), start=0), ValueError, "errors"),
+        # gradient noise: seeds and generators
+        (lambda: gradient_noise.least_squares(seed=MATRIX_SEED), TypeError, "seed"),
+        (lambda: gradient_noise.least_squares(seed=-1), ValueError, "seed"),
+        (lambda: gradient_noise.least_squares().batch(4, 0), TypeError, "rng"),
+        (
+            lambda: gradient_noise.measured_noise(gradient_noise.least_squares(), np.zeros(5), [4], seed=0.5),
+            TypeError,
+            "seed",
+        ),
+        (
+            lambda: gradient_noise.minibatch_run("SGD", gradient_noise.least_squares(), steps=2, seed=True, lr=0.1),
+            TypeError,
+            "seed",
+        ),
+        # lesson 07's experiments
+        (lambda: counterexample.counterexample_grad(True, 3.0), TypeError, "t"),
+        (lambda: counterexample.counterexample_grad(0, 3.0), ValueError, "t"),
+        (lambda: counterexample.run_lessonlib(steps=2.0), TypeError, "steps"),
+        (lambda: eps_scan.eps_scan([1.0], seed=MATRIX_SEED), TypeError, "seed"),
+        (lambda: eps_scan.eps_scan([1.0], steps=10, last=11), ValueError, "last"),
+        (lambda: eps_scan.eps_scan(["one"]), TypeError, "scales"),
+        (lambda: eps_scan.eps_scan([1.0], betas=(0.9, 1.0)), ValueError, "beta2"),
+        (lambda: scale_shift.scale_shift(seed=MATRIX_SEED), TypeError, "seed"),
+        (lambda: scale_shift.scale_shift(beta1=1.0), ValueError, "beta1"),
+        (lambda: scale_shift.scale_shift(window=0), ValueError, "window"),
+        (lambda: scale_shift.adaptation_steps([1.0, 2.0], 2.0, 5, 0.1), ValueError, "start"),
+        # lesson 06: the regression, its experiment and the schedule
+        (lambda: experiments.make_regression(MATRIX_SEED), TypeError, "seed"),
+        (lambda: experiments.make_regression(0, n_train=0), ValueError, "n_train"),
+        (lambda: experiments.run_experiment(seed=1.5), TypeError, "seed"),
+        (lambda: experiments.run_experiment(data="data"), TypeError, "data"),
+        (lambda: experiments.decay_trajectories([1.0], lr=0.1, weight_decay=0.1, steps=1.5), TypeError, "steps"),
+        (lambda: warmup_cosine(1, warmup_steps=1.5, total_steps=10), TypeError, "warmup_steps"),
+        (lambda: warmup_cosine(1, warmup_steps=np.bool_(True), total_steps=10), TypeError, "warmup_steps"),
+        (lambda: warmup_cosine(1, warmup_steps=5, total_steps="10"), TypeError, "total_steps"),
+        (lambda: warmup_cosine(1, warmup_steps=5, total_steps=5), ValueError, "total_steps"),
+        # tuning
+        (lambda: tuning.lr_grid(0.01, 1.0, per_decade=1.5), TypeError, "per_decade"),
+        (lambda: tuning.lr_grid(0.01, 1.0, per_decade=0), ValueError, "per_decade"),
+        (lambda: tuning.sweep("SGD", objectives.quadratic(), {"lr": [0.1]}, steps=5, last=6), ValueError, "last"),
+        (lambda: tuning.sweep("SGD", objectives.quadratic(), {"lr": [0.1]}, steps=5.0), TypeError, "steps"),
+        (lambda: tuning.sweep("SGD", objectives.quadratic(), {"lr": [0.1]}, seed=[0, 1.5]), TypeError, "seed"),
+    ],
+)
+def test_bad_input_is_refused_with_its_name(call, error, name):
+    with pytest.raises(error) as info:
+        call()
+    assert name in str(info.value), f"the message does not name {name!r}: {info.value}"
+
+
+def test_an_unknown_key_is_a_value_error_that_lists_the_allowed_ones():
+    exp = experiments.run_experiment((0.0,), steps=3, warmup_steps=1)
+    with pytest.raises(ValueError, match="what.*'weight_norm', 'train_loss', 'test_loss'"):
+        exp.final("loss", "adamw")
+    with pytest.raises(ValueError, match="method.*'adam\\+l2', 'adamw'"):
+        exp.final("test_loss", "sgd")
+    assert exp.final("test_loss", "adamw").shape == (1,)
+
+
+def test_a_refused_call_changes_nothing():
+    problem = gradient_noise.least_squares(n=16, d=2)
+    before = (problem.X.copy(), problem.y.copy())
+    rng = np.random.default_rng(0)
+    state = rng.bit_generator.state
+    with pytest.raises(ValueError, match="batch_size"):
+        problem.batch(17, rng)
+    assert rng.bit_generator.state == state
+    assert np.array_equal(problem.X, before[0]) and np.array_equal(problem.y, before[1])
+    bowl = objectives.noisy()
+    theta = np.array([1.0, 2.0])
+    with pytest.raises(TypeError, match="rng"):
+        bowl.grad(theta, 0)
+    assert theta.tolist() == [1.0, 2.0]
+
+
+def test_every_seed_an_int_still_works_numpy_ints_too():
+    assert np.array_equal(widgets.demo_signal(5, seed=np.int64(3)), widgets.demo_signal(5, seed=3))
+    a = runs.run("SGD", objectives.noisy(), steps=3, seed=np.uint8(7), lr=0.1)
+    b = runs.run("SGD", objectives.noisy(), steps=3, seed=7, lr=0.1)
+    assert np.array_equal(a.path, b.path)
