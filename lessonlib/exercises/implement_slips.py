@@ -52,8 +52,8 @@ def _momentum(theta, g, buf, *, lr, momentum):
 
 
 def _descent(theta, direction, lr):
-    """Plain gradient descent along ``direction``: theta - lr * direction."""
-    return ll.sgd_step(theta, direction, None, 1, lr=lr)[1]
+    """Plain gradient descent along ``direction``: theta - lr * direction (SGD without momentum keeps no buffer)."""
+    return ll.sgd_step(theta, direction, np.zeros_like(direction), 1, lr=lr)[1]
 
 
 MOMENTUM = FunctionExercise(
