@@ -11,13 +11,15 @@ the lesson written in plain in-place numpy, the loop a learner would write, whic
 is the one to beat at the notebooks' size (2 arrays of 50).
 
 An Adam step reads theta, g, m, v and writes theta, m, v: 7 arrays of N
-elements. "share of bandwidth" is 7 N itemsize / time divided by the memory
+elements. "share of bandwidth" is those 7 N itemsize bytes
+(``lessonlib.course.memory.adam_step_traffic``) / time divided by the memory
 bandwidth of ``lessonlib.course.timing.memory_bandwidth``, the course's one probe
 (the fastest of a read-only sum, a copy, two in-place kernels and, with numba, a
 loop that reads 4 arrays and writes 3 as a step does, each from cold caches,
 counting only the bytes a kernel must move). At N = 1e6 the arrays of the table's
 eleven implementations fit together in a last-level cache of tens to hundreds of MiB, so
-shares above 100% are possible there; only N = 1e7 is limited by main memory.
+shares above 100% are possible there (the table's steps run back to back, warm); only
+N = 1e7 is limited by main memory. Notebook 08's sweep, below, times every step from cold caches.
 
 The default step first reads every gradient once more, to refuse nan and inf
 before anything changes: 8 passes where the step itself needs 7. The rows
@@ -51,7 +53,7 @@ import numpy as np
 import torch
 
 import lessonlib as ll
-from lessonlib.course import timing
+from lessonlib.course import memory, timing
 
 RESULTS = Path(__file__).resolve().parent / "results"
 HYPER = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8}
@@ -246,7 +248,7 @@ def main(argv=None):
             rounds = 3 if args.quick else {"1e7": 15, "2 x 50": 2001}.get(label, 41)
             med = measure(shapes, dtype, rounds, rng, clock)
             n = sum(int(np.prod(s)) for s in shapes)
-            moved = 7 * n * np.dtype(dtype).itemsize
+            moved = memory.adam_step_traffic(n, np.dtype(dtype).itemsize)  # 7 passes: the floor, as notebook 08
             ref, plain = med["torch fused"], med["numpy, 5 lines"]
             for name, t in med.items():
                 rows.append((np.dtype(dtype).name, label, name, t, t / ref, t / plain, moved / t / bandwidth))
