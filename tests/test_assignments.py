@@ -164,11 +164,15 @@ def test_every_lesson_with_exercises_is_released(course):
 
 
 def test_generation_is_deterministic(course, tmp_path):
+    """The same bytes twice: every source notebook written again, two assignments released again (a release is an
+    nbgrader run of a few seconds, the same code for every lesson)."""
     root, built = course
     again = tmp_path / "course"
     asg.write_source(again, built)
-    asg.release(again, built)
-    first, second = files(root), files(again)
+    twice = {built[0].name, GRADED}
+    asg.release(again, [a for a in built if a.name in twice])
+    second = files(again)
+    first = {k: v for k, v in files(root).items() if not k.startswith("release/") or k.split("/")[1] in twice}
     assert first.keys() == second.keys()
     differ = [name for name in first if first[name] != second[name]]
     assert not differ, f"not the same bytes twice: {differ}"
