@@ -19,6 +19,7 @@ from lessonlib.course import (
     experiments,
     gradient_noise,
     heavy_ball,
+    heavy_ball_figures,
     objectives,
     runs,
     scale_shift,
@@ -88,7 +89,24 @@ with warnings.catch_warnings():  # np.matrix warns that it is not the recommende
             TypeError,
             "seed",
         ),
+        (
+            lambda: gradient_noise.least_squares_runs(
+                gradient_noise.least_squares(), {"a": (0.1, 0.0)}, batch_size=4, steps=2, seeds=[0, 0.5]
+            ),
+            TypeError,
+            "seed",
+        ),
+        (
+            lambda: gradient_noise.least_squares_runs(
+                gradient_noise.least_squares(), [(0.1, 0.0)], batch_size=4, steps=2
+            ),
+            TypeError,
+            "runs",
+        ),
+        (lambda: heavy_ball_figures.regimes_figure(steps="80"), TypeError, "steps"),
         # lesson 07's experiments
+        (lambda: counterexample.counterexample_loss("0.5", 1, 3.0), TypeError, "theta"),
+        (lambda: counterexample.average_regret([0.0, "x"], 3.0), TypeError, "theta_played"),
         (lambda: counterexample.counterexample_grad(True, 3.0), TypeError, "t"),
         (lambda: counterexample.counterexample_grad(0, 3.0), ValueError, "t"),
         (lambda: counterexample.run_lessonlib(steps=2.0), TypeError, "steps"),

@@ -473,9 +473,12 @@ def test_digits_tolerance_is_one_unit_of_the_last_digit():
     # 0.01 / 0.1 is 0.09999999999999999, which rounds to 0.100
     assert exercises.digits_tolerance(0.01 / 0.1) == exercises.digits_tolerance(0.1) == 0.001
     assert exercises.digits_tolerance(0.9996) == 0.01  # it rounds to 1.00
-    for bad_digits in (0, -1, 2.0, True):
+    for bad_digits in (0, -1):
         with pytest.raises(ValueError, match="digits"):
             exercises.digits_tolerance(0.5, bad_digits)
+    for not_an_int in (2.0, True):  # a TypeError where lessonlib.exercises uses _checks.check_int
+        with pytest.raises((TypeError, ValueError), match="digits"):
+            exercises.digits_tolerance(0.5, not_an_int)
     for bad_expected in (0.0, math.inf, math.nan):
         with pytest.raises(ValueError, match="expected"):
             exercises.digits_tolerance(bad_expected)

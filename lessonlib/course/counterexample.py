@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessonlib.optim._checks import check_beta, check_bool, check_int, check_real
+from lessonlib.optim._checks import check_beta, check_bool, check_int, check_real, check_reals
 from lessonlib.optim.adam import Adam, AdamStep, adam_trace
 
 #: The feasible set of the counterexample, :math:`\mathcal F = [-1, 1]`.
@@ -67,7 +67,7 @@ def counterexample_loss(theta, t, C):
         t: the step, 1-based.
         C: the large gradient, :math:`C > 2`.
     """
-    return counterexample_grad(t, C) * np.asarray(theta, dtype=np.float64)
+    return counterexample_grad(t, C) * check_reals("theta", theta, low=-math.inf)
 
 
 def best_fixed_point(C, steps) -> float:
@@ -93,7 +93,7 @@ def average_regret(theta_played, C) -> float:
             ``CounterexampleRun.theta[:-1]``).
         C: the large gradient, :math:`C > 2`.
     """
-    theta_played = np.asarray(theta_played, dtype=np.float64)
+    theta_played = check_reals("theta_played", theta_played, low=-math.inf)
     if theta_played.ndim != 1 or theta_played.size == 0:
         raise ValueError(f"theta_played must be a non-empty 1-D array of points, got shape {theta_played.shape}")
     T = theta_played.size

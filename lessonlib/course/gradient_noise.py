@@ -288,7 +288,13 @@ def least_squares_runs(problem: LeastSquares, runs: dict, *, batch_size: int, st
         steps: how many steps each run takes.
         seeds: the seeds of the mini-batch draws, one run per seed.
     """
+    if not isinstance(problem, LeastSquares):
+        raise TypeError(f"problem must be a LeastSquares, got {type(problem).__name__}")
+    if not isinstance(runs, dict):
+        raise TypeError(f"runs must be a dict {{label: (lr, momentum)}}, got {type(runs).__name__}")
     steps = check_int("steps", steps)
+    batch_size = check_int("batch_size", batch_size, low=1, high=problem.n)
+    seeds = [check_seed(seed) for seed in seeds]
     out = {}
     for label, (lr, momentum) in runs.items():
         curves = [

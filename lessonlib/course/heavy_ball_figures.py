@@ -96,6 +96,7 @@ def regimes_figure(h=1.0, lr=None, momenta=(0.3, None, 0.95), *, steps: int = 80
     """
     lr = polyak_optimal(min(BOWL), max(BOWL)).lr if lr is None else check_real("lr", lr)
     h = check_real("h", h)
+    steps = check_int("steps", steps)
     momenta = [(1 - math.sqrt(lr * h)) ** 2 if m is None else check_beta("momentum", m) for m in momenta]
     fig, axes = plt.subplots(1, len(momenta), figsize=(10.0, 3.8), sharey=True, squeeze=False)
     axes = axes[0]
