@@ -12,10 +12,6 @@ A mini-batch of :math:`B` rows drawn without replacement gives :math:`g_B = g + 
 (:func:`noise_size`; :func:`measured_noise` measures it). :func:`noise_floor` is the level at which a run's
 excess loss settles under that noise, with or without momentum (the heavy ball itself is
 :mod:`lessonlib.course.heavy_ball`).
-
->>> p = least_squares()
->>> f"{noise_size(p, p.minimizer, 8):.4f}" == f"{float(np.sqrt(noise_at_minimum(p, 8)[1].sum())):.4f}"
-True
 """
 
 from __future__ import annotations
