@@ -111,6 +111,12 @@ def test_recovery_steps_solves_its_equation():
     assert training.recovery_steps(10.0, 0.999) == 0.0  # (1 - beta2) * 100 < 1: the spike never dominates v
     with pytest.raises(ValueError, match="beta2"):
         training.recovery_steps(1e4, 1.0)
+    with pytest.raises(ValueError, match="beta2"):
+        training.recovery_steps(1e4, 0.0)
+    with pytest.raises(TypeError, match="spike_ratio must be a real number"):
+        training.recovery_steps("1e4")
+    with pytest.raises(ValueError, match="spike_ratio"):
+        training.recovery_steps(-1.0)
 
 
 # ----------------------------------------------------------------------------- memory

@@ -32,7 +32,7 @@ from torch import nn
 
 from lessonlib.course.memory import QUANT_BLOCK
 from lessonlib.course.parity import IMPLEMENTATIONS
-from lessonlib.optim._checks import check_int, check_real, check_seed
+from lessonlib.optim._checks import check_bool, check_int, check_real, check_seed
 
 #: The dtypes :func:`spacing` knows.
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -228,8 +228,7 @@ def clip_with_scaler(unscale_first: bool, *, max_norm: float = 1.0, scale: float
         scale: the loss scale (GradScaler's ``init_scale``; its default is :math:`2^{16}`).
         seed: the data.
     """
-    if not isinstance(unscale_first, bool):
-        raise TypeError(f"unscale_first must be a bool, got {type(unscale_first).__name__}")
+    unscale_first = check_bool("unscale_first", unscale_first)
     max_norm, scale = check_real("max_norm", max_norm, low=-math.inf), check_real("scale", scale, low=-math.inf)
     if max_norm <= 0 or scale <= 0:
         raise ValueError(f"Invalid max_norm={max_norm}, scale={scale} (allowed: both > 0)")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from lessonlib.optim._checks import check_real
+
 
 def param_groups(model, weight_decay: float) -> list[dict]:
     r"""Two parameter groups for ``torch.optim.AdamW``: weight decay on matrices only.
@@ -66,7 +68,8 @@ def recovery_steps(spike_ratio: float, beta2: float = 0.999) -> float:
     >>> round(recovery_steps(1e4))     # a 10,000x spike with the default beta2
     11507
     """
-    if not 0.0 < beta2 < 1.0:
-        raise ValueError(f"Invalid beta2: {beta2} (allowed: 0 < beta2 < 1)")
+    spike_ratio, beta2 = check_real("spike_ratio", spike_ratio), check_real("beta2", beta2, high=1.0)
+    if beta2 == 0.0:
+        raise ValueError(f"Invalid beta2: {beta2} (allowed: 0 < beta2 < 1; with beta2 = 0, v forgets at once)")
     excess = (1.0 - beta2) * spike_ratio**2
     return max(0.0, math.log(excess) / -math.log(beta2)) if excess > 0 else 0.0
