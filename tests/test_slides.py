@@ -59,7 +59,7 @@ def test_the_widget_cells_are_the_three_panels():
     found = {p.stem: [c.source.splitlines()[-1] for c in cells_of(p) if prepare.is_widget_cell(c)] for p in PATHS}
     assert {k: v for k, v in found.items() if v} == {
         "01-ema": ["widgets.ema_widget()"],
-        "02-momentum": ["momentum.damping_widget()"],
+        "02-momentum": ["heavy_ball_figures.damping_widget()"],
         "04-adam": ["widgets.optimizer_widget()"],
     }
 

@@ -318,7 +318,7 @@ WIDGETS = {
         {"beta": "slider", "corrected": "checkbox", "raw": "checkbox"},
         _ema_matches,
     ),
-    "02-momentum.ipynb": ("momentum.damping_widget()", {"alpha": "slider", "mu": "slider"}, _damping_matches),
+    "02-momentum.ipynb": ("heavy_ball_figures.damping_widget()", {"alpha": "slider", "mu": "slider"}, _damping_matches),
     "04-adam.ipynb": (
         "widgets.optimizer_widget()",
         {
