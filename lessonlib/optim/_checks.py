@@ -305,11 +305,22 @@ def check_reals(name: str, x, *, low: float, high: float | None = None, strict_l
     """``x`` (a number or an array of them) as a float64 array, every entry finite and in range."""
     if isinstance(x, (bool, np.bool_, str, bytes)) or x is None:
         raise TypeError(f"{name} must be a real number or an array of them, got {type(x).__name__}: {x!r}")
+    shown = repr(x) if not isinstance(x, int) or x.bit_length() < 200 else "a number too large for a float"
+    what = f"{name} must be a real number or an array of them, got {type(x).__name__}: {shown[:200]}"
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            arr = np.asarray(x, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):
-        raise TypeError(f"{name} must be a real number or an array of them, got {type(x).__name__}: {x!r}") from None
+            raw = np.asarray(x)
+            reals = raw.dtype.kind in "iuf" or (
+                raw.dtype.kind == "O"
+                and all(isinstance(e, numbers.Real) and not isinstance(e, (bool, np.bool_)) for e in raw.flat)
+            )
+            if not reals:  # strings ("0.1", also inside a list), bools, complex numbers, None
+                raise TypeError(what)
+            arr = raw.astype(np.float64)
+    except OverflowError:
+        raise ValueError(f"Invalid {name}: too large for a float (must be finite)") from None
+    except (TypeError, ValueError):
+        raise TypeError(what) from None
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"Invalid {name}: {x!r} (must be finite and within float range)")
     bad_low = np.any(arr <= low) if strict_low else np.any(arr < low)
@@ -348,3 +359,55 @@ def check_number(name: str, x, *, like=None):
     if like is not None and np.shape(like) != np.shape(x) and np.ndim(like) != 0:
         raise ValueError(f"{name} has shape {np.shape(x)} but the average so far has shape {np.shape(like)}")
     return value
+
+
+#: The largest float: a Python int or Fraction beyond it cannot meet a float in a formula.
+_FLOAT_MAX = float(np.finfo(np.float64).max)  # a Python float: an int compares with it exactly
+
+
+def check_operand(name: str, x):
+    """An operand of a textbook formula: a real number (int, float, Fraction, numpy scalar) or a plain real array.
+
+    Returned as given, so a Fraction stays exact. Refused with a TypeError: a bool, a string, a list (numpy would
+    not do arithmetic on it), an ``np.matrix`` or masked array (``*`` means another thing on them), a torch tensor
+    (``np.sqrt`` cannot take one that requires grad: pass ``t.detach().numpy()``); with a ValueError an int or
+    Fraction beyond float's range, which would overflow where it meets a float.
+    """
+    if isinstance(x, np.ndarray):
+        check_plain(name, x)
+        if x.dtype.kind not in "fiu":
+            raise TypeError(f"{name} has dtype {x.dtype}; allowed: a real number or a numpy array of reals")
+        return x
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{name} must be a real number or a numpy array of reals, got {type(x).__name__}: {x!r:.60}")
+    if isinstance(x, numbers.Rational) and not isinstance(x, np.integer) and abs(x) > _FLOAT_MAX:
+        raise ValueError(f"Invalid {name}: {x!r:.40} (too large for a float; allowed: within float's range)")
+    return x
+
+
+def check_coefficient(name: str, value, *, low: float = 0.0, high: float | None = None):
+    """A hyperparameter of a textbook formula, checked as :func:`check_real`, but returned as given.
+
+    A Fraction stays exact; a numpy scalar becomes the Python number it holds (see :func:`plain`).
+    """
+    check_real(name, value, low=low, high=high)
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def check_steps(name: str, t, *, low: int = 0):
+    """A step count (:func:`check_step`) or a plain numpy array of them, every one ``low <= t < 2**62``."""
+    if isinstance(t, np.ndarray):
+        check_plain(name, t)
+        if t.dtype.kind not in "iu":
+            raise TypeError(f"{name} must be an int or an integer array of steps, got an array of dtype {t.dtype}")
+        if t.size and (t.min() < low or t.max() >= MAX_STEPS):
+            raise ValueError(f"Invalid {name}: {t.min()}..{t.max()} (allowed: {low} <= {name} < 2**62)")
+        return t
+    return check_step(t, name, low)
+
+
+def check_function(name: str, fn):
+    """A function argument (``sqrt``, say): anything callable."""
+    if not callable(fn):
+        raise TypeError(f"{name} must be a function, got {type(fn).__name__}: {fn!r:.60}")
+    return fn
