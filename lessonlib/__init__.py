@@ -7,8 +7,9 @@ Two layers and the exercises, imported explicitly:
   decay, schedules, exact arithmetic, and the one in-place kernel per optimizer.
   It imports nothing from the layer below.
 - :mod:`lessonlib.course`, what the notebooks share: ``setup`` (seeds and figure style)
-  here, and the submodules a notebook imports by name: ``objectives``, ``runs``,
-  ``figures``, ``widgets``, ``worked_example``, ``experiments``, ``pytorch``.
+  here, and the submodules a notebook imports by name, one topic each (``objectives``,
+  ``runs``, ``tuning``, ``heavy_ball``, ``memory``, ``timing``, ``parity`` and the rest:
+  CONTRIBUTING.md lists them).
 - :mod:`lessonlib.exercises`, the checks behind every exercise.
 
 The optimizers follow ``torch.optim``: same argument names, defaults and semantics;
