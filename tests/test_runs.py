@@ -120,3 +120,15 @@ def test_rmsprop_and_adam_start_from_the_libraries_defaults():
     assert rho == 0.99 and trajectories.OPTIMIZERS["RMSprop"].defaults["beta2"] == rho
     adam = trajectories.OPTIMIZERS["Adam"].defaults
     assert (adam["beta1"], adam["beta2"]) == tuple(betas) == (0.9, 0.999)
+
+
+def test_a_rejected_scheduled_step_changes_nothing():
+    """A bad gradient refused by the scheduled optimizer leaves its step count, learning rate and parameter."""
+    theta = np.zeros(3)
+    opt = trajectories.scheduled("Adam", lambda t: 0.5 / t)([theta], lr=0.1)
+    with pytest.raises(ValueError, match="grads"):
+        opt.step([np.array([1.0, np.nan, 0.0])])
+    assert (opt.t, opt.opt.lr, opt.opt.state[0]["t"]) == (0, 0.1, 0) and not theta.any()
+    opt.step([np.ones(3)])
+    opt.step([np.ones(3)])
+    assert (opt.t, opt.opt.lr) == (2, 0.1 * 0.5 / 2)  # the schedule's value at t = 2, times alpha

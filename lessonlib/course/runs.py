@@ -166,9 +166,19 @@ class _Scheduled:
         self.opt, self.lr, self.schedule, self.t = opt, lr, schedule, 0
 
     def step(self, grads, *, check_finite: bool = True) -> None:
+        r"""One step at ``lr`` = :math:`\alpha\,\eta_t`.
+
+        A rejected step (a bad gradient, a schedule value that is not a learning rate) leaves the step count and
+        the optimizer's learning rate as they were.
+        """
+        before = self.opt.lr
+        self.opt.lr = self.lr * float(self.schedule(self.t + 1))  # the optimizer checks it (0 <= lr, finite)
+        try:
+            self.opt.step(grads, check_finite=check_finite)
+        except BaseException:
+            self.opt.lr = before
+            raise
         self.t += 1
-        self.opt.lr = self.lr * float(self.schedule(self.t))
-        self.opt.step(grads, check_finite=check_finite)
 
 
 def scheduled(optimizer, schedule):
