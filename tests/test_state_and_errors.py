@@ -501,11 +501,26 @@ def test_adam_trace_runs_amsgrad_on_arrays():
         (lambda: ll.debias(0.05, 0.9, 0), r"Invalid t: 0"),
         (lambda: ll.adam_step(1.0, 0.5, 0.0, 0.0, 1, correct="bogus"), r"Invalid correct: 'bogus'"),
         (lambda: ll.torch_weight_decay(1.0, 1e-320), r"Invalid alpha"),
+        (lambda: ll.adam_step(1.0, 0.5, 0.0, 0.0, 1, beta1=1.0), r"Invalid beta1: 1.0 \(allowed: 0.0 <= beta1 < 1"),
+        (lambda: ll.ema_update(0.0, 10**400, 0.9), r"Invalid x: .*too large for a float"),
+        (lambda: ll.sgd_step(1.0, 0.5, 0.0, 1, lr=-0.1), r"Invalid lr: -0.1"),
+        (lambda: ll.rmsprop_step(1.0, 0.5, 0.0, 1, lr=0.1, alpha=1.0), r"Invalid alpha: 1.0"),
+        (lambda: ll.adam_trace(1.0, [0.5, "0.3"]), r"grads\[1\] must be a real number"),
     ],
-    ids=["adam_step at t = 0", "debias at t = 0", "an unknown correction", "a decay that overflows"],
+    ids=[
+        "adam_step at t = 0",
+        "debias at t = 0",
+        "an unknown correction",
+        "a decay that overflows",
+        "beta1 = 1 divides by zero",
+        "an int beyond float",
+        "a negative lr",
+        "rho = 1",
+        "a string gradient",
+    ],
 )
 def test_edge_values_of_the_pure_functions_are_named(call, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((ValueError, TypeError), match=match):
         call()
 
 
@@ -527,3 +542,32 @@ def test_numpy_raising_on_every_float_error_cannot_interrupt_a_step(cls, kernel)
     finally:
         np.seterr(**old)
     assert all(s["t"] == 1 for s in opt.state)
+
+
+@pytest.mark.parametrize("cls", OPTIMIZERS)
+def test_a_read_only_copy_of_the_own_state_dict_loads(cls):
+    """A state_dict whose arrays are read-only (one read from a memory map, say) loads: what is loaded is a copy."""
+    params, opt = make(cls)
+    opt.step(grads_for(params, np.random.default_rng(0)))
+    sd = opt.state_dict()
+    for state in sd["state"]:
+        for a in state.values():
+            if isinstance(a, np.ndarray):
+                a.flags.writeable = False
+    opt.load_state_dict(sd)
+    assert all(a.flags.writeable for s in opt.state for a in s.values() if isinstance(a, np.ndarray))
+    loaded = [a for s in opt.state for a in s.values() if isinstance(a, np.ndarray)]
+    assert not any(a is b for a in loaded for r in sd["state"] for b in r.values())
+    opt.step(grads_for(params, np.random.default_rng(1)))
+
+
+def test_the_pure_functions_keep_fractions_exact_and_refuse_tensors():
+    from fractions import Fraction
+
+    exact = {"lr": Fraction(1, 1000), "beta1": Fraction(9, 10), "beta2": Fraction(999, 1000), "eps": 0}
+    s = ll.adam_step(Fraction(1), Fraction(1, 2), 0, 0, 1, **exact, sqrt=ll.exact.sqrt)
+    assert s.m == Fraction(1, 20) and isinstance(s.theta, Fraction)
+    with pytest.raises(TypeError, match=r"^g must be a real number or a numpy array"):
+        ll.adam_step(1.0, torch.tensor([0.5], requires_grad=True), 0.0, 0.0, 1)
+    with pytest.raises(TypeError, match=r"^theta is a numpy.matrix"):
+        ll.decay(np.matrix([[1.0, 2.0]]), 0.1, 0.1)

@@ -31,12 +31,14 @@ t    g        m           v  1-β1^t    1-β2^t         m̂         v̂       up
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import numpy as np
 
+from lessonlib.optim._checks import check_int, check_real
 from lessonlib.optim.adam import AdamStep, adam_trace
 from lessonlib.optim.exact import fraction
 from lessonlib.optim.exact import sqrt as exact_sqrt
@@ -104,6 +106,11 @@ def table(kind: str = "float64", *, theta0=THETA0, grads=GRADS, **overrides) -> 
     0.0009999999800000003
     """
     _check_kind(kind)
+    _check_number("theta0", theta0)
+    if not isinstance(grads, (list, tuple)) and not (type(grads) is np.ndarray and grads.ndim == 1):
+        raise TypeError(f"grads must be a list of numbers, got {type(grads).__name__}: {grads!r:.60}")
+    for i, g in enumerate(grads):
+        _check_number(f"grads[{i}]", g)
     if kind == "exact":
         theta0, grads = fraction(theta0), [fraction(g) for g in grads]
     else:
@@ -118,11 +125,7 @@ def exact_value(x) -> Fraction:
     >>> exact_value("0.1"), exact_value(np.float32(0.5))
     (Fraction(1, 10), Fraction(1, 2))
     """
-    if isinstance(x, Fraction):
-        return x
-    if isinstance(x, (str, int)):
-        return Fraction(x)
-    return Fraction(float(x))
+    return _exact("x", x)
 
 
 def relative_error(got, want) -> float:
@@ -131,8 +134,47 @@ def relative_error(got, want) -> float:
     >>> f"{relative_error('0.0003398', '0.00033975'):.3e}"
     '1.472e-04'
     """
-    got, want = exact_value(got), exact_value(want)
-    return float(abs(got - want) / abs(want))
+    got, want = _exact("got", got), _exact("want", want)
+    if want == 0:
+        raise ValueError("Invalid want: 0 (the error is relative to want, which must not be zero)")
+    try:
+        return float(abs(got - want) / abs(want))
+    except OverflowError:  # an error beyond float's range
+        return math.inf
+
+
+def _exact(name: str, x) -> Fraction:
+    """:func:`exact_value`, its messages naming ``name``."""
+    if isinstance(x, Fraction):
+        return x
+    if isinstance(x, str):
+        try:
+            return Fraction(x)
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"Invalid {name}: {x!r:.60} (allowed: a string that spells a finite number)") from None
+    if isinstance(x, np.ndarray) and type(x) is np.ndarray and x.ndim == 0:
+        x = x[()]
+    if isinstance(x, Decimal) and x.is_finite():
+        return Fraction(x)
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        return Fraction(int(x))
+    _check_number(name, x)
+    return Fraction(float(x))
+
+
+def _check_number(name: str, x) -> None:
+    """A finite real number (int, float, Fraction, numpy scalar), not a bool; it stays as it is."""
+    check_real(name, x, low=-math.inf)
+
+
+def _check_steps(name: str, steps) -> list:
+    """A list of :class:`~lessonlib.AdamStep` (or of anything with their fields)."""
+    if isinstance(steps, (str, bytes)) or not isinstance(steps, (list, tuple)):
+        raise TypeError(f"{name} must be a list of AdamStep (as table() returns), got {type(steps).__name__}")
+    for i, s in enumerate(steps):
+        if not all(hasattr(s, c) for c in COLUMNS):
+            raise TypeError(f"{name}[{i}] must be an AdamStep (as table() returns), got {type(s).__name__}")
+    return list(steps)
 
 
 def relative_errors(steps, reference, names=COLUMNS[2:]) -> dict[str, list[float]]:
@@ -142,6 +184,11 @@ def relative_errors(steps, reference, names=COLUMNS[2:]) -> dict[str, list[float
     >>> sorted(errs) == sorted(COLUMNS[2:]), max(max(e) for e in errs.values()) < 1e-6
     (True, True)
     """
+    steps, reference = _check_steps("steps", steps), _check_steps("reference", reference)
+    if len(steps) != len(reference):
+        raise ValueError(f"reference has {len(reference)} steps but steps has {len(steps)}; they must match")
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) and n in COLUMNS for n in names):
+        raise ValueError(f"names must be a selection of {COLUMNS}, got {names!r:.60}")
     pairs = list(zip(steps, reference))
     return {name: [relative_error(getattr(s, name), getattr(r, name)) for s, r in pairs] for name in names}
 
@@ -160,8 +207,12 @@ def format_number(x, digits: int = 10) -> str:
     >>> format_number(Fraction(1, 3), 5), format_number(np.float32(0.1), 12), format_number(2)
     ('0.33333', '0.10000000149', '2')
     """
-    if isinstance(x, (int, np.integer)):
+    digits = check_int("digits", digits, low=1, high=1000)
+    if isinstance(x, np.ndarray) and type(x) is np.ndarray and x.ndim == 0:
+        x = x[()]
+    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
         return str(int(x))
+    _check_number("x", x)
     text = format(_decimal(x, digits), f".{digits}g")
     mantissa, e, exponent = text.partition("e")
     if "." in mantissa:
@@ -170,6 +221,8 @@ def format_number(x, digits: int = 10) -> str:
 
 
 def _columns(columns) -> tuple[str, ...]:
+    if columns is not None and (isinstance(columns, str) or not isinstance(columns, (list, tuple))):
+        raise TypeError(f"columns must be a list of column names from {COLUMNS}, got {columns!r:.60}")
     columns = COLUMNS if columns is None else tuple(columns)
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown or not columns:
@@ -179,7 +232,8 @@ def _columns(columns) -> tuple[str, ...]:
 
 def rows(steps, digits: int = 10, columns=None) -> list[list[str]]:
     """The table as text cells: a heading row, then one row per step (``columns``: a selection of COLUMNS)."""
-    columns = _columns(columns)
+    columns, steps = _columns(columns), _check_steps("steps", steps)
+    digits = check_int("digits", digits, low=1, high=1000)
     head = [HEADINGS.get(c, c) for c in columns]
     return [head] + [[format_number(getattr(s, c), digits) for c in columns] for s in steps]
 
@@ -202,6 +256,8 @@ def html_table(steps, digits: int = 10, caption: str = "", columns=None) -> str:
     >>> html_table(table(), 3).count("<tr>")
     5
     """
+    if not isinstance(caption, str):
+        raise TypeError(f"caption must be a string, got {type(caption).__name__}")
     head, *body = rows(steps, digits, columns)
     out = ["<table>"]
     if caption:
@@ -222,6 +278,9 @@ class Table:
     """
 
     def __init__(self, steps, digits: int = 10, caption: str = "", columns=None):
+        if not isinstance(caption, str):
+            raise TypeError(f"caption must be a string, got {type(caption).__name__}")
+        rows(steps, digits, columns)  # checks all three now, not when the table is first shown
         self.steps, self.digits, self.caption, self.columns = list(steps), digits, caption, _columns(columns)
 
     def __repr__(self) -> str:
@@ -233,5 +292,5 @@ class Table:
 
 
 def _check_kind(kind: str) -> None:
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lessonlib.optim._checks import check_int, check_real
+
 
 @dataclass(frozen=True)
 class Result:
@@ -71,8 +73,37 @@ def as_numbers(answer) -> np.ndarray | None:
     return got
 
 
+def _check_text(name: str, value) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _check_slips(slips) -> dict:
+    """``slips``: None or a dict {the value a slip gives: what to tell the learner}."""
+    if slips is None:
+        return {}
+    if not isinstance(slips, dict):
+        raise TypeError(f"slips must be a dict {{value: hint}} or None, got {type(slips).__name__}")
+    for value, hint in slips.items():
+        if as_numbers(value) is None or not isinstance(hint, str):
+            raise TypeError(f"slips must map numbers to hints (strings), got {value!r:.40}: {hint!r:.40}")
+    return slips
+
+
+def _check_expected(expected) -> np.ndarray:
+    """What a check compares with: finite numbers (the lesson's author gives it, not the learner)."""
+    want = as_numbers(expected)
+    if want is None:
+        raise TypeError(f"expected must be a number or an array of numbers, got {type(expected).__name__}")
+    if not np.all(np.isfinite(want)):
+        raise ValueError(f"Invalid expected: {expected!r:.60} (allowed: finite numbers)")
+    return want
+
+
 def unanswered(name: str) -> Result:
     """The verdict on an answer still ``...``: neither right nor wrong, and how to answer."""
+    _check_text("name", name)
     return Result(None, f"… {name}: not answered yet. Replace the ... with your answer and run the cell again.")
 
 
@@ -89,12 +120,14 @@ def check_value(
     >>> check_value("m_1", 0.5, expected=0.05, slips={0.5: "That is g_1 itself: the average weighs it by 1 - beta1."})
     ✗ m_1 = 0.5 is not right (relative error 9.0e+00). That is g_1 itself: the average weighs it by 1 - beta1.
     """
+    _check_text("name", name), _check_text("hint", hint)
+    want, slips = _check_expected(expected), _check_slips(slips)
+    rtol, atol = check_real("rtol", rtol), check_real("atol", atol)
     if answer is ... or answer is None:
         return unanswered(name)
     got = as_numbers(answer)
     if got is None:
         return Result(False, f"✗ {name}: expected a number, got {_shown(answer)}.")
-    want = np.asarray(expected, dtype=np.float64)
     if got.shape != want.shape:
         return Result(False, f"✗ {name} has shape {got.shape}; expected shape {want.shape}.")
     if not np.all(np.isfinite(got)):
@@ -103,8 +136,8 @@ def check_value(
     err = float(np.max(np.abs(got - want) / scale))
     if np.allclose(got, want, rtol=rtol, atol=atol):
         return Result(True, f"✓ {name} = {_fmt(got)} is right.")
-    for value, slip_hint in (slips or {}).items():
-        slip = np.asarray(value, dtype=np.float64)
+    for value, slip_hint in slips.items():
+        slip = as_numbers(value)
         if slip.shape == got.shape and np.allclose(got, slip, rtol=rtol, atol=atol):
             hint = slip_hint
             break
@@ -129,9 +162,9 @@ def digits_tolerance(expected: float, digits: int = DIGITS) -> float:
     >>> digits_tolerance(0.66942), digits_tolerance(0.076), digits_tolerance(0.09999999999999999)
     (0.001, 0.0001, 0.001)
     """
-    if isinstance(digits, bool) or not isinstance(digits, int) or digits < 1:
-        raise ValueError(f"Invalid digits: {digits!r} (allowed: an int >= 1)")
-    if not math.isfinite(expected) or expected == 0:
+    digits = check_int("digits", digits, low=1, high=300)
+    expected = check_real("expected", expected, low=-math.inf)
+    if expected == 0:
         raise ValueError(f"Invalid expected: {expected!r} (allowed: a finite, nonzero number)")
     rounded = float(f"{expected:.{digits}g}")  # 0.09999999999999999 is 0.100, whose last digit is a thousandth
     exponent = math.floor(math.log10(abs(rounded))) - digits + 1
@@ -157,8 +190,9 @@ def check_digits(
     False
     """
     atol = digits_tolerance(expected, digits) * (1 + 1e-9)  # exactly one unit off passes despite float rounding
+    slips = _check_slips(slips)
     result = check_value(name, answer, expected, rtol=0.0, atol=atol, hint=hint)
-    for value, slip_hint in (slips or {}).items() if result.ok is False else ():
+    for value, slip_hint in slips.items() if result.ok is False else ():
         slip_atol = digits_tolerance(value, digits) * (1 + 1e-9)  # a slip is matched to the same digits, at its scale
         if check_value(name, answer, value, rtol=0.0, atol=slip_atol).ok:
             return check_value(name, answer, expected, rtol=0.0, atol=atol, hint=slip_hint)

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import plain
+from lessonlib.optim._checks import check_coefficient, check_function, check_operand, check_step
 from lessonlib.optim.weight_decay import l2_gradient
 
 
@@ -57,7 +57,10 @@ def adagrad_step(theta, g, s, t, *, lr=1e-2, eps=1e-10, weight_decay=0.0, sqrt=n
     >>> print(f"{step.update:.3f}")                # ...and the fourth step is lr / sqrt(4)
     0.500
     """
-    lr, eps, weight_decay = plain(lr, eps, weight_decay)  # float32 stays float32
+    lr, eps = check_coefficient("lr", lr), check_coefficient("eps", eps)  # float32 stays float32
+    weight_decay = check_coefficient("weight_decay", weight_decay)
+    theta, g, s = check_operand("theta", theta), check_operand("g", g), check_operand("s", s)
+    t, sqrt = check_step(t, low=1), check_function("sqrt", sqrt)
     if weight_decay:
         g = l2_gradient(g, theta, weight_decay)
     s = s + g * g

@@ -33,7 +33,17 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import check_betas, check_bool, check_real, check_step, hyperparameter, plain
+from lessonlib.optim._checks import (
+    FLOAT_DTYPES,
+    check_betas,
+    check_bool,
+    check_coefficient,
+    check_function,
+    check_operand,
+    check_real,
+    check_step,
+    hyperparameter,
+)
 from lessonlib.optim._compile import FAST, KERNEL, kernel
 from lessonlib.optim.ema import ema_update, ema_weight_sum
 from lessonlib.optim.optimizer import Optimizer, flat_views, in_dtype
@@ -79,8 +89,9 @@ def adam_step(
 
     Pure: returns an :class:`AdamStep` and modifies nothing. Works on floats,
     numpy arrays, and (with an exact ``sqrt``) on ``fractions.Fraction``. The
-    formulas come from :mod:`lessonlib.optim.ema`; nothing is checked here, so the
-    function stays the math (the classes check their input).
+    formulas come from :mod:`lessonlib.optim.ema`. The kind of every argument and the range of every
+    hyperparameter are checked, not the values inside an array (that would cost a pass over it: the
+    classes check those).
 
     Args:
         theta: :math:`\theta_{t-1}`.
@@ -102,10 +113,15 @@ def adam_step(
     >>> print(f"{s.update / 1e-3:.6f}")   # uncorrected, the first step is (1 - beta1) / sqrt(1 - beta2) lr
     3.162278
     """
-    lr, beta1, beta2, eps, weight_decay, t = plain(lr, beta1, beta2, eps, weight_decay, t)  # float32 stays float32
-    if correct not in CORRECTIONS:
-        raise ValueError(f"Invalid correct: {correct!r} (allowed: one of {CORRECTIONS})")
-    check_step(t, low=1)  # at t = 0 nothing has been averaged: the corrections would divide by zero
+    if not isinstance(correct, str) or correct not in CORRECTIONS:
+        raise ValueError(f"Invalid correct: {correct!r:.60} (allowed: one of {CORRECTIONS})")
+    t = check_step(t, low=1)  # at t = 0 nothing has been averaged: the corrections would divide by zero
+    lr, eps = check_coefficient("lr", lr), check_coefficient("eps", eps)  # numpy scalars made Python: float32 stays
+    beta1, beta2 = check_coefficient("beta1", beta1, high=1.0), check_coefficient("beta2", beta2, high=1.0)
+    weight_decay, sqrt = check_coefficient("weight_decay", weight_decay), check_function("sqrt", sqrt)
+    theta, g, m, v = check_operand("theta", theta), check_operand("g", g), check_operand("m", m), check_operand("v", v)
+    if v_max is not None:
+        v_max = check_operand("v_max", v_max)
     if weight_decay:
         g = l2_gradient(g, theta, weight_decay)
     m = ema_update(m, g, beta1)
@@ -131,6 +147,15 @@ def adam_trace(theta0, grads, **hyper):
     >>> [round(s.m, 12) for s in steps]
     [0.05, 0.075]
     """
+    theta0 = check_operand("theta0", theta0)
+    if isinstance(grads, (str, bytes, np.ndarray)) and not (type(grads) is np.ndarray and grads.ndim):
+        raise TypeError(f"grads must be a sequence of gradients, got {type(grads).__name__}: {grads!r:.60}")
+    try:
+        grads = list(grads)
+    except TypeError:
+        raise TypeError(f"grads must be a sequence of gradients, got {type(grads).__name__}: {grads!r:.60}") from None
+    for i, g in enumerate(grads):
+        check_operand(f"grads[{i}]", g)
     theta, m, v, steps = theta0, 0 * theta0, 0 * theta0, []
     for t, g in enumerate(grads, start=1):
         s = adam_step(theta, g, m, v, t, **hyper)
@@ -268,7 +293,7 @@ class Adam(Optimizer):
 
     def _update_compiled(self, p, g, state):
         t = state["t"]
-        scalars = self._step_cache.get((p.dtype, t)) or self.kernel_scalars(p.dtype, t)
+        scalars = self._step_cache.get((p.dtype, t)) or self._kernel_scalars(p.dtype, t)
         m, v = state["m"], state["v"]
         v_max = state["v_max"] if self._amsgrad else v
         if p.ndim == 1 and g.ndim == 1:  # most parameters: no views to make
@@ -299,6 +324,15 @@ class Adam(Optimizer):
         The part that depends only on the hyperparameters is kept between steps (a schedule that
         changes ``lr`` every step makes a new one each time; the cache then stays small).
         """
+        if not isinstance(dtype, np.dtype) or dtype not in FLOAT_DTYPES:
+            raise TypeError(
+                f"dtype must be np.dtype('float32') or np.dtype('float64') (a parameter's), got {dtype!r:.60}"
+            )
+        t = check_step(t, low=1)
+        return self._kernel_scalars(dtype, t)
+
+    def _kernel_scalars(self, dtype, t) -> AdamScalars:
+        """:meth:`kernel_scalars` unchecked: a step passes its parameter's dtype and its own ``t``."""
         (beta1, beta2), lr, wd = self._betas, self._lr, self._weight_decay
         key = (dtype, lr, beta1, beta2, self._eps, wd, self._decoupled_weight_decay, self._amsgrad)
         fixed = self._hyper_cache.get(key)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessonlib.optim._checks import check_bool, hyperparameter
+from lessonlib.optim._checks import check_bool, check_coefficient, hyperparameter
 from lessonlib.optim.adam import Adam, AdamStep, adam_step
 from lessonlib.optim.weight_decay import decay
 
@@ -84,6 +84,8 @@ def adamw_paper_step(
     >>> print(f"{s.update:.1f} {s.theta:.8f}")
     0.0 0.99995000
     """
+    alpha, eta = check_coefficient("alpha", alpha), check_coefficient("eta", eta)
+    weight_decay = check_coefficient("weight_decay", weight_decay)
     s = adam_step(theta, g, m, v, t, lr=eta * alpha, beta1=beta1, beta2=beta2, eps=eps, sqrt=sqrt)
     return s._replace(theta=decay(theta, eta, weight_decay) - s.update)  # decay by eta lambda, not alpha eta lambda
 

@@ -15,8 +15,9 @@ removes the pull toward the zero start (the *bias correction*, :func:`debias`):
     \hat a_t = \frac{a_t}{1 - \beta^t}
 
 Everything here works on Python floats, numpy arrays and ``fractions.Fraction``
-alike, so a notebook can run the same formula exactly. The functions check
-nothing, so that they stay the formula and nothing else; :class:`EMA` checks.
+alike, so a notebook can run the same formula exactly. The functions check the
+kind of each argument and the range of the hyperparameters (not the values in an
+array, which would cost a pass over it); :class:`EMA` checks the values too.
 
 >>> avg = EMA(beta=0.9)
 >>> round(avg.update(0.5), 12), round(avg.corrected, 12)
@@ -25,7 +26,15 @@ nothing, so that they stay the formula and nothing else; :class:`EMA` checks.
 
 from __future__ import annotations
 
-from lessonlib.optim._checks import check_beta, check_number, check_step, hyperparameter, plain
+from lessonlib.optim._checks import (
+    check_beta,
+    check_coefficient,
+    check_number,
+    check_operand,
+    check_step,
+    check_steps,
+    hyperparameter,
+)
 
 
 def ema_update(avg, x, beta):
@@ -39,7 +48,8 @@ def ema_update(avg, x, beta):
     >>> ema_update(0.0, 0.5, 0.9)   # 0.05, up to float rounding: (1 - 0.9) is not exactly 0.1
     0.04999999999999999
     """
-    (beta,) = plain(beta)  # a numpy scalar would turn a float32 average into float64
+    beta = check_coefficient("beta", beta, high=1.0)  # a numpy scalar would turn a float32 average into float64
+    avg, x = check_operand("avg", avg), check_operand("x", x)
     return beta * avg + (1 - beta) * x
 
 
@@ -48,12 +58,12 @@ def ema_weight_sum(beta, t):
 
     Args:
         beta: :math:`\beta`, the decay rate.
-        t: the number of values averaged so far (1-based).
+        t: the number of values averaged so far, an int >= 0 (or an integer array of them).
 
     >>> round(ema_weight_sum(0.9, 1), 12), round(ema_weight_sum(0.999, 2), 12)
     (0.1, 0.001999)
     """
-    beta, t = plain(beta, t)
+    beta, t = check_coefficient("beta", beta, high=1.0), check_steps("t", t)
     return 1 - beta**t
 
 
@@ -68,8 +78,8 @@ def debias(avg, beta, t):
     >>> round(debias(0.05, 0.9, 1), 12)
     0.5
     """
-    check_step(t, low=1)  # at t = 0 the weights sum to 0: there is nothing to correct
-    return avg / ema_weight_sum(beta, t)
+    check_steps("t", t, low=1)  # at t = 0 the weights sum to 0: there is nothing to correct
+    return check_operand("avg", avg) / ema_weight_sum(beta, t)
 
 
 def effective_window(beta):

@@ -53,7 +53,7 @@ def sqrt(x, digits: int = DIGITS) -> Fraction:
     if digits > 10_000:
         raise ValueError(f"Invalid digits: {digits} (allowed: 1 <= digits <= 10000)")
     if x < 0:
-        raise ValueError(f"sqrt of a negative number: {x}")
+        raise ValueError(f"Invalid x: {x} (allowed: x >= 0, the square root of a negative number is not real)")
     with localcontext() as ctx:
         ctx.prec = digits + 5
         ctx.Emax, ctx.Emin = 10**12, -(10**12)  # room for any number a Fraction can hold in memory

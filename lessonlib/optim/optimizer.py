@@ -175,6 +175,11 @@ class Optimizer:
             raise ValueError(f"state_dict['hyperparameters'] must have the keys {sorted(self._hyper)}")
         if not isinstance(states, (list, tuple)) or len(states) != len(self.params):
             raise ValueError(f"state_dict['state'] must be a list of {len(self.params)} dicts, one per parameter")
+        # Copies first: a read-only source (or a view of one) is fine, since what is loaded is a copy anyway.
+        states = [
+            {k: a.copy() if type(a) is np.ndarray else a for k, a in s.items()} if isinstance(s, dict) else s
+            for s in states
+        ]
         for i, (state, p) in enumerate(zip(states, self.params)):
             check_state(f"state_dict['state'][{i}]", state, p, self._moments, self._nonnegative)
         scratch = copy.copy(self)  # every hyperparameter is validated on a copy before self changes
@@ -182,7 +187,7 @@ class Optimizer:
             setattr(scratch, name, value)
         for name in self._hyper:
             setattr(self, name, getattr(scratch, name))
-        self.state = [{"t": int(s["t"]), **{k: np.array(s[k], copy=True) for k in self._moments}} for s in states]
+        self.state = [{"t": int(s["t"]), **{k: s[k] for k in self._moments}} for s in states]
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())

@@ -26,7 +26,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import check_beta, check_real, hyperparameter, plain
+from lessonlib.optim._checks import (
+    check_beta,
+    check_coefficient,
+    check_function,
+    check_operand,
+    check_real,
+    check_step,
+    hyperparameter,
+)
 from lessonlib.optim._compile import FAST, KERNEL, kernel
 from lessonlib.optim.ema import ema_update
 from lessonlib.optim.optimizer import Optimizer, flat_views, in_dtype
@@ -61,7 +69,10 @@ def rmsprop_step(theta, g, v, t, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, 
     >>> print(f"{s.update:.6f}")   # the first step is lr / sqrt(1 - rho): RMSprop has no bias correction
     0.100000
     """
-    lr, alpha, eps, weight_decay = plain(lr, alpha, eps, weight_decay)  # float32 stays float32
+    lr, alpha = check_coefficient("lr", lr), check_coefficient("alpha", alpha, high=1.0)  # float32 stays float32
+    eps, weight_decay = check_coefficient("eps", eps), check_coefficient("weight_decay", weight_decay)
+    theta, g, v = check_operand("theta", theta), check_operand("g", g), check_operand("v", v)
+    t, sqrt = check_step(t, low=1), check_function("sqrt", sqrt)
     if weight_decay:
         g = l2_gradient(g, theta, weight_decay)
     v = ema_update(v, g * g, alpha)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lessonlib.optim._checks import check_real, hyperparameter, plain
+from lessonlib.optim._checks import check_coefficient, check_operand, check_real, check_step, hyperparameter
 from lessonlib.optim._compile import FAST, KERNEL, kernel
 from lessonlib.optim.optimizer import Optimizer, flat_views, in_dtype
 from lessonlib.optim.weight_decay import l2_gradient
@@ -47,7 +47,9 @@ def sgd_step(theta, g, buf, t, *, lr, momentum=0.0, weight_decay=0.0):
     >>> sgd_step(1.0, 2.0, 0.0, 1, lr=0.1, momentum=0.9)
     (2.0, 0.8)
     """
-    lr, momentum, weight_decay = plain(lr, momentum, weight_decay)  # float32 stays float32
+    lr, momentum = check_coefficient("lr", lr), check_coefficient("momentum", momentum)  # float32 stays float32
+    weight_decay, t = check_coefficient("weight_decay", weight_decay), check_step(t, low=1)
+    theta, g, buf = check_operand("theta", theta), check_operand("g", g), check_operand("buf", buf)
     if weight_decay:
         g = l2_gradient(g, theta, weight_decay)
     if not momentum:  # plain gradient descent: the buffer is left as it is (torch keeps none)

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import check_real, plain
+from lessonlib.optim._checks import check_coefficient, check_operand, check_real
 
 
 def l2_gradient(g, theta, weight_decay):
@@ -33,8 +33,8 @@ def l2_gradient(g, theta, weight_decay):
     >>> l2_gradient(0.5, 2.0, 0.1)
     0.7
     """
-    (weight_decay,) = plain(weight_decay)
-    return g + weight_decay * theta
+    weight_decay = check_coefficient("weight_decay", weight_decay)
+    return check_operand("g", g) + weight_decay * check_operand("theta", theta)
 
 
 def decay(theta, lr, weight_decay):
@@ -48,8 +48,8 @@ def decay(theta, lr, weight_decay):
     >>> decay(1.0, 1e-3, 1e-2)
     0.99999
     """
-    lr, weight_decay = plain(lr, weight_decay)
-    return (1 - lr * weight_decay) * theta
+    lr, weight_decay = check_coefficient("lr", lr), check_coefficient("weight_decay", weight_decay)
+    return (1 - lr * weight_decay) * check_operand("theta", theta)
 
 
 def torch_weight_decay(paper_weight_decay, alpha):
@@ -99,6 +99,8 @@ def decay_rates(lr, weight_decay, v_hat, eps=1e-8) -> DecayRates:
     (['1.0e-06', '1.0e-04'], '1.0e-05')
     """
     lr, weight_decay, eps = check_real("lr", lr), check_real("weight_decay", weight_decay), check_real("eps", eps)
+    if not isinstance(v_hat, (list, tuple)):
+        check_operand("v_hat", v_hat)  # a torch tensor, a matrix, a string: refused by name
     try:
         v_hat = np.asarray(v_hat, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
