@@ -1,17 +1,12 @@
-"""The exercise checks of notebook 06: a right answer, the likely wrong ones (with their hints), and `...`."""
+"""lessonlib.exercises.adamw (lesson 06): a right answer, the likely wrong ones (with their hints), and `...`."""
 
 from __future__ import annotations
-
-import json
-import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import lessonlib as ll
 from lessonlib.exercises import adamw as ex
-from lessonlib.exercises import implement
 
 
 def test_shrink_factor():
@@ -81,10 +76,8 @@ def test_text_answers_are_refused_politely(check):
     assert result.ok is False and "expected a number" in result.message
 
 
-# ---- each exercise states the precision it wants (notebook 06), and its check accepts an answer at that precision
+# ---- each check accepts an answer at the precision its question states (tests/test_notebook_text.py: the statements)
 
-
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "06-adamw.ipynb"
 
 #: what each exercise's question says about precision, and answers a learner gives at it: typed and computed
 PRECISION = {
@@ -94,24 +87,6 @@ PRECISION = {
     4: ("allows for rounding", None, []),
     5: ("three significant figures", ex.check_timescale, [5.56, 5.55, 5.5556, 1 / (0.1 * 0.3) / (600 / 100)]),
 }
-
-
-def _exercise_texts() -> dict[int, str]:
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    texts = {}
-    for cell in cells:
-        source = "".join(cell["source"])
-        match = re.search(r"\*\*Exercise (\d+)\.\*\*(.*)", source, re.S)
-        if cell["cell_type"] == "markdown" and match:
-            texts[int(match.group(1))] = " ".join(match.group(2).split())
-    return texts
-
-
-def test_every_exercise_of_notebook_06_states_its_precision():
-    texts = _exercise_texts()
-    assert sorted(texts) == sorted(PRECISION)
-    for number, (words, _, _) in PRECISION.items():
-        assert words in texts[number], (number, texts[number])
 
 
 @pytest.mark.parametrize("number", [1, 2, 3, 5])
@@ -127,28 +102,3 @@ def test_tau_takes_three_significant_figures_and_no_fewer():
         assert ex.check_timescale(answer).ok is True, answer
     for answer in (5.57, 5.54, 5.6, 5.5, 6):
         assert ex.check_timescale(answer).ok is False, answer
-
-
-def test_adamw_step_in_torchs_own_arrangement_passes():
-    """Exercise 4 'allows for rounding': torch's rearranged step (step size and denominator apart) is accepted."""
-
-    def adamw_step(theta, g, m, v, t, *, lr, beta1, beta2, eps, weight_decay):
-        theta = theta - lr * weight_decay * theta  # not theta * (1 - lr * weight_decay): another rounding
-        m = m + (g - m) * (1 - beta1)  # torch's lerp
-        v = beta2 * v + (1 - beta2) * g * g
-        step_size = lr / (1 - beta1**t)
-        denom = np.sqrt(v) / np.sqrt(1 - beta2**t) + eps
-        return theta - step_size * m / denom, m, v
-
-    assert implement.check_adamw_step(adamw_step).ok is True
-
-
-def test_notebook_06_holds_to_the_course_notation():
-    """00's symbol tables: n counts examples, Delta_t is the update, N the parameters, sigma a gradient's spread."""
-    cells = json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-    text = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "markdown")
-    code = "\n".join("".join(cell["source"]) for cell in cells if cell["cell_type"] == "code")
-    for wrong in ("u_t", "$n$ steps", "n_{1/2}", "$+s, -s"):
-        assert wrong not in text, wrong
-    assert not re.search(r"(?<!\\mathcal )N\(0", text + code)  # N is the number of parameters
-    assert r"\mathcal N(0, I)" in text and r"\theta_{t-1} - \Delta_t" in text and "$k$ steps" in text

@@ -1,4 +1,4 @@
-"""Notebook 01's exercise checks: the digits each question asks for pass, and each known slip gets its own hint."""
+"""lessonlib.exercises.ema (lesson 01): the digits each question asks for pass, and each known slip gets its hint."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 import pytest
 
 from lessonlib.exercises import ema
+from tests.checks import assert_verdicts
 
 
 @pytest.mark.parametrize(
@@ -67,13 +68,21 @@ def test_bad_input_never_raises(check):
         assert check(bad).ok is False
 
 
-def test_the_notebook_holds_to_the_course_notation():
-    # a mean is x-bar (never mu, which is momentum); the window is w (never N, which counts parameters)
-    from pathlib import Path
+CASES = [
+    # (check, right answer, wrong answer, words the hint must contain)
+    (ema.check_raw_average, 3.6, 10.0, "1 - beta**t"),
+    (ema.check_window, 50, 1 / 0.98, "That is 1 / beta"),
+    (ema.check_half_correction_step, 693, 692, "round up"),
+]
 
-    import nbformat
 
-    nb = nbformat.read(Path(__file__).resolve().parents[1] / "notebooks" / "01-ema.ipynb", as_version=4)
-    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert "\\mu" not in text and "\\bar x" in text
-    assert "N = \\frac" not in text and "w = \\frac{1}{1-\\beta}" in text
+@pytest.mark.parametrize("check, right, wrong, hint", CASES, ids=lambda c: getattr(c, "__name__", ""))
+def test_check(check, right, wrong, hint):
+    assert_verdicts(check, right, wrong, hint)
+
+
+def test_ema_answers_are_the_math():
+    # a_2 = (1 - beta^2) * 10 for a constant 10; the window is 1 / (1 - beta); 0.999**693 <= 0.5 < 0.999**692
+    assert ema.check_raw_average((1 - 0.8**2) * 10)
+    assert not ema.check_raw_average(0.2 * 10)  # a_1, not a_2
+    assert 0.999**693 <= 0.5 < 0.999**692
