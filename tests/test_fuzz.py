@@ -38,88 +38,88 @@ pytestmark = pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDepre
 #: expected to fail (strict: once a callable is fixed its xfail turns into an error, and its line here should go).
 #: A key is the tail of a qualified name (module.function or Class.method), so a renamed module keeps its entry.
 KNOWN_FAILURES: dict[str, str] = {
-    "counterexample.average_regret": "1/34 fail, e.g. (theta_played=a tensor that requires grad): RuntimeError: Can'",
-    "counterexample.best_fixed_point": "1/34 fail, e.g. (steps=10**400): runs on",
-    "counterexample.counterexample_loss": "1/51 fail, e.g. (theta=a tensor that requires grad): RuntimeError: Can't",
-    "counterexample.moments": "17/85 fail, e.g. (steps=10**400): runs on",
-    "counterexample.run_lessonlib": "17/119 fail, e.g. (steps=10**400): runs on",
-    "counterexample.run_torch": "17/119 fail, e.g. (steps=10**400): runs on",
-    "digits.timescale": "1/51 fail, e.g. (steps_per_epoch=10**400): OverflowError: int too large to convert to float",
-    "eps_scan.eps_scan": "19/119 fail, e.g. (scales=a tensor that requires grad): RuntimeError: Can't call numpy() o",
-    "experiments.decay_trajectories": "2/85 fail, e.g. (scales=a tensor that requires grad): RuntimeError: Can't cal",
-    "experiments.make_regression": "3/102 fail, e.g. (n_train=10**400): ValueError not naming n_train: Maximum allow",
-    "experiments.mse": "51/51 fail, e.g. (theta=None): ValueError not naming theta: matmul: Input operand 1 does not",
-    "experiments.mse_grad": "50/51 fail, e.g. (theta=None): ValueError not naming theta: matmul: Input operand 1 doe",
-    "experiments.ridge": "43/51 fail, e.g. (X=None): AttributeError: 'NoneType' object has no attribute 'shape'",
-    "experiments.run_experiment": "17/102 fail, e.g. (lambdas=None): TypeError not naming lambdas: 'NoneType' object",
-    "figures.ema_lines": "14/34 fail, e.g. (x=None): TypeError not naming x: 'NoneType' object is not iterable",
-    "figures.first_exit": "22/34 fail, e.g. (objective=None): AttributeError: 'NoneType' object has no attribute 'xl",
-    "figures.run_style": "1/17 fail, e.g. (i=10**400): OverflowError: int too large to convert to float",
-    "gradient_noise.least_squares": "3/85 fail, e.g. (n=10**400): ValueError not naming n: Maximum allowed dimension",
-    "gradient_noise.measured_noise": "34/85 fail, e.g. (problem=None): AttributeError: 'NoneType' object has no attr",
-    "gradient_noise.minibatch_run": "17/102 fail, e.g. (optimizer=None): TypeError not naming optimizer: 'NoneType'",
-    "gradient_noise.noise_floor": "2/68 fail, e.g. (hs=a tensor that requires grad): RuntimeError: Can't call numpy(",
-    "gradient_noise.noise_size": "19/51 fail, e.g. (problem=None): AttributeError: 'NoneType' object has no attribut",
-    "heavy_ball.curvatures": "1/17 fail, e.g. (hs=a tensor that requires grad): RuntimeError: Can't call numpy() on",
-    "heavy_ball.envelope": "1/68 fail, e.g. (steps=10**400): ValueError not naming steps: Maximum allowed size excee",
-    "heavy_ball.flips_sign": "12/68 fail, e.g. (h=[]): TypeError not naming h: float() argument must be a string or",
-    "heavy_ball.heavy_ball_run": "3/85 fail, e.g. (hs=a tensor that requires grad): RuntimeError: Can't call numpy()",
-    "heavy_ball.iteration_matrix": "3/51 fail, e.g. (h=a tensor that requires grad): RuntimeError: Can't call numpy(",
-    "heavy_ball.measured_rate": "1/51 fail, e.g. (errors=a tensor that requires grad): RuntimeError: Can't call nump",
-    "heavy_ball.rate": "3/51 fail, e.g. (hs=a tensor that requires grad): RuntimeError: Can't call numpy() on Tensor",
-    "heavy_ball.regime": "11/68 fail, e.g. (h=a tensor that requires grad): RuntimeError: Can't call numpy() on Tens",
-    "heavy_ball.spectral_radius": "3/51 fail, e.g. (h=a tensor that requires grad): RuntimeError: Can't call numpy()",
-    "memory.adam_state_bytes": "8/34 fail, e.g. (n_params=None): TypeError not naming n_params: unsupported operand",
-    "memory.adam_step_flops": "5/34 fail, e.g. (n_params=None): TypeError not naming n_params: unsupported operand t",
-    "memory.adam_step_traffic": "11/51 fail, e.g. (n_params=None): TypeError not naming n_params: unsupported operan",
-    "memory.bytes_per_parameter": "5/17 fail, e.g. (scheme=[]): TypeError not naming scheme: unhashable type: 'list'",
-    "memory.comm_bytes_per_rank": "1/68 fail, e.g. (itemsize=10**400): OverflowError: int too large to convert to fl",
-    "memory.traced_bytes": "17/17 fail, e.g. (fn=None): TypeError not naming fn: 'NoneType' object is not callable",
-    "memory.zero_bytes_per_rank": "5/68 fail, e.g. (scheme=[]): TypeError not naming scheme: unhashable type: 'list'",
-    "memory.zero_parts_per_rank": "5/68 fail, e.g. (scheme=[]): TypeError not naming scheme: unhashable type: 'list'",
-    "objectives.scaled": "1/17 fail, e.g. (scales=a 0-d array): TypeError not naming scales: len() of unsized object",
-    "parity.parity": "80/136 fail, e.g. (ll_optimizer=None): TypeError not naming ll_optimizer: 'NoneType' object is",
-    "precision.blockwise_dequantize": "24/51 fail, e.g. (codes=None): AttributeError: 'NoneType' object has no attri",
-    "precision.blockwise_quantize": "1/34 fail, e.g. (block_size=10**400): TypeError not naming block_size: new_zero",
-    "precision.relative_disagreement": "10/51 fail, e.g. (a=a string): ValueError not naming a: could not convert st",
-    "precision.repeated_updates": "2/85 fail, e.g. (steps=10**400): ValueError not naming steps: Maximum allowed dim",
-    "precision.spacing": "7/34 fail, e.g. (x=None): RuntimeError: Could not infer dtype of NoneType",
-    "precision.torch_adam": "13/102 fail, e.g. (grad=a string): ValueError not naming grad: could not convert string",
-    "runs.compare": "1/68 fail, e.g. (steps=10**400): runs on",
-    "runs.make": "16/34 fail, e.g. (optimizer=None): TypeError not naming optimizer: 'NoneType' object is not callab",
-    "runs.run": "22/85 fail, e.g. (optimizer=None): TypeError not naming optimizer: 'NoneType' object is not callabl",
-    "sweep_reports.good_ranges": "2/51 fail, e.g. (key=np.matrix): ValueError not naming key: The truth value of an",
-    "timing.adam_steppers": "20/85 fail, e.g. (n=10**400): ValueError not naming n: Maximum allowed dimension exceed",
-    "timing.synchronize": "5/17 fail, e.g. (device=a string): RuntimeError: Expected one of cpu, cuda, ipu, xpu, mkl",
-    "timing.textbook_stepper": "12/34 fail, e.g. (params=None): TypeError not naming params: 'NoneType' object is no",
-    "training.clip_coefficient": "18/34 fail, e.g. (total_norm=None): TypeError not naming total_norm: unsupported o",
-    "training.param_groups": "17/34 fail, e.g. (model=None): AttributeError: 'NoneType' object has no attribute 'nam",
-    "tuning.lr_grid": "2/51 fail, e.g. (low=np.float32): ValueError not naming low: Invalid high: 0.1 (allowed: 0.5",
-    "tuning.number_text": "9/17 fail, e.g. (x=None): TypeError not naming x: unsupported format string passed to Non",
-    "tuning.score_text": "25/34 fail, e.g. (score=None): TypeError not naming score: unsupported format string passe",
-    "tuning.sweep": "17/136 fail, e.g. (optimizer=None): TypeError not naming optimizer: 'NoneType' object is not ca",
-    "widgets.active_betas": "5/17 fail, e.g. (optimizer=[]): TypeError not naming optimizer: unhashable type: 'list'",
-    "widgets.demo_signal": "1/51 fail, e.g. (n=10**400): ValueError not naming n: Maximum allowed size exceeded",
-    "widgets.loss_text": "18/34 fail, e.g. (loss=None): TypeError not naming loss: '<' not supported between instanc",
-    "widgets.optimizer_defaults": "5/17 fail, e.g. (optimizer=[]): TypeError not naming optimizer: unhashable type:",
-    "widgets.optimizer_hyper": "5/68 fail, e.g. (optimizer=[]): TypeError not naming optimizer: unhashable type: 'li",
-    "widgets.short": "1/17 fail, e.g. (x=10**400): OverflowError: int too large to convert to float",
-    "zero_demo.expected_shares": "14/34 fail, e.g. (sizes=None): TypeError not naming sizes: 'NoneType' object is no",
-    "zero_demo.make_data": "2/51 fail, e.g. (steps=10**400): TypeError not naming steps: randn(): argument 'size' fa",
-    "zero_demo.state_bytes": "17/17 fail, e.g. (optimizer=None): AttributeError: 'NoneType' object has no attribute",
-    "start.check_choice": "25/102 fail, e.g. (also=None): TypeError not naming also: Value after * must be an iterab",
-    "schedules.constant": "1/34 fail, e.g. (t=a tensor that requires grad): RuntimeError: Can't call numpy() on Tens",
-    "schedules.warmup_cosine": "1/68 fail, e.g. (t=a tensor that requires grad): RuntimeError: Can't call numpy() on",
-    "LeastSquares.example_grads": "1/17 fail, e.g. (theta=a tensor that requires grad): RuntimeError: Can't call num",
-    "LeastSquares.grad": "15/34 fail, e.g. (theta=a tensor that requires grad): RuntimeError: Can't call numpy() on",
-    "LeastSquares.loss": "1/17 fail, e.g. (theta=a tensor that requires grad): RuntimeError: Can't call numpy() on T",
-    "Objective.grad": "2/34 fail, e.g. (theta=10**400): OverflowError: int too large to convert to float",
-    "Objective.value": "2/17 fail, e.g. (theta=10**400): OverflowError: int too large to convert to float",
-    "Parity.relative_disagreement": "17/17 fail, e.g. (impl=None): KeyError: None",
-    "Parity.relative": "17/17 fail, e.g. (impl=None): KeyError: None",
-    "Sweep.good_count": "2/34 fail, e.g. (key=np.matrix): ValueError not naming key: The truth value of an array wit",
-    "Sweep.good_range": "2/34 fail, e.g. (key=np.matrix): ValueError not naming key: The truth value of an array wit",
-    "Sweep.profile": "7/34 fail, e.g. (name=[]): TypeError not naming name: unhashable type: 'list'",
+    "counterexample.average_regret": "1/38 fail, e.g. (theta_played=a tensor that requires grad): RuntimeError: Can'",
+    "counterexample.best_fixed_point": "1/38 fail, e.g. (steps=10**400): runs on",
+    "counterexample.counterexample_loss": "1/57 fail, e.g. (theta=a tensor that requires grad): RuntimeError: Can't",
+    "counterexample.moments": "19/95 fail, e.g. (betas=[0.9]): IndexError: list index out of range",
+    "counterexample.run_lessonlib": "19/133 fail, e.g. (betas=[0.9]): IndexError: list index out of range",
+    "counterexample.run_torch": "19/133 fail, e.g. (betas=[0.9]): IndexError: list index out of range",
+    "digits.timescale": "1/57 fail, e.g. (steps_per_epoch=10**400): OverflowError: int too large to convert to float",
+    "eps_scan.eps_scan": "19/133 fail, e.g. (eps_values=None): TypeError not naming eps_values: 'NoneType' object is",
+    "experiments.decay_trajectories": "2/95 fail, e.g. (steps=10**400): runs on",
+    "experiments.make_regression": "3/114 fail, e.g. (n_train=10**400): ValueError not naming n_train: Maximum allow",
+    "experiments.mse": "56/57 fail, e.g. (theta=None): ValueError not naming theta: matmul: Input operand 1 does not",
+    "experiments.mse_grad": "55/57 fail, e.g. (theta=None): ValueError not naming theta: matmul: Input operand 1 doe",
+    "experiments.ridge": "46/57 fail, e.g. (X=None): AttributeError: 'NoneType' object has no attribute 'shape'",
+    "experiments.run_experiment": "17/114 fail, e.g. (lambdas=None): TypeError not naming lambdas: 'NoneType' object",
+    "figures.ema_lines": "14/38 fail, e.g. (x=None): TypeError not naming x: 'NoneType' object is not iterable",
+    "figures.first_exit": "24/38 fail, e.g. (objective=None): AttributeError: 'NoneType' object has no attribute 'xl",
+    "figures.run_style": "1/19 fail, e.g. (i=10**400): OverflowError: int too large to convert to float",
+    "gradient_noise.least_squares": "3/95 fail, e.g. (n=10**400): ValueError not naming n: Maximum allowed dimension",
+    "gradient_noise.measured_noise": "38/95 fail, e.g. (problem=None): AttributeError: 'NoneType' object has no attr",
+    "gradient_noise.minibatch_run": "19/114 fail, e.g. (optimizer=None): TypeError not naming optimizer: 'NoneType'",
+    "gradient_noise.noise_floor": "4/76 fail, e.g. (hs=[0.9]): ValueError not naming hs: noise_vars must hold one va",
+    "gradient_noise.noise_size": "21/57 fail, e.g. (problem=None): AttributeError: 'NoneType' object has no attribut",
+    "heavy_ball.curvatures": "1/19 fail, e.g. (hs=a tensor that requires grad): RuntimeError: Can't call numpy() on",
+    "heavy_ball.envelope": "1/76 fail, e.g. (steps=10**400): ValueError not naming steps: Maximum allowed size excee",
+    "heavy_ball.flips_sign": "18/76 fail, e.g. (h=[]): TypeError not naming h: float() argument must be a string or",
+    "heavy_ball.heavy_ball_run": "3/95 fail, e.g. (steps=10**400): runs on",
+    "heavy_ball.iteration_matrix": "3/57 fail, e.g. (h=a tensor that requires grad): RuntimeError: Can't call numpy(",
+    "heavy_ball.measured_rate": "1/57 fail, e.g. (errors=a tensor that requires grad): RuntimeError: Can't call nump",
+    "heavy_ball.rate": "3/57 fail, e.g. (hs=a tensor that requires grad): RuntimeError: Can't call numpy() on Tensor",
+    "heavy_ball.regime": "13/76 fail, e.g. (tol=None): TypeError not naming tol: '<=' not supported between instance",
+    "heavy_ball.spectral_radius": "3/57 fail, e.g. (h=a tensor that requires grad): RuntimeError: Can't call numpy()",
+    "memory.adam_state_bytes": "10/38 fail, e.g. (n_params=None): TypeError not naming n_params: unsupported operand",
+    "memory.adam_step_flops": "5/38 fail, e.g. (n_params=None): TypeError not naming n_params: unsupported operand t",
+    "memory.adam_step_traffic": "13/57 fail, e.g. (n_params=None): TypeError not naming n_params: unsupported operan",
+    "memory.bytes_per_parameter": "6/19 fail, e.g. (scheme=[]): TypeError not naming scheme: unhashable type: 'list'",
+    "memory.comm_bytes_per_rank": "1/76 fail, e.g. (itemsize=10**400): OverflowError: int too large to convert to fl",
+    "memory.traced_bytes": "19/19 fail, e.g. (fn=None): TypeError not naming fn: 'NoneType' object is not callable",
+    "memory.zero_bytes_per_rank": "6/76 fail, e.g. (scheme=[]): TypeError not naming scheme: unhashable type: 'list'",
+    "memory.zero_parts_per_rank": "6/76 fail, e.g. (scheme=[]): TypeError not naming scheme: unhashable type: 'list'",
+    "objectives.scaled": "1/19 fail, e.g. (scales=a 0-d array): TypeError not naming scales: len() of unsized object",
+    "parity.parity": "88/152 fail, e.g. (ll_optimizer=None): TypeError not naming ll_optimizer: 'NoneType' object is",
+    "precision.blockwise_dequantize": "28/57 fail, e.g. (codes=None): AttributeError: 'NoneType' object has no attri",
+    "precision.blockwise_quantize": "1/38 fail, e.g. (block_size=10**400): TypeError not naming block_size: new_zero",
+    "precision.relative_disagreement": "10/57 fail, e.g. (a=a string): ValueError not naming a: could not convert st",
+    "precision.repeated_updates": "2/95 fail, e.g. (steps=10**400): ValueError not naming steps: Maximum allowed dim",
+    "precision.spacing": "7/38 fail, e.g. (x=None): RuntimeError: Could not infer dtype of NoneType",
+    "precision.torch_adam": "14/114 fail, e.g. (grad=a string): ValueError not naming grad: could not convert string",
+    "runs.compare": "1/76 fail, e.g. (steps=10**400): runs on",
+    "runs.make": "18/38 fail, e.g. (optimizer=None): TypeError not naming optimizer: 'NoneType' object is not callab",
+    "runs.run": "24/95 fail, e.g. (optimizer=None): TypeError not naming optimizer: 'NoneType' object is not callabl",
+    "sweep_reports.good_ranges": "2/57 fail, e.g. (key=np.matrix): ValueError not naming key: The truth value of an",
+    "timing.adam_steppers": "20/95 fail, e.g. (device=a string): RuntimeError: Expected one of cpu, cuda, ipu, xpu,",
+    "timing.synchronize": "5/19 fail, e.g. (device=a string): RuntimeError: Expected one of cpu, cuda, ipu, xpu, mkl",
+    "timing.textbook_stepper": "12/38 fail, e.g. (params=None): TypeError not naming params: 'NoneType' object is no",
+    "training.clip_coefficient": "22/38 fail, e.g. (total_norm=None): TypeError not naming total_norm: unsupported o",
+    "training.param_groups": "19/38 fail, e.g. (model=None): AttributeError: 'NoneType' object has no attribute 'nam",
+    "tuning.lr_grid": "2/57 fail, e.g. (low=np.float32): ValueError not naming low: Invalid high: 0.1 (allowed: 0.5",
+    "tuning.number_text": "11/19 fail, e.g. (x=None): TypeError not naming x: unsupported format string passed to No",
+    "tuning.score_text": "29/38 fail, e.g. (score=None): TypeError not naming score: unsupported format string passe",
+    "tuning.sweep": "19/152 fail, e.g. (optimizer=None): TypeError not naming optimizer: 'NoneType' object is not ca",
+    "widgets.active_betas": "6/19 fail, e.g. (optimizer=[]): TypeError not naming optimizer: unhashable type: 'list'",
+    "widgets.demo_signal": "1/57 fail, e.g. (n=10**400): ValueError not naming n: Maximum allowed size exceeded",
+    "widgets.loss_text": "22/38 fail, e.g. (loss=None): TypeError not naming loss: '<' not supported between instanc",
+    "widgets.optimizer_defaults": "6/19 fail, e.g. (optimizer=[]): TypeError not naming optimizer: unhashable type:",
+    "widgets.optimizer_hyper": "6/76 fail, e.g. (optimizer=[]): TypeError not naming optimizer: unhashable type: 'li",
+    "widgets.short": "1/19 fail, e.g. (x=10**400): OverflowError: int too large to convert to float",
+    "zero_demo.expected_shares": "14/38 fail, e.g. (sizes=None): TypeError not naming sizes: 'NoneType' object is no",
+    "zero_demo.make_data": "2/57 fail, e.g. (steps=10**400): TypeError not naming steps: randn(): argument 'size' fa",
+    "zero_demo.state_bytes": "19/19 fail, e.g. (optimizer=None): AttributeError: 'NoneType' object has no attribute",
+    "start.check_choice": "27/114 fail, e.g. (also=None): TypeError not naming also: Value after * must be an iterab",
+    "schedules.constant": "1/38 fail, e.g. (t=a tensor that requires grad): RuntimeError: Can't call numpy() on Tens",
+    "schedules.warmup_cosine": "1/76 fail, e.g. (t=a tensor that requires grad): RuntimeError: Can't call numpy() on",
+    "LeastSquares.example_grads": "1/19 fail, e.g. (theta=a tensor that requires grad): RuntimeError: Can't call num",
+    "LeastSquares.grad": "17/38 fail, e.g. (rows=a string): IndexError: only integers, slices (`:`), ellipsis (`...`",
+    "LeastSquares.loss": "1/19 fail, e.g. (theta=a tensor that requires grad): RuntimeError: Can't call numpy() on T",
+    "Objective.grad": "2/38 fail, e.g. (theta=10**400): OverflowError: int too large to convert to float",
+    "Objective.value": "2/19 fail, e.g. (theta=10**400): OverflowError: int too large to convert to float",
+    "Parity.relative": "19/19 fail, e.g. (impl=None): KeyError: None",
+    "Parity.relative_disagreement": "19/19 fail, e.g. (impl=None): KeyError: None",
+    "Sweep.good_count": "2/38 fail, e.g. (key=np.matrix): ValueError not naming key: The truth value of an array wit",
+    "Sweep.good_range": "2/38 fail, e.g. (key=np.matrix): ValueError not naming key: The truth value of an array wit",
+    "Sweep.profile": "8/38 fail, e.g. (name=[]): TypeError not naming name: unhashable type: 'list'",
 }
 
 REFUSED = (ValueError, TypeError)
@@ -820,7 +820,12 @@ with warnings.catch_warnings():
         "np.int64": np.int64(3),
         "a tensor that requires grad": torch.tensor([0.5, 0.25], requires_grad=True),
         "object()": object(),
+        "[0.9]": [0.9],
+        "three numbers": (0.9, 0.999, 0.5),
     }
+
+#: Parameters for which some values must be refused, not just survived: a pair of betas is two numbers.
+MUST_REFUSE = {"betas": ("[0.9]", "three numbers")}
 
 
 class Lazy:
@@ -1193,7 +1198,7 @@ def names(message: str, name: str) -> bool:
     return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", message) is not None
 
 
-def judge(call, name: str, watched) -> str | None:
+def judge(call, name: str, watched, must_refuse: bool = False) -> str | None:
     """What is wrong with call() given an odd ``name``, or None; ``watched`` must survive a refusal unchanged."""
     before = copy.deepcopy(watched)
     try:
@@ -1213,6 +1218,9 @@ def judge(call, name: str, watched) -> str | None:
         return f"still running after {CALL_LIMIT_S} s"
     except Exception as e:  # noqa: BLE001 - what this test looks for
         return f"raised {type(e).__name__}: {e}"[:300]
+    else:
+        if must_refuse:
+            return "accepted it (it must be refused)"
     return None
 
 
@@ -1279,7 +1287,9 @@ def fuzz(qualname: str, fn, kwargs: dict, watched_object=None) -> tuple[int, lis
             args = copy.deepcopy(kwargs)
             args[name] = copy.deepcopy(value)
             calls += 1
-            problem = judge(lambda a=args: call(fn, dict(a)), name, (args, watched_object))
+            problem = judge(
+                lambda a=args: call(fn, dict(a)), name, (args, watched_object), label in MUST_REFUSE.get(name, ())
+            )
             if problem:
                 problems.append(f"{qualname}({name}={label}): {problem}")
     return calls, problems
