@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessonlib.optim._checks import check_beta, check_bool, check_int, check_real, check_reals
+from lessonlib.course._args import MAX_RUN_STEPS, check_reals
+from lessonlib.optim._checks import check_betas, check_bool, check_int, check_real
 from lessonlib.optim.adam import Adam, AdamStep, adam_trace
 
 #: The feasible set of the counterexample, :math:`\mathcal F = [-1, 1]`.
@@ -80,7 +81,7 @@ def best_fixed_point(C, steps) -> float:
         C: the large gradient, :math:`C > 2`.
         steps: :math:`T \ge 1`.
     """
-    steps = check_int("steps", steps, low=1)
+    steps = check_int("steps", steps, low=1, high=MAX_RUN_STEPS)
     slope = math.fsum(counterexample_grad(t, C) for t in range(1, steps + 1))
     return BOUNDS[0] if slope > 0 else BOUNDS[1]
 
@@ -118,16 +119,12 @@ class CounterexampleRun:
 
 
 def _counterexample_hyper(C, steps, alpha, betas, eps, amsgrad, theta0):
-    C, steps = _check_C(C), check_int("steps", steps, low=1)
+    C, steps = _check_C(C), check_int("steps", steps, low=1, high=MAX_RUN_STEPS)
     alpha, eps = check_real("alpha", alpha), check_real("eps", eps)
     theta0 = check_real("theta0", theta0, low=-1.0)
     if theta0 > 1.0:
         raise ValueError(f"Invalid theta0: {theta0} (allowed: -1 <= theta0 <= 1, the feasible set)")
-    betas = (
-        (0.0, counterexample_beta2(C))
-        if betas is None
-        else (check_beta("beta1", betas[0]), check_beta("beta2", betas[1]))
-    )
+    betas = (0.0, counterexample_beta2(C)) if betas is None else check_betas(betas)
     return C, steps, alpha, betas, eps, check_bool("amsgrad", amsgrad), theta0
 
 

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessonlib.optim._checks import check_betas, check_int, check_real, check_reals, check_seed
+from lessonlib.course._args import MAX_RUN_STEPS, check_reals
+from lessonlib.optim._checks import check_betas, check_int, check_real, check_seed
 from lessonlib.optim.adam import Adam
 
 
@@ -59,11 +60,16 @@ def eps_scan(scales, eps_values=(0.0, 1e-8, 1e-5), *, steps=300, last=100, noise
     scales = check_reals("scales", scales, low=0.0, strict_low=True)
     if scales.ndim != 1 or scales.size == 0:
         raise ValueError(f"scales must be a non-empty 1-D array of finite numbers > 0, got shape {scales.shape}")
-    steps = check_int("steps", steps, low=1)
-    last = check_int("last", last, low=1, high=steps)
+    steps = check_int("steps", steps, low=1, high=MAX_RUN_STEPS)
+    last = check_int("last", last, low=1)
+    if last > steps:
+        raise ValueError(f"Invalid last: {last} (allowed: 1 <= last <= steps = {steps})")
     noise = check_real("noise", noise)
     betas = check_betas(betas)
-    eps_values = tuple(check_real("eps", e) for e in eps_values)
+    eps_array = check_reals("eps_values", eps_values, low=0.0)
+    if eps_array.ndim != 1:
+        raise ValueError(f"eps_values must be a list of numbers eps >= 0, got shape {eps_array.shape}")
+    eps_values = tuple(float(e) for e in eps_array)
     xi = np.random.default_rng(check_seed(seed)).standard_normal(steps)
     first, late = {}, {}
     for eps in eps_values:

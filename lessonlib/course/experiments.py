@@ -13,7 +13,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import check_int, check_real, check_reals, check_seed
+from lessonlib.course._args import MAX_RUN_STEPS, check_reals
+from lessonlib.optim._checks import check_int, check_real, check_seed
 from lessonlib.optim.adam import Adam
 from lessonlib.optim.adamw import AdamW
 from lessonlib.optim.schedules import warmup_cosine
@@ -43,7 +44,7 @@ def decay_trajectories(scales, *, lr, weight_decay, steps, theta0=1.0):
     (['1.00e-05', '1.01e-03'], ['1.00e-04', '1.00e-04'])
     """
     scales = check_reals("scales", scales, low=-np.inf)
-    steps, theta0 = check_int("steps", steps), check_real("theta0", theta0, low=-np.inf)
+    steps, theta0 = check_int("steps", steps, high=MAX_RUN_STEPS), check_real("theta0", theta0, low=-np.inf)
     theta_l2, theta_w = np.full_like(scales, theta0), np.full_like(scales, theta0)
     opt_l2 = Adam([theta_l2], lr=lr, weight_decay=weight_decay)
     opt_w = AdamW([theta_w], lr=lr, weight_decay=weight_decay)
@@ -72,6 +73,10 @@ class Regression(NamedTuple):
     scales: np.ndarray  # the standard deviation of each feature
 
 
+#: The most entries :func:`make_regression`'s X may hold (800 MB of float64).
+MAX_ENTRIES = 10**8
+
+
 def make_regression(seed=0, *, n_train=40, n_test=1000, n_features=50, noise=0.5, scale_spread=1.0) -> Regression:
     r"""Generated linear data :math:`y = X\theta^\star + \text{noise}\cdot\xi`, fewer training rows than features.
 
@@ -89,6 +94,11 @@ def make_regression(seed=0, *, n_train=40, n_test=1000, n_features=50, noise=0.5
     seed = check_seed(seed)
     n_train, n_test = check_int("n_train", n_train, low=1), check_int("n_test", n_test, low=1)
     n_features = check_int("n_features", n_features, low=1)
+    if (n_train + n_test) * n_features > MAX_ENTRIES:
+        raise ValueError(
+            f"Invalid n_train, n_test, n_features: {n_train}, {n_test}, {n_features} "
+            f"(allowed: (n_train + n_test) * n_features <= {MAX_ENTRIES:.0e}, the entries of X)"
+        )
     noise, scale_spread = check_real("noise", noise), check_real("scale_spread", scale_spread)
     rng = np.random.default_rng(seed)
     scales = np.logspace(-scale_spread, scale_spread, n_features)
@@ -105,6 +115,7 @@ def mse(theta, X, y) -> float:
     >>> mse(np.array([1.0]), np.array([[1.0], [2.0]]), np.array([0.0, 0.0]))
     1.25
     """
+    theta, X, y = _regression_args(theta, X, y)
     residual = X @ theta - y
     return 0.5 * float(residual @ residual) / len(y)
 
@@ -115,7 +126,36 @@ def mse_grad(theta, X, y) -> np.ndarray:
     >>> mse_grad(np.array([1.0]), np.array([[1.0], [2.0]]), np.array([0.0, 0.0]))
     array([2.5])
     """
+    theta, X, y = _regression_args(theta, X, y)
+    return _mse_grad(theta, X, y)
+
+
+def _mse_grad(theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return X.T @ (X @ theta - y) / len(y)
+
+
+def _mse(theta: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
+    residual = X @ theta - y
+    return 0.5 * float(residual @ residual) / len(y)
+
+
+def _data_args(X, y) -> tuple[np.ndarray, np.ndarray]:
+    """``X`` a non-empty (n, d) array of finite reals, ``y`` one finite real per row of ``X``."""
+    X = check_reals("X", X, low=-np.inf)
+    if X.ndim != 2 or X.size == 0:
+        raise ValueError(f"X must be a non-empty 2-D array (one row per example), got shape {X.shape}")
+    y = check_reals("y", y, low=-np.inf)
+    if y.shape != X.shape[:1]:
+        raise ValueError(f"y must hold one number per row of X, shape {X.shape[:1]}; got shape {y.shape}")
+    return X, y
+
+
+def _regression_args(theta, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    X, y = _data_args(X, y)
+    theta = check_reals("theta", theta, low=-np.inf)
+    if theta.shape != X.shape[1:]:
+        raise ValueError(f"theta must hold one weight per column of X, shape {X.shape[1:]}; got shape {theta.shape}")
+    return theta, X, y
 
 
 def ridge(X, y, lam) -> np.ndarray:
@@ -132,8 +172,15 @@ def ridge(X, y, lam) -> np.ndarray:
     >>> float(ridge(X, y, 0.0)[0]), float(ridge(X, y, 2.5)[0])
     (1.0, 0.5)
     """
+    X, y = _data_args(X, y)
+    lam = check_real("lam", lam)
     n, d = X.shape
-    return np.linalg.solve(X.T @ X / n + lam * np.eye(d), X.T @ y / n)
+    try:
+        return np.linalg.solve(X.T @ X / n + lam * np.eye(d), X.T @ y / n)
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            f"X'X/n + lam I is singular at lam = {lam}: the minimiser is not unique (allowed: lam > 0)"
+        ) from None
 
 
 METHODS = ("adam+l2", "adamw")
@@ -184,9 +231,12 @@ def run_experiment(
     >>> [f"{x:.3f}" for x in e.final("weight_norm", "adam+l2")], f"{e.eta[-1]:.1f}"
     (['9.604', '7.130'], '0.0')
     """
-    seed, steps = check_seed(seed), check_int("steps", steps, low=1)
+    seed, steps = check_seed(seed), check_int("steps", steps, low=1, high=MAX_RUN_STEPS)
     alpha = check_real("alpha", alpha)
-    lambdas = tuple(check_real("lambda", lam) for lam in lambdas)
+    lambdas_array = check_reals("lambdas", lambdas, low=0.0)
+    if lambdas_array.ndim != 1:
+        raise ValueError(f"lambdas must be a list of numbers lambda >= 0, got shape {lambdas_array.shape}")
+    lambdas = tuple(float(lam) for lam in lambdas_array)
     if data is not None and not isinstance(data, Regression):
         raise TypeError(f"data must be a Regression (make_regression's result) or None, got {type(data).__name__}")
     data = make_regression(seed) if data is None else data
@@ -203,9 +253,9 @@ def run_experiment(
             opt = cls([theta], lr=alpha, weight_decay=lam)
             for j in range(steps):
                 opt.lr = alpha * float(eta[j])
-                opt.step([mse_grad(theta, data.X_train, data.y_train)])
+                opt.step([_mse_grad(theta, data.X_train, data.y_train)])
                 norms[method][i, j] = np.linalg.norm(theta)
-                train[method][i, j] = mse(theta, data.X_train, data.y_train)
-                test[method][i, j] = mse(theta, data.X_test, data.y_test)
+                train[method][i, j] = _mse(theta, data.X_train, data.y_train)
+                test[method][i, j] = _mse(theta, data.X_test, data.y_test)
             weights[method][i] = theta
     return Experiment(tuple(lambdas), eta, norms, train, test, weights, data)

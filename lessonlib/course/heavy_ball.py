@@ -28,7 +28,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import check_beta, check_int, check_real, check_reals
+from lessonlib.course._args import MAX_RUN_STEPS, check_reals
+from lessonlib.optim._checks import check_beta, check_int, check_real
 from lessonlib.optim.sgd import sgd_step
 
 #: The lesson's bowl: curvatures 1, 10 and 100, so the condition number is 100.
@@ -219,6 +220,17 @@ def steps_per_e(r) -> float:
     return -1 / math.log(r)
 
 
+def _one_direction(caller: str, h, lr, momentum) -> tuple[float, float, float]:
+    """``h``, ``lr`` and ``momentum`` checked as :func:`iteration_matrix` checks them, each one number; as floats."""
+    h = check_reals("h", h, low=0.0, strict_low=True)
+    lr = check_reals("lr", lr, low=0.0)
+    mu = check_reals("momentum", momentum, low=0.0, high=1.0)
+    for name, x in (("h", h), ("lr", lr), ("momentum", mu)):
+        if x.ndim != 0:
+            raise ValueError(f"{caller} takes one direction: {name} must be a number, got shape {x.shape}")
+    return float(h), float(lr), float(mu)
+
+
 def regime(h, lr, momentum, *, tol: float = 1e-9) -> str:
     r"""How the error in one direction behaves, read off the discriminant.
 
@@ -239,14 +251,13 @@ def regime(h, lr, momentum, *, tol: float = 1e-9) -> str:
     >>> regime(1.0, 0.01, 0.95), regime(1.0, 0.01, 0.0), regime(100.0, 0.05, 0.0), regime(100.0, 0.02, 0.0)
     ('under-damped', 'over-damped', 'unstable', 'on the stable edge')
     """
-    r = spectral_radius(h, lr, momentum)
-    if np.ndim(r) != 0:
-        raise ValueError("regime takes one direction: h, lr and momentum must be numbers")
+    h, lr, mu = _one_direction("regime", h, lr, momentum)
+    tol = check_real("tol", tol)
+    r = spectral_radius(h, lr, mu)
     if abs(r - 1) <= tol:
         return "on the stable edge"
     if r > 1:
         return "unstable"
-    h, lr, mu = float(h), float(lr), float(momentum)
     disc = (1 + mu - lr * h) ** 2 - 4 * mu
     if abs(disc) <= tol:
         return "critically damped"
@@ -269,8 +280,8 @@ def flips_sign(h, lr, momentum, *, tol: float = 1e-9) -> bool:
     >>> flips_sign(100.0, 0.015, 0.0), flips_sign(1.0, 0.015, 0.0)
     (True, False)
     """
-    spectral_radius(h, lr, momentum)  # checks the arguments
-    h, lr, mu = float(h), float(lr), float(momentum)
+    h, lr, mu = _one_direction("flips_sign", h, lr, momentum)
+    tol = check_real("tol", tol)
     trace = 1 + mu - lr * h
     return trace < 0 and trace**2 - 4 * mu >= -tol
 
@@ -295,7 +306,7 @@ def heavy_ball_run(hs, lr, momentum, steps: int, x0=None) -> np.ndarray:
     hs = curvatures(hs)
     lr = check_real("lr", lr)
     momentum = check_beta("momentum", momentum)
-    steps = check_int("steps", steps)
+    steps = check_int("steps", steps, high=MAX_RUN_STEPS)
     x = np.ones_like(hs) if x0 is None else check_reals("x0", x0, low=-np.inf).astype(np.float64)
     if x.shape != hs.shape:
         raise ValueError(f"x0 must hold one value per direction, shape {hs.shape}; got {x.shape}")
@@ -350,7 +361,7 @@ def envelope(h, lr, momentum, steps: int) -> tuple[np.ndarray, str]:
     >>> [round(float(v), 12) for v in env], label
     ([1.0, 0.99, 0.972, 0.9477], '$\\pm(1 + 0.1\\,t)\\,0.9^t$')
     """
-    steps = check_int("steps", steps)
+    steps = check_int("steps", steps, high=MAX_RUN_STEPS)
     t = np.arange(steps + 1)
     h, lr, mu = check_real("h", h), check_real("lr", lr), check_beta("momentum", momentum)
     trace = 1 + mu - lr * h
