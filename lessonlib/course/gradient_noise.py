@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import numpy as np
 
+from lessonlib.course._args import MAX_RUN_STEPS, check_reals, is_tensor
 from lessonlib.course.heavy_ball import curvatures, stable_lr
 from lessonlib.course.runs import Trajectory, make
-from lessonlib.optim._checks import check_beta, check_int, check_real, check_reals, check_seed
+from lessonlib.optim._checks import check_beta, check_int, check_plain, check_real, check_seed
 from lessonlib.optim.sgd import SGD
 
 
@@ -65,6 +66,29 @@ class LeastSquares:
             raise ValueError(f"theta must have shape ({self.d},), got {theta.shape}")
         return theta
 
+    def _rows(self, rows) -> np.ndarray:
+        """``rows`` as a 1-D integer array of row indices, each in ``0 .. n - 1``, at least one."""
+        what = (
+            f"rows must be a list or 1-D array of row indices (ints from 0 to {self.n - 1}), got {type(rows).__name__}"
+        )
+        if is_tensor(rows) or isinstance(rows, (str, bytes)):
+            raise TypeError(what)
+        if isinstance(rows, np.ndarray):
+            check_plain("rows", rows)
+        try:
+            idx = np.asarray(rows)
+        except (TypeError, ValueError):  # a ragged list
+            raise TypeError(what) from None
+        if idx.ndim != 1:
+            raise TypeError(f"{what} of shape {idx.shape}")
+        if idx.size == 0:
+            raise ValueError("rows is empty: a mini-batch needs at least one row")
+        if idx.dtype.kind not in "iu":
+            raise TypeError(f"{what} of dtype {idx.dtype}")
+        if idx.min() < 0 or idx.max() >= self.n:
+            raise ValueError(f"Invalid rows: {idx.min()}..{idx.max()} (allowed: 0 <= rows < n = {self.n})")
+        return idx
+
     def loss(self, theta) -> float:
         r""":math:`f(\theta)`, over all rows.
 
@@ -91,9 +115,11 @@ class LeastSquares:
             rows: the indices of the mini-batch, or None for the full gradient :math:`g`.
         """
         theta = self._theta(theta)
-        X, y = (self.X, self.y) if rows is None else (self.X[rows], self.y[rows])
-        if len(y) == 0:
-            raise ValueError("rows is empty: a mini-batch needs at least one row")
+        if rows is None:
+            X, y = self.X, self.y
+        else:
+            idx = self._rows(rows)
+            X, y = self.X[idx], self.y[idx]
         return X.T @ (X @ theta - y) / len(y)
 
     def batch(self, batch_size: int, rng: np.random.Generator) -> np.ndarray:
@@ -109,6 +135,15 @@ class LeastSquares:
                 f"rng must be a np.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}"
             )
         return rng.choice(self.n, size=batch_size, replace=False)
+
+
+#: The most entries :func:`least_squares`'s X may hold (800 MB of float64).
+MAX_ENTRIES = 10**8
+
+
+def _check_problem(problem) -> None:
+    if not isinstance(problem, LeastSquares):
+        raise TypeError(f"problem must be a LeastSquares (from least_squares()), got {type(problem).__name__}")
 
 
 def least_squares(n: int = 512, d: int = 5, *, seed: int = 0, noise: float = 0.5, scales=None) -> LeastSquares:
@@ -128,7 +163,9 @@ def least_squares(n: int = 512, d: int = 5, *, seed: int = 0, noise: float = 0.5
     >>> p.n, p.d, f"{p.curvatures.max() / p.curvatures.min():.1f}"
     (512, 5, '25.3')
     """
-    n, d = check_int("n", n, low=2), check_int("d", d, low=1)
+    n, d = check_int("n", n, low=2, high=MAX_ENTRIES), check_int("d", d, low=1, high=MAX_ENTRIES)
+    if n * d > MAX_ENTRIES:
+        raise ValueError(f"Invalid n, d: {n}, {d} (allowed: n * d <= {MAX_ENTRIES:.0e}, the entries of X)")
     seed = check_seed(seed)
     noise = check_real("noise", noise)
     scales = np.geomspace(1.0, 0.2, d) if scales is None else check_reals("scales", scales, low=0.0, strict_low=True)
@@ -154,6 +191,7 @@ def noise_size(problem: LeastSquares, theta, batch_size) -> np.ndarray:
         theta: where the gradients are taken, shape ``(d,)``.
         batch_size: :math:`B`, a number or an array of them, from 1 to ``n``.
     """
+    _check_problem(problem)
     B = check_reals("batch_size", batch_size, low=1.0, high=problem.n + 1)
     G = problem.example_grads(theta)
     sigma2 = np.mean(np.sum((G - G.mean(axis=0)) ** 2, axis=1))
@@ -170,15 +208,32 @@ def measured_noise(problem: LeastSquares, theta, batch_sizes, *, draws: int = 20
         draws: how many mini-batches per batch size.
         seed: seeds the draws.
     """
-    draws = check_int("draws", draws, low=1)
+    _check_problem(problem)
+    draws = check_int("draws", draws, low=1, high=MAX_RUN_STEPS)
+    sizes = _batch_sizes(batch_sizes, problem.n)
     rng = np.random.default_rng(check_seed(seed))
     g = problem.grad(theta)
     out = []
-    for B in np.atleast_1d(batch_sizes):
-        B = check_int("batch_size", B.item() if isinstance(B, np.generic) else B, low=1, high=problem.n)
+    for B in sizes:
         sq = [np.sum((problem.grad(theta, problem.batch(B, rng)) - g) ** 2) for _ in range(draws)]
         out.append(math.sqrt(float(np.mean(sq))))
     return np.array(out)
+
+
+def _batch_sizes(batch_sizes, n: int) -> list[int]:
+    """``batch_sizes`` (an int or a list or 1-D array of ints, each from 1 to ``n``) as a list of ints."""
+    what = f"batch_sizes must be an int or a list of ints from 1 to n = {n}, got {type(batch_sizes).__name__}"
+    if is_tensor(batch_sizes) or isinstance(batch_sizes, (str, bytes)):
+        raise TypeError(what)
+    if isinstance(batch_sizes, np.ndarray):
+        check_plain("batch_sizes", batch_sizes)
+    try:
+        sizes = np.atleast_1d(np.asarray(batch_sizes))
+    except (TypeError, ValueError):  # a ragged list
+        raise TypeError(what) from None
+    if sizes.ndim != 1 or sizes.dtype.kind not in "iu" and sizes.size:
+        raise TypeError(f"{what} (shape {sizes.shape}, dtype {sizes.dtype})")
+    return [check_int(f"batch_sizes[{i}]", int(B), low=1, high=n) for i, B in enumerate(sizes)]
 
 
 def noise_figure(problem: LeastSquares, theta, batch_sizes, measured, *, ax=None):
@@ -246,9 +301,9 @@ def minibatch_run(optimizer, problem: LeastSquares, *, steps: int, seed: int = 0
     >>> tr.losses.shape, bool(tr.losses[-1] < tr.losses[0])
     ((4,), True)
     """
-    if not isinstance(problem, LeastSquares):
-        raise TypeError(f"problem must be a LeastSquares, got {type(problem).__name__}")
-    steps = check_int("steps", steps)
+    _check_problem(problem)
+    steps = check_int("steps", steps, high=MAX_RUN_STEPS)
+    batch_size = check_int("batch_size", batch_size, low=1, high=problem.n)
     rng = np.random.default_rng(check_seed(seed))
     theta = np.zeros(problem.d)
     opt = make(optimizer, [theta], **hyper)
@@ -390,7 +445,7 @@ def noise_floor(hs, noise_vars, lr, momentum=0.0) -> float:
     hs = curvatures(hs)
     sigma2 = check_reals("noise_vars", noise_vars, low=0.0)
     if sigma2.shape != hs.shape:
-        raise ValueError(f"noise_vars must hold one variance per curvature, shape {hs.shape}; got {sigma2.shape}")
+        raise ValueError(f"noise_vars must hold one variance per curvature of hs, shape {hs.shape}; got {sigma2.shape}")
     lr = check_real("lr", lr)
     mu = check_beta("momentum", momentum)
     if np.any(lr * hs >= stable_lr(1.0, mu)):

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lessonlib.course._args import MAX_RUN_STEPS, check_reals
 from lessonlib.course.objectives import Objective
 from lessonlib.optim._checks import check_int, check_real, check_seed
 from lessonlib.optim.adam import Adam
@@ -100,6 +101,10 @@ def make(optimizer, params, **hyper):
             raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {list(OPTIMIZERS)}")
         entry = OPTIMIZERS[optimizer]
         return entry.cls(params, **{**entry.fixed, **hyper})
+    if not callable(optimizer):
+        raise TypeError(
+            f"optimizer must be a name from {list(OPTIMIZERS)} or an optimizer class, got {type(optimizer).__name__}"
+        )
     return optimizer(params, **hyper)
 
 
@@ -120,8 +125,8 @@ def run(optimizer, objective: Objective, *, steps: int = 100, start=None, seed: 
         raise TypeError(
             f"objective must be an Objective (from lessonlib.course.objectives), got {type(objective).__name__}"
         )
-    steps, seed = check_int("steps", steps), check_seed(seed)
-    theta = np.array(objective.start if start is None else start, dtype=np.float64)
+    steps, seed = check_int("steps", steps, high=MAX_RUN_STEPS), check_seed(seed)
+    theta = check_reals("start", objective.start if start is None else start, low=-math.inf)
     if theta.shape != (2,):
         raise ValueError(f"start must be a point (theta_1, theta_2), got shape {theta.shape}")
     opt = make(optimizer, [theta], **hyper)
@@ -155,7 +160,7 @@ def compare(runs: dict, objective: Objective, *, steps: int = 100, seed: int = 0
     """
     if not isinstance(runs, dict):
         raise TypeError(f"runs must be a dict {{label: (optimizer, hyper)}}, got {type(runs).__name__}")
-    seed = check_seed(seed)
+    steps, seed = check_int("steps", steps, high=MAX_RUN_STEPS), check_seed(seed)
     return {label: run(opt, objective, steps=steps, seed=seed, **hyper) for label, (opt, hyper) in runs.items()}
 
 
