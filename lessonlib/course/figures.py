@@ -20,9 +20,12 @@ axes, or in headroom kept free of data; every axis is labelled.
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 
+from lessonlib.course._args import check_reals
 from lessonlib.course.objectives import Objective
 from lessonlib.optim.ema import EMA, effective_window, ema_weight_sum
 
@@ -47,6 +50,9 @@ def ema_lines(x, beta):
     >>> raw.tolist(), corrected.tolist()
     ([2.0, 3.0, 3.5], [4.0, 4.0, 4.0])
     """
+    x = check_reals("x", x, low=-math.inf)
+    if x.ndim != 1:
+        raise ValueError(f"x must be a 1-D sequence of numbers, got shape {x.shape}")
     avg, raw, corrected = EMA(beta), [], []
     for xt in x:
         raw.append(avg.update(float(xt)))
@@ -161,8 +167,8 @@ def run_style(i: int) -> dict:
     >>> run_style(0)["color"], run_style(1)["ls"], run_style(4)["lw"] < run_style(3)["lw"]
     ('C0', '--', True)
     """
-    if not isinstance(i, int | np.integer) or isinstance(i, bool) or i < 0:
-        raise ValueError(f"Invalid i: {i!r} (allowed: an int >= 0)")
+    if not isinstance(i, int | np.integer) or isinstance(i, bool) or not 0 <= i <= 10**6:
+        raise ValueError(f"Invalid i: {i!r:.40} (allowed: an int, 0 <= i <= 10**6, far more runs than a legend holds)")
     lw = max(1.0, 3.2 - 0.6 * i)  # 3.2, 2.6, 2.0, 1.4, then 1 point: each run thinner than the one before
     return {**RUN_STYLES[i % len(RUN_STYLES)], "lw": lw, "color": f"C{i % 10}", "markersize": 4.0}
 
@@ -178,7 +184,11 @@ def first_exit(objective: Objective, path) -> int | None:
     >>> first_exit(quadratic(), [[-4.0, 1.25], [-3.0, 0.25], [-2.0, -1.6]]), first_exit(quadratic(), [[0.0, 0.0]])
     (2, None)
     """
-    path = np.asarray(path, dtype=np.float64)
+    if not isinstance(objective, Objective):
+        raise TypeError(
+            f"objective must be an Objective (from lessonlib.course.objectives), got {type(objective).__name__}"
+        )
+    path = check_reals("path", path, low=-math.inf)
     if path.ndim != 2 or path.shape[1] != 2:
         raise ValueError(f"path must have shape (k + 1, 2), got {path.shape}")
     (x0, x1), (y0, y1) = objective.xlim, objective.ylim

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lessonlib.course._args import is_tensor
 from lessonlib.optim._checks import check_real
 
 
@@ -76,12 +77,14 @@ class Objective:
 
 def _point(theta) -> np.ndarray:
     """``theta`` as a float64 array whose first axis has length 2: a point, or a grid of points."""
-    if isinstance(theta, (str, bytes)):
-        raise TypeError(f"theta must be a point (theta_1, theta_2) of real numbers, got {theta!r}")
+    if isinstance(theta, (str, bytes)) or is_tensor(theta):
+        raise TypeError(f"theta must be a point (theta_1, theta_2) of real numbers, got {type(theta).__name__}")
     try:
         arr = np.asarray(theta, dtype=np.float64)
+    except OverflowError:
+        raise ValueError("Invalid theta: too large for a float (allowed: a point of real numbers)") from None
     except (TypeError, ValueError):
-        raise TypeError(f"theta must be a point (theta_1, theta_2) of real numbers, got {theta!r}") from None
+        raise TypeError(f"theta must be a point (theta_1, theta_2) of real numbers, got {theta!r:.80}") from None
     if arr.ndim == 0 or arr.shape[0] != 2:
         raise ValueError(f"theta must have (theta_1, theta_2) along its first axis, got shape {arr.shape}")
     return arr
@@ -245,7 +248,12 @@ def scaled(scales=(1.0, 30.0)) -> Objective:
     >>> sc.minimum, float(sc.value(np.zeros(2))), sc.grad(np.zeros(2))
     ((1.0, 0.1), 1.0, array([ -1., -10.]))
     """
-    if isinstance(scales, (str, bytes)) or not hasattr(scales, "__len__") or len(scales) != 2:
+    if (
+        isinstance(scales, (str, bytes))
+        or not hasattr(scales, "__len__")
+        or (isinstance(scales, np.ndarray) and scales.ndim != 1)
+        or len(scales) != 2
+    ):
         raise TypeError(f"scales must be a pair (s_1, s_2), got {scales!r}")
     s1, s2 = (check_real(f"scales[{i}]", s, low=0.0) for i, s in enumerate(scales))
     if min(s1, s2) == 0.0:
