@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from lessonlib.course.tuning import KEYS, Sweep, number_text, score_text
+from lessonlib.course.tuning import Sweep, _check_key, number_text, score_text
 from lessonlib.optim._checks import check_bool, check_real
 
 #: Short names of the second hyperparameter for the column heads of :func:`grid_table`.
@@ -156,6 +156,7 @@ def good_ranges(sweeps: dict, below, key: str = "score") -> str:
     if not below:
         raise ValueError("Invalid below: an empty list (allowed: a threshold or a non-empty list of them)")
     below = [check_real("below", b, low=-math.inf) for b in below]
+    _check_key(key)
     rows = []
     for label, s in sweeps.items():
         lrs, best = s.profile("lr", key)
@@ -199,8 +200,7 @@ def sensitivity_figure(sweeps: dict, *, ax=None, floor: float = 1e-30, key: str 
     from matplotlib.ticker import LogLocator, NullLocator
 
     sweeps = _check_sweeps(sweeps)
-    if key not in KEYS:
-        raise ValueError(f"Invalid key: {key!r} (allowed: one of {list(KEYS)})")
+    _check_key(key)
     if ax is None:
         _, ax = plt.subplots()
     top = 1.0

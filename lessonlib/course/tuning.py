@@ -32,6 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lessonlib.course import runs as _runs
+from lessonlib.course._args import MAX_RUN_STEPS
 from lessonlib.course.objectives import Objective
 from lessonlib.optim._checks import check_int, check_real, check_seed
 
@@ -140,10 +141,9 @@ class Sweep(NamedTuple):
             key: ``"score"`` (the sweep's rule) or ``"final_loss"`` (the loss after the last step, whatever the
                 rule; inf for a diverged run).
         """
-        if name not in self.grid:
-            raise ValueError(f"Invalid name: {name!r} (allowed: one of {list(self.grid)})")
-        if key not in KEYS:
-            raise ValueError(f"Invalid key: {key!r} (allowed: one of {list(KEYS)})")
+        if not isinstance(name, str) or name not in self.grid:
+            raise ValueError(f"Invalid name: {name!r:.60} (allowed: one of {list(self.grid)})")
+        _check_key(key)
         values = np.array(self.grid[name], dtype=np.float64)
         best = [min(getattr(o, key) for o in self.outcomes if o.hyper[name] == x) for x in self.grid[name]]
         return values, np.array(best, dtype=np.float64)
@@ -159,6 +159,7 @@ class Sweep(NamedTuple):
             key: ``"score"`` or ``"final_loss"``, as in :meth:`profile`.
         """
         below = check_real("below", below, low=-math.inf)
+        _check_key(key)
         lrs, best = self.profile("lr", key)
         good = lrs[best < below]
         return (float(good.min()), float(good.max())) if good.size else None
@@ -197,13 +198,28 @@ class Sweep(NamedTuple):
         return self.at(**hyper)
 
 
+def _check_key(key) -> None:
+    if not isinstance(key, str) or key not in KEYS:
+        raise ValueError(f"Invalid key: {key!r:.60} (allowed: one of {list(KEYS)})")
+
+
+def _number(name: str, x) -> float:
+    """A real number to print, as a float: inf and nan pass (a run that never got there), others as check_real."""
+    if isinstance(x, float | np.floating) and not math.isfinite(x):
+        return float(x)
+    return check_real(name, x, low=-math.inf)
+
+
 def number_text(x: float) -> str:
     """A grid value as the tables print it (``%g``)."""
-    return f"{x:g}"
+    return f"{_number('x', x):g}"
 
 
 def score_text(score: float, rule: str) -> str:
     """A score as the tables print it: a step count (``never`` for inf) or a loss to two digits, by ``rule``."""
+    score = _number("score", score)
+    if not isinstance(rule, str):
+        raise TypeError(f"rule must be a string (a Sweep's rule), got {type(rule).__name__}")
     if rule.startswith("steps"):
         return "never" if math.isinf(score) else f"{int(score)}"
     return f"{score:.1e}"
@@ -270,10 +286,14 @@ def sweep(
     >>> s.rule, s.best.hyper, s.best.score
     ('steps until loss < 0.001 (fewer is better)', {'lr': 0.1, 'momentum': 0.5}, 15.0)
     """
+    if not (isinstance(optimizer, str) or callable(optimizer)):
+        raise TypeError(f"optimizer must be a name or an optimizer class, got {type(optimizer).__name__}")
+    if run is None and isinstance(optimizer, str) and optimizer not in _runs.OPTIMIZERS:
+        raise ValueError(f"Invalid optimizer: {optimizer!r:.60} (allowed: one of {list(_runs.OPTIMIZERS)})")
     grid = _check_grid(grid)
     if until is not None:
         until = check_real("until", until, low=0.0)
-    steps = check_int("steps", steps)
+    steps = check_int("steps", steps, high=MAX_RUN_STEPS)
     seeds = list(seed) if isinstance(seed, (list, tuple, range)) else [seed]
     if not seeds:
         raise ValueError("Invalid seed: an empty list (allowed: a seed or a non-empty list of them)")
@@ -324,10 +344,9 @@ def lr_grid(low: float, high: float, per_decade: int = 4) -> list[float]:
     >>> lr_grid(0.01, 1.0, per_decade=2)
     [0.01, 0.0316, 0.1, 0.316, 1.0]
     """
-    low = check_real("low", low, low=0.0)
-    high = check_real("high", high, low=low)
-    if low == 0.0:
-        raise ValueError("Invalid low: 0.0 (allowed: 0 < low)")
+    low, high = check_real("low", low, low=0.0), check_real("high", high, low=0.0)
+    if not 0.0 < low <= high:
+        raise ValueError(f"Invalid low, high: {low}, {high} (allowed: 0 < low <= high)")
     per_decade = check_int("per_decade", per_decade, low=1, high=100)
     n = round(math.log10(high / low) * per_decade) + 1
     return [float(f"{x:.3g}") for x in np.logspace(math.log10(low), math.log10(high), n)]
