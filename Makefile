@@ -1,7 +1,8 @@
 # The course's entry points. The first two are the README's two commands.
 #   make lab        set up (if needed) and open the course in JupyterLab
 #   make test       set up (if needed) and run every test: ruff, unit/property/doctests, nbval, the browser tests
-#   make test-fast  the inner loop: ruff, unit/property/doctests (no notebooks, no browser, no nbgrader)
+#   make test-fast  the inner loop: ruff, unit/property/doctests (no notebooks, no browser, no nbgrader, no test
+#                   marked slow)
 #   make notebooks  re-execute every notebook in a fresh kernel and store its outputs
 #   make site       the course as a static site that opens from disk, offline, in build/site/
 #   make slides     one reveal.js deck per lesson, offline, in build/slides/
@@ -59,7 +60,7 @@ test: $(STAMP) $(NODE_ASSETS) lint
 
 # tests/ and lessonlib/ given explicitly: nbval collects only notebooks/ (never named here), so it runs nothing
 test-fast: $(STAMP) lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS) tests lessonlib --ignore=tests/browser --ignore=tests/test_assignments.py
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -m "not slow" tests lessonlib --ignore=tests/browser --ignore=tests/test_assignments.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check lessonlib tests notebooks benchmarks

@@ -260,6 +260,7 @@ def data_points(ax, per_segment: int = 20):
     return xy[inside]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", WIDE)
 def test_wide_figures_fit_a_notebook_column_at_100_percent(name, course_style):
     fig = FIGURES[name]()
@@ -268,6 +269,7 @@ def test_wide_figures_fit_a_notebook_column_at_100_percent(name, course_style):
     assert png_size(inline_png(fig))[0] <= MAX_PX  # nothing sticks out past the figure either
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("style", ["course", "matplotlib"])
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_no_text_is_smaller_than_9_points(name, style):
@@ -277,6 +279,7 @@ def test_no_text_is_smaller_than_9_points(name, style):
     assert not small
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_no_legend_covers_data(name, course_style):
     fig = FIGURES[name]()
@@ -299,6 +302,7 @@ def shown_tick_labels(axis):
     return [t.label1 for t in ticks if t.label1.get_visible() and t.label1.get_text()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(set(FIGURES) - {"course_map"}))
 def test_every_axis_is_labelled_and_no_tick_labels_collide(name, course_style):
     fig = FIGURES[name]()
@@ -316,6 +320,7 @@ def test_every_axis_is_labelled_and_no_tick_labels_collide(name, course_style):
             assert not a.overlaps(b), "two tick labels overlap"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_symbols_are_math_not_literal_text(name):
     """A Greek letter typed as text, or a LaTeX name outside $...$, is drawn as is: write $\\eta_t$."""

@@ -93,6 +93,7 @@ def test_deviation_measure_detects_a_real_difference():
     assert dev > 1e-6
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("shape_name", list(LARGE))
 @pytest.mark.parametrize("case", ["adam-default", "adam-l2", "adamw-large-wd", "adam-amsgrad", "rmsprop-l2"])
