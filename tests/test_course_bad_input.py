@@ -8,25 +8,30 @@ an AttributeError, a KeyError, an OverflowError), or, for a seed that is not an 
 from __future__ import annotations
 
 import math
+import re
 import warnings
 
 import numpy as np
 import pytest
+import torch
 
 from lessonlib.course import (
     counterexample,
     eps_scan,
     experiments,
+    figures,
     gradient_noise,
     heavy_ball,
     heavy_ball_figures,
     objectives,
     runs,
     scale_shift,
+    sweep_reports,
     tuning,
     widgets,
 )
-from lessonlib.optim.schedules import warmup_cosine
+from lessonlib.exercises import start
+from lessonlib.optim.schedules import constant, warmup_cosine
 
 with warnings.catch_warnings():  # np.matrix warns that it is not the recommended way; it is the point here
     warnings.simplefilter("ignore", PendingDeprecationWarning)
@@ -140,6 +145,141 @@ def test_bad_input_is_refused_with_its_name(call, error, name):
     with pytest.raises(error) as info:
         call()
     assert name in str(info.value), f"the message does not name {name!r}: {info.value}"
+
+
+def _grad_tensor():
+    return torch.tensor([0.5, 0.25], requires_grad=True)  # np.asarray raises a RuntimeError on it
+
+
+def _sweep():
+    return tuning.sweep("SGD", objectives.quadratic(), {"lr": [0.05, 0.1]}, steps=5)
+
+
+TOO_MANY = 10**400  # a count that would run on for ever, or overflow a float
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "name"),
+    [
+        # a tensor that requires grad, refused by kind (it was a RuntimeError)
+        (lambda: heavy_ball.rate(_grad_tensor(), 0.01, 0.5), TypeError, "hs"),
+        (lambda: heavy_ball.iteration_matrix(1.0, _grad_tensor(), 0.5), TypeError, "lr"),
+        (lambda: heavy_ball.measured_rate(_grad_tensor(), 0), TypeError, "errors"),
+        (lambda: counterexample.average_regret(_grad_tensor(), 3.0), TypeError, "theta_played"),
+        (lambda: objectives.quadratic().value(_grad_tensor()), TypeError, "theta"),
+        (lambda: gradient_noise.least_squares(16, 2).loss(_grad_tensor()), TypeError, "theta"),
+        (lambda: constant(_grad_tensor()), TypeError, "t"),
+        (lambda: warmup_cosine(_grad_tensor(), warmup_steps=2, total_steps=10), TypeError, "t"),
+        (lambda: runs.run("SGD", objectives.quadratic(), start=_grad_tensor(), lr=0.1), TypeError, "start"),
+        # a count past any run: stated bound, not an endless loop or a numpy size error
+        (lambda: heavy_ball.heavy_ball_run([1.0], 0.1, 0.5, TOO_MANY), ValueError, "steps"),
+        (lambda: heavy_ball.envelope(1.0, 0.1, 0.5, TOO_MANY), ValueError, "steps"),
+        (lambda: counterexample.best_fixed_point(3.0, TOO_MANY), ValueError, "steps"),
+        (lambda: counterexample.run_lessonlib(steps=TOO_MANY), ValueError, "steps"),
+        (lambda: eps_scan.eps_scan([1.0], steps=TOO_MANY), ValueError, "steps"),
+        (lambda: eps_scan.eps_scan([1.0], steps=np.int64(3), last=4), ValueError, "steps"),
+        (lambda: experiments.decay_trajectories([1.0], lr=0.1, weight_decay=0.1, steps=TOO_MANY), ValueError, "steps"),
+        (lambda: experiments.make_regression(n_train=TOO_MANY), ValueError, "n_train"),
+        (lambda: experiments.make_regression(n_features=10**6, n_test=10**6), ValueError, "n_features"),
+        (lambda: experiments.run_experiment(steps=TOO_MANY), ValueError, "steps"),
+        (lambda: gradient_noise.least_squares(n=TOO_MANY), ValueError, "n"),
+        (lambda: gradient_noise.least_squares(d=TOO_MANY), ValueError, "d"),
+        (lambda: runs.run("SGD", objectives.quadratic(), steps=TOO_MANY), ValueError, "steps"),
+        (lambda: runs.compare({}, objectives.quadratic(), steps=TOO_MANY), ValueError, "steps"),
+        (lambda: tuning.sweep("SGD", objectives.quadratic(), {"lr": [0.1]}, steps=TOO_MANY), ValueError, "steps"),
+        (lambda: widgets.demo_signal(TOO_MANY), ValueError, "n"),
+        (lambda: widgets.short(TOO_MANY), ValueError, "x"),
+        (lambda: figures.run_style(TOO_MANY), ValueError, "i"),
+        # betas: a pair, nothing else (a one-number list was an IndexError, a third number was ignored)
+        (lambda: counterexample.moments(betas=[0.9]), TypeError, "betas"),
+        (lambda: counterexample.run_torch(steps=2, betas=(0.9, 0.999, 0.5)), TypeError, "betas"),
+        (lambda: counterexample.run_lessonlib(steps=2, betas=0.9), TypeError, "betas"),
+        # a list argument that is not a list of numbers
+        (lambda: eps_scan.eps_scan([1.0], eps_values=None), TypeError, "eps_values"),
+        (lambda: eps_scan.eps_scan([1.0], eps_values=1e-8), ValueError, "eps_values"),
+        (lambda: experiments.run_experiment(lambdas=0.1), ValueError, "lambdas"),
+        (lambda: experiments.run_experiment(lambdas=["a"]), TypeError, "lambdas"),
+        (lambda: figures.ema_lines(None, 0.9), TypeError, "x"),
+        (lambda: figures.ema_lines(0.5, 0.9), ValueError, "x"),
+        (lambda: heavy_ball.regime([], 0.01, 0.5), ValueError, "h"),
+        (lambda: heavy_ball.flips_sign(1.0, [0.9], 0.5), ValueError, "lr"),
+        (lambda: objectives.scaled(np.array(0.5)), TypeError, "scales"),
+        # the regression's formulas check theta, X, y and lam (AttributeError, matmul's ValueError before)
+        (lambda: experiments.mse(None, np.ones((4, 2)), np.ones(4)), TypeError, "theta"),
+        (lambda: experiments.mse(np.zeros(3), np.ones((4, 2)), np.ones(4)), ValueError, "theta"),
+        (lambda: experiments.mse_grad(np.zeros(2), np.ones((4, 2)), np.ones(3)), ValueError, "y"),
+        (lambda: experiments.mse_grad(np.zeros(2), np.ones(4), np.ones(4)), ValueError, "X"),
+        (lambda: experiments.ridge(None, np.ones(3), 0.1), TypeError, "X"),
+        (lambda: experiments.ridge(np.eye(3), np.ones(3), "0.1"), TypeError, "lam"),
+        (lambda: experiments.ridge(np.zeros((3, 3)), np.ones(3), 0.0), ValueError, "lam"),
+        # an object where a problem or an objective goes (an AttributeError before)
+        (lambda: gradient_noise.noise_size(None, np.zeros(2), 4), TypeError, "problem"),
+        (lambda: gradient_noise.measured_noise("p", np.zeros(2), (1, 4)), TypeError, "problem"),
+        (lambda: figures.first_exit(None, np.zeros((3, 2))), TypeError, "objective"),
+        (lambda: figures.first_exit(objectives.quadratic(), "abc"), TypeError, "path"),
+        # optimizer: a name or a class (a 'not callable' TypeError that did not say which argument)
+        (lambda: runs.make(None, [np.zeros(2)]), TypeError, "optimizer"),
+        (lambda: runs.run(0.5, objectives.quadratic()), TypeError, "optimizer"),
+        (
+            lambda: gradient_noise.minibatch_run(None, gradient_noise.least_squares(16, 2), steps=2, batch_size=4),
+            TypeError,
+            "optimizer",
+        ),
+        (lambda: tuning.sweep([], objectives.quadratic(), {"lr": [0.1]}), TypeError, "optimizer"),
+        (lambda: widgets.optimizer_defaults([]), ValueError, "optimizer"),
+        (lambda: widgets.active_betas(np.array("Adam")), ValueError, "optimizer"),
+        # mini-batches: rows and batch sizes
+        (lambda: gradient_noise.least_squares(16, 2).grad(np.zeros(2), "ab"), TypeError, "rows"),
+        (lambda: gradient_noise.least_squares(16, 2).grad(np.zeros(2), [0.5]), TypeError, "rows"),
+        (lambda: gradient_noise.least_squares(16, 2).grad(np.zeros(2), 3), TypeError, "rows"),
+        (lambda: gradient_noise.least_squares(16, 2).grad(np.zeros(2), [16]), ValueError, "rows"),
+        (
+            lambda: gradient_noise.measured_noise(gradient_noise.least_squares(16, 2), np.zeros(2), [0]),
+            ValueError,
+            "batch_sizes",
+        ),
+        (
+            lambda: gradient_noise.measured_noise(gradient_noise.least_squares(16, 2), np.zeros(2), [1.5]),
+            TypeError,
+            "batch_sizes",
+        ),
+        (lambda: gradient_noise.noise_floor([0.9], [1.0, 2.0], 0.1), ValueError, "hs"),
+        # text helpers and keys
+        (lambda: tuning.number_text(None), TypeError, "x"),
+        (lambda: tuning.score_text([], "final loss"), TypeError, "score"),
+        (lambda: tuning.score_text(0.5, None), TypeError, "rule"),
+        (lambda: tuning.lr_grid(np.float32(0.5), 0.1), ValueError, "low"),
+        (lambda: widgets.loss_text(None), TypeError, "loss"),
+        (lambda: widgets.loss_text(0.5, floor="1e-12"), TypeError, "floor"),
+        (lambda: _sweep().profile(name=[]), ValueError, "name"),
+        (lambda: _sweep().good_range(1.0, key=np.array(["score", "final_loss"])), ValueError, "key"),
+        (lambda: sweep_reports.good_ranges({"SGD": _sweep()}, 1.0, key=np.array(["a", "b"])), ValueError, "key"),
+        # an exercise check's own arguments (the learner's answer is never refused)
+        (lambda: start.check_choice("q", "a", "a", also=None), TypeError, "also"),
+        (lambda: start.check_choice("q", "a", "b", slips=[0.9]), TypeError, "slips"),
+    ],
+)
+def test_odd_input_found_by_the_fuzz_is_refused_with_its_name(call, error, name):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(error) as info:
+            call()
+    assert re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", str(info.value)), (
+        f"the message does not name {name!r}: {info.value}"
+    )
+
+
+def test_valid_input_near_the_new_checks_still_works():
+    assert heavy_ball.regime(1.0, 0.01, 0.95, tol=1e-9) == "under-damped"
+    assert heavy_ball.flips_sign(np.float64(100.0), 0.015, 0)
+    assert counterexample.moments(steps=2, betas=np.array([0.0, 0.5]).tolist())[0].v >= 0
+    assert tuning.score_text(math.inf, "steps until loss < 0.001") == "never"
+    assert tuning.number_text(np.float32(0.5)) == "0.5"
+    assert widgets.loss_text(math.inf) == "inf"
+    problem = gradient_noise.least_squares(16, 2)
+    assert problem.grad(np.zeros(2), np.array([0, 3])).shape == (2,)
+    assert gradient_noise.measured_noise(problem, np.zeros(2), np.int64(4), draws=3).shape == (1,)
+    assert start.check_choice("q", "a", "b", also=["A"]).ok
 
 
 def test_an_unknown_key_is_a_value_error_that_lists_the_allowed_ones():

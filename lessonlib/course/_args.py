@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lessonlib.optim import _checks
@@ -28,3 +30,13 @@ def check_reals(name: str, x, *, low: float, high: float | None = None, strict_l
             "(pass t.detach().numpy())"
         )
     return _checks.check_reals(name, x, low=low, high=high, strict_low=strict_low)
+
+
+def check_shown(name: str, x) -> float:
+    """A real number to print, as a float: a float inf or nan passes (a run that never got there).
+
+    Anything else goes through :func:`lessonlib.optim._checks.check_real` (finite, any sign).
+    """
+    if isinstance(x, float | np.floating) and not math.isfinite(x):
+        return float(x)
+    return _checks.check_real(name, x, low=-math.inf)

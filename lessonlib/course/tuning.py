@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lessonlib.course import runs as _runs
-from lessonlib.course._args import MAX_RUN_STEPS
+from lessonlib.course._args import MAX_RUN_STEPS, check_shown
 from lessonlib.course.objectives import Objective
 from lessonlib.optim._checks import check_int, check_real, check_seed
 
@@ -203,21 +203,14 @@ def _check_key(key) -> None:
         raise ValueError(f"Invalid key: {key!r:.60} (allowed: one of {list(KEYS)})")
 
 
-def _number(name: str, x) -> float:
-    """A real number to print, as a float: inf and nan pass (a run that never got there), others as check_real."""
-    if isinstance(x, float | np.floating) and not math.isfinite(x):
-        return float(x)
-    return check_real(name, x, low=-math.inf)
-
-
 def number_text(x: float) -> str:
     """A grid value as the tables print it (``%g``)."""
-    return f"{_number('x', x):g}"
+    return f"{check_shown('x', x):g}"
 
 
 def score_text(score: float, rule: str) -> str:
     """A score as the tables print it: a step count (``never`` for inf) or a loss to two digits, by ``rule``."""
-    score = _number("score", score)
+    score = check_shown("score", score)
     if not isinstance(rule, str):
         raise TypeError(f"rule must be a string (a Sweep's rule), got {type(rule).__name__}")
     if rule.startswith("steps"):

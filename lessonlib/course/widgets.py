@@ -23,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessonlib.course import figures
+from lessonlib.course._args import MAX_RUN_STEPS, check_shown
 from lessonlib.course.objectives import by_name
 from lessonlib.course.runs import OPTIMIZERS, run
 from lessonlib.optim._checks import check_int, check_real, check_seed
@@ -46,7 +47,7 @@ def demo_signal(n: int = 200, *, seed: int = 0, sigma: float = 0.5) -> np.ndarra
     >>> x.shape, float(x[0]), round(float(x[1:100].mean()), 1), round(float(x[100:].mean()), 1)
     ((200,), 2.0, 2.0, 4.0)
     """
-    n, seed, sigma = check_int("n", n, low=1), check_seed(seed), check_real("sigma", sigma)
+    n, seed, sigma = check_int("n", n, low=1, high=MAX_RUN_STEPS), check_seed(seed), check_real("sigma", sigma)
     rng = np.random.default_rng(seed)
     t = np.arange(1, n + 1)
     noise = sigma * rng.standard_normal(n)
@@ -105,9 +106,7 @@ def short(x: float) -> str:
     >>> [short(x) for x in (10**-0.6, 0.8000000000000002, 0.999, 0.9999, 0.99, 0.0, 1e-3, 0.5)]
     ['0.251', '0.8', '0.999', '0.9999', '0.99', '0', '0.001', '0.5']
     """
-    if isinstance(x, bool) or not isinstance(x, int | float | np.integer | np.floating):
-        raise TypeError(f"x must be a real number, got {type(x).__name__}")
-    x = float(x)
+    x = check_shown("x", x)
     if 0.9 <= x < 1:
         return f"{1 - float(f'{1 - x:.2g}'):.6g}"
     return f"{x:.3g}"
@@ -141,7 +140,13 @@ def loss_text(loss: float, floor: float = figures.LOSS_FLOOR) -> str:
     >>> loss_text(23.6249), loss_text(4.47e-168), loss_text(1e-12)
     ('23.6', 'below 1e-12', '1e-12')
     """
+    loss, floor = check_shown("loss", loss), check_real("floor", floor)
     return f"below {floor:.0e}".replace("e-0", "e-").replace("e+0", "e+") if loss < floor else f"{loss:.3g}"
+
+
+def _check_optimizer(optimizer) -> None:
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r:.60}; choose one of {list(OPTIMIZERS)}")
 
 
 def optimizer_hyper(optimizer: str, lr: float, beta1: float, beta2: float) -> dict:
@@ -159,8 +164,7 @@ def optimizer_hyper(optimizer: str, lr: float, beta1: float, beta2: float) -> di
     >>> optimizer_hyper("momentum", 0.01, 0.8, 0.999), optimizer_hyper("RMSprop", 0.01, 0.8, 0.99)
     ({'lr': 0.01, 'momentum': 0.8}, {'lr': 0.01, 'alpha': 0.99})
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {list(OPTIMIZERS)}")
+    _check_optimizer(optimizer)
     return OPTIMIZERS[optimizer].sliders(lr, beta1, beta2)
 
 
@@ -173,8 +177,7 @@ def optimizer_defaults(optimizer: str) -> dict:
     >>> optimizer_defaults("RMSprop")
     {'lr': 0.1, 'beta2': 0.99}
     """
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {list(OPTIMIZERS)}")
+    _check_optimizer(optimizer)
     return dict(OPTIMIZERS[optimizer].defaults)
 
 

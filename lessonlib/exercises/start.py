@@ -17,6 +17,12 @@ def check_choice(
     ``also`` lists other spellings of the right answer; ``slips`` maps a known wrong answer to what to tell the
     learner who gives it (matched the same way).
     """
+    if not isinstance(also, (tuple, list)) or not all(isinstance(a, str) for a in also):
+        raise TypeError(f"also must be a tuple of strings (other spellings of the answer), got {also!r:.60}")
+    if slips is not None and (
+        not isinstance(slips, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in slips.items())
+    ):
+        raise TypeError(f"slips must be a dict {{wrong answer: hint}} of strings, or None; got {slips!r:.60}")
     if answer is ... or answer is None:
         return unanswered(name)
     given = _normal(answer)

@@ -18,6 +18,7 @@ array([0.5, 1. , 0.5, 0. , 0. ])
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -25,6 +26,8 @@ from lessonlib.optim._checks import MAX_STEPS, check_int, check_real
 
 
 def _steps(t) -> np.ndarray:
+    if not isinstance(t, numbers.Integral | np.ndarray | list | tuple):  # a tensor, a float, None, a string...
+        raise TypeError(f"t must be an integer step (or an integer array of steps), got {type(t).__name__}: {t!r:.40}")
     if isinstance(t, np.ndarray) and type(t) is not np.ndarray:
         raise TypeError(f"t must be an int or a plain numpy array of ints, got {type(t).__name__}")
     try:
