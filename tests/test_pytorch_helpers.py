@@ -6,6 +6,7 @@ import inspect
 import itertools
 import json
 import math
+import re
 import warnings
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 import torch
 
 import lessonlib as ll
-from lessonlib.course import memory, parity, timing, training
+from lessonlib.course import digits, memory, parity, precision, timing, training, zero_demo
 from lessonlib.optim._checks import _finite_loop
 
 with warnings.catch_warnings():  # np.matrix is on its way out; a learner may still pass one
@@ -407,3 +408,138 @@ def test_time_adam_steps_on_many_tensors_from_cold_caches_and_its_record_round_t
     assert back.ns == result.ns and back.bandwidth == result.bandwidth and back.tensors == 200
     for impl in impls:
         np.testing.assert_array_equal(back.seconds[impl], result.seconds[impl])
+
+
+# ----------------------------------------------------------------------------- odd input, refused by name
+
+_HUGE = 10**400
+
+
+def _parity_result():
+    return parity.parity(ll.Adam, torch.optim.Adam, steps=2, implementations=("for-loop", "fused"))
+
+
+REFUSED_BY_NAME = [
+    # memory: counts, itemsizes, flags, schemes and functions, checked before any arithmetic
+    (lambda: memory.adam_state_bytes(None), TypeError, "n_params"),
+    (lambda: memory.adam_state_bytes(object()), TypeError, "n_params"),
+    (lambda: memory.adam_state_bytes(_HUGE), ValueError, "n_params"),
+    (lambda: memory.adam_state_bytes(-1), ValueError, "n_params"),
+    (lambda: memory.adam_state_bytes(10, itemsize=_HUGE), ValueError, "itemsize"),
+    (lambda: memory.adam_state_bytes(10, itemsize="4"), TypeError, "itemsize"),
+    (lambda: memory.adam_step_traffic(10, itemsize=[4]), TypeError, "itemsize"),
+    (lambda: memory.adam_step_traffic(None), TypeError, "n_params"),
+    (lambda: memory.adam_step_traffic(10, check_finite=np.array([True, False])), TypeError, "check_finite"),
+    (lambda: memory.adam_step_flops(10, check_finite=torch.ones(2, requires_grad=True)), TypeError, "check_finite"),
+    (lambda: memory.adam_step_flops(torch.ones(2, requires_grad=True)), TypeError, "n_params"),
+    (lambda: memory.bytes_per_parameter([]), TypeError, "scheme"),
+    (lambda: memory.zero_bytes_per_rank(1, 2, 1, np.array("mixed")), TypeError, "scheme"),
+    (lambda: memory.zero_parts_per_rank(1, 2, 1, ["mixed"]), TypeError, "scheme"),
+    (lambda: memory.comm_bytes_per_rank(1, 2, 0, itemsize=_HUGE), ValueError, "itemsize"),
+    (lambda: memory.traced_bytes(None), TypeError, "fn"),
+    # training: the model and the norms
+    (lambda: training.param_groups(None, 0.1), TypeError, "model"),
+    (lambda: training.param_groups(torch.ones(2), 0.1), TypeError, "model"),
+    (lambda: training.param_groups(torch.nn.Linear(2, 1), -0.1), ValueError, "weight_decay"),
+    (lambda: training.clip_coefficient(None, 1.0), TypeError, "total_norm"),
+    (lambda: training.clip_coefficient(_HUGE, 1.0), ValueError, "total_norm"),
+    (lambda: training.clip_coefficient(torch.ones(2, requires_grad=True), 1.0), TypeError, "total_norm"),
+    (lambda: training.clip_coefficient(2.0, "1"), TypeError, "max_norm"),
+    (lambda: training.clip_coefficient(2.0, math.nan), ValueError, "max_norm"),
+    # parity: every argument, before anything runs
+    (lambda: parity.parity(None, torch.optim.Adam, steps=2), TypeError, "ll_optimizer"),
+    (lambda: parity.parity(ll.Adam, "Adam", steps=2), TypeError, "torch_optimizer"),
+    (lambda: parity.parity(ll.Adam, torch.optim.Adam, dtype="abc", steps=2), TypeError, "dtype"),
+    (lambda: parity.parity(ll.Adam, torch.optim.Adam, dtype=np.int64, steps=2), ValueError, "dtype"),
+    (lambda: parity.parity(ll.Adam, torch.optim.Adam, device="abc", steps=2), ValueError, "device"),
+    (lambda: parity.parity(ll.Adam, torch.optim.Adam, device=-1, steps=2), TypeError, "device"),
+    (lambda: parity.parity(ll.Adam, torch.optim.Adam, steps=_HUGE), ValueError, "steps"),
+    (lambda: parity.parity(ll.Adam, torch.optim.Adam, steps=2, shapes=None), TypeError, "shapes"),
+    (lambda: parity.parity(ll.Adam, torch.optim.Adam, steps=2, shapes=[]), ValueError, "shapes"),
+    (lambda: parity.parity(ll.Adam, torch.optim.Adam, steps=2, shapes=[(2.5,)]), TypeError, "shapes"),
+    (lambda: parity.parity(ll.Adam, torch.optim.Adam, steps=2, shapes=[(2**30, 2**30)]), ValueError, "shapes"),
+    (lambda: parity.parity(ll.Adam, torch.optim.Adam, steps=2, implementations="fused"), TypeError, "implementations"),
+    (lambda: parity.parity(ll.Adam, torch.optim.Adam, steps=2, implementations=[0]), TypeError, "implementations"),
+    (lambda: _parity_result().relative(None), TypeError, "impl"),
+    (lambda: _parity_result().relative("foreach"), ValueError, "impl"),
+    (lambda: _parity_result().relative_disagreement([]), TypeError, "impl"),
+    # timing: devices and implementations are named, not left to torch's RuntimeError
+    (lambda: timing.synchronize("abc"), ValueError, "device"),
+    (lambda: timing.synchronize(0), TypeError, "device"),
+    (lambda: timing.synchronize(np.int64(0)), TypeError, "device"),
+    (lambda: timing.adam_steppers(_HUGE), ValueError, "n"),
+    (lambda: timing.adam_steppers(4, device="abc"), ValueError, "device"),
+    (lambda: timing.adam_steppers(4, implementations=None), TypeError, "implementations"),
+    (lambda: timing.textbook_stepper(None, [np.ones(3)]), TypeError, "params"),
+    (lambda: timing.textbook_stepper([torch.ones(3, requires_grad=True)], [np.ones(3)]), TypeError, "params"),
+    (lambda: timing.textbook_stepper([np.ones(3)], [np.ones(2)]), ValueError, "grads"),
+    (lambda: timing.textbook_stepper([np.ones(3)], None), TypeError, "grads"),
+    # precision: dtypes, tensors and sizes, before torch sees them
+    (lambda: precision.spacing(None, torch.float32), TypeError, "x"),
+    (lambda: precision.spacing(_HUGE, torch.float32), ValueError, "x"),
+    (lambda: precision.spacing(1.0, np.array([0.5, 0.25])), TypeError, "dtype"),
+    (lambda: precision.spacing(1.0, torch.int8), ValueError, "dtype"),
+    (lambda: precision.torch_adam("abc", dtype=torch.float32, implementation="fused"), TypeError, "grad"),
+    (lambda: precision.torch_adam([_HUGE], dtype=torch.float32, implementation="fused"), ValueError, "grad"),
+    (lambda: precision.torch_adam(torch.ones(2, requires_grad=True), dtype=torch.float32, implementation="fused"),
+     TypeError, "grad"),
+    (lambda: precision.torch_adam([1.0], dtype=torch.float32, implementation=["fused"]), TypeError, "implementation"),
+    (lambda: precision.torch_adam([1.0], dtype=torch.float32, implementation="fused", steps=_HUGE), ValueError,
+     "steps"),
+    (lambda: precision.relative_disagreement("abc", np.ones(2), torch.float32), TypeError, "a"),
+    (lambda: precision.relative_disagreement(np.ones(2), [_HUGE], torch.float32), ValueError, "b"),
+    (lambda: precision.relative_disagreement(np.ones(2), torch.ones(2, requires_grad=True), torch.float32),
+     TypeError, "b"),
+    (lambda: precision.repeated_updates(1.0, 1e-3, _HUGE), ValueError, "steps"),
+    (lambda: precision.repeated_updates(1.0, 1e-3, 5, copies=_HUGE), ValueError, "copies"),
+    (lambda: precision.blockwise_quantize(torch.ones(8), _HUGE), ValueError, "block_size"),
+    (lambda: precision.blockwise_dequantize(None, torch.ones(1)), TypeError, "codes"),
+    (lambda: precision.blockwise_dequantize(torch.zeros(8, dtype=torch.int8), [1.0]), TypeError, "scales"),
+    (lambda: precision.blockwise_dequantize(*precision.blockwise_quantize(torch.ones(8), 4), 3), ValueError,
+     "block_size"),
+    # zero_demo and digits: counts with an upper bound, sizes and optimizers by kind
+    (lambda: zero_demo.make_data(steps=_HUGE), ValueError, "steps"),
+    (lambda: zero_demo.make_data(batch=_HUGE), ValueError, "batch"),
+    (lambda: zero_demo.make_data(steps=2**20, batch=2**20), ValueError, "batch"),
+    (lambda: zero_demo.expected_shares(None, 2), TypeError, "sizes"),
+    (lambda: zero_demo.expected_shares([1, "2"], 2), TypeError, "sizes"),
+    (lambda: zero_demo.expected_shares([1, -2], 2), ValueError, "sizes"),
+    (lambda: zero_demo.expected_shares([1], _HUGE), ValueError, "world_size"),
+    (lambda: zero_demo.state_bytes(None), TypeError, "optimizer"),
+    (lambda: zero_demo.state_bytes(ll.Adam([np.ones(2)])), TypeError, "optimizer"),
+    (lambda: digits.timescale(1e-3, 0.1, steps_per_epoch=_HUGE), ValueError, "steps_per_epoch"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("i", range(len(REFUSED_BY_NAME)))
+def test_odd_input_is_refused_with_a_message_that_names_the_argument(i):
+    call, error, name = REFUSED_BY_NAME[i]
+    with pytest.raises(error) as info:
+        call()
+    assert type(info.value) is error
+    assert re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", str(info.value)), str(info.value)
+
+
+def test_the_checks_keep_what_valid_input_gave():
+    assert memory.adam_step_traffic(1, itemsize=4) == 28 and isinstance(memory.adam_step_traffic(1), int)
+    assert memory.adam_state_bytes(np.int64(3)) == 24 and type(memory.adam_state_bytes(np.int64(3))) is int
+    ns = np.array([1.0, 2.0])
+    assert memory.adam_step_traffic(ns).tolist() == [28.0, 56.0]  # StepTimes.floor passes an array
+    assert memory.adam_state_bytes(10, itemsize=memory.MAX_ITEMSIZE) == 2 * memory.MAX_ITEMSIZE * 10
+    assert timing.synchronize(torch.device("cpu")) is None
+    assert [g["weight_decay"] for g in training.param_groups(torch.nn.Linear(2, 1), np.float32(0.5))] == [0.5, 0.0]
+    assert zero_demo.expected_shares((3, 0, 2), np.int64(2)) == [3, 2]
+    codes, scales = precision.blockwise_quantize(torch.linspace(-1, 1, 5), 2**20)  # one block, padded no further
+    assert scales.tolist() == [1.0] and precision.blockwise_dequantize(codes, scales, 2**20).tolist() == [
+        -1.0, -0.5039370059967041, 0.0, 0.5039370059967041, 1.0
+    ]  # fmt: skip
+    assert precision.relative_disagreement([1.0, 2.0], np.array([1.0, 2.0]), torch.float32) == 0.0
+
+
+def test_a_refused_textbook_stepper_or_parity_changes_nothing():
+    theta = np.ones(3)
+    with pytest.raises(ValueError, match="grads"):
+        timing.textbook_stepper([theta], [np.array([1.0, math.nan, 1.0])])
+    assert theta.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="steps"):
+        parity.parity(ll.Adam, torch.optim.Adam, steps=0)

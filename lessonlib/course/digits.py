@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lessonlib.optim._checks import check_beta, check_int, check_real, check_seed
+from lessonlib.optim._checks import MAX_STEPS, check_beta, check_int, check_real, check_seed
 
 #: The optimizers :func:`train_grid` knows, and what ``weight_decay`` means for each.
 OPTIMIZERS = {
@@ -230,7 +230,7 @@ def timescale(lr, weight_decay, steps_per_epoch=1) -> float:
     Args:
         lr: :math:`\alpha \ge 0`, PyTorch's learning rate.
         weight_decay: :math:`\lambda \ge 0`, PyTorch's (``torch.optim.AdamW``) weight decay.
-        steps_per_epoch: steps in one pass over the training set, >= 1 (1: :math:`\tau` in steps).
+        steps_per_epoch: steps in one pass over the training set, 1 to 2**62 (1: :math:`\tau` in steps).
 
     Returns:
         :math:`\tau` in epochs; ``inf`` when :math:`\alpha\lambda = 0` (nothing decays).
@@ -241,7 +241,7 @@ def timescale(lr, weight_decay, steps_per_epoch=1) -> float:
     5.56
     """
     rate = check_real("lr", lr) * check_real("weight_decay", weight_decay)
-    steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, low=1)
+    steps_per_epoch = check_int("steps_per_epoch", steps_per_epoch, low=1, high=MAX_STEPS)
     return math.inf if rate == 0 else 1.0 / (rate * steps_per_epoch)
 
 

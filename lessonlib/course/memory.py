@@ -20,7 +20,9 @@ from __future__ import annotations
 import tracemalloc
 from collections.abc import Callable
 
-from lessonlib.optim._checks import check_int, check_real
+import numpy as np
+
+from lessonlib.optim._checks import check_bool, check_function, check_int, check_operand, check_real, check_reals
 
 # ----------------------------------------------------------------------------- bytes kept
 
@@ -55,6 +57,30 @@ BYTES_PER_PARAMETER: dict[str, dict[str, float]] = {
     },
 }  # fmt: skip
 
+#: The widest number a formula here counts, in bytes (numpy's complex256): ``itemsize`` is 1 to this.
+MAX_ITEMSIZE = 32
+
+
+def _scheme(scheme) -> dict[str, float]:
+    """The parts of ``scheme``, a key of :data:`BYTES_PER_PARAMETER`; a TypeError or ValueError naming it."""
+    if not isinstance(scheme, str):
+        raise TypeError(f"scheme must be a str, one of {list(BYTES_PER_PARAMETER)}; got {type(scheme).__name__}")
+    try:
+        return BYTES_PER_PARAMETER[scheme]
+    except KeyError:
+        raise ValueError(f"unknown scheme {scheme!r}; allowed: {list(BYTES_PER_PARAMETER)}") from None
+
+
+def _count(n_params):
+    """``n_params`` as given (an int stays an int; an array of counts stays an array), once it is a real >= 0."""
+    check_operand("n_params", n_params)  # a number or a plain numpy array: no bool, str, list, matrix or tensor
+    check_reals("n_params", n_params, low=0.0)  # finite, within float's range, >= 0
+    return n_params.item() if isinstance(n_params, np.generic) else n_params
+
+
+def _itemsize(itemsize) -> int:
+    return check_int("itemsize", itemsize, low=1, high=MAX_ITEMSIZE)
+
 
 def bytes_per_parameter(scheme: str) -> int:
     """Total bytes per parameter for ``scheme``, a key of :data:`BYTES_PER_PARAMETER`.
@@ -66,11 +92,7 @@ def bytes_per_parameter(scheme: str) -> int:
     Args:
         scheme: the name of a recipe, a key of :data:`BYTES_PER_PARAMETER` (``"float32"``, ``"mixed"``, ...).
     """
-    try:
-        parts = BYTES_PER_PARAMETER[scheme]
-    except KeyError:
-        raise ValueError(f"unknown scheme {scheme!r}; allowed: {list(BYTES_PER_PARAMETER)}") from None
-    return sum(parts.values())
+    return sum(_scheme(scheme).values())
 
 
 def adam_state_bytes(n_params: float, itemsize: int = 4) -> float:
@@ -80,8 +102,9 @@ def adam_state_bytes(n_params: float, itemsize: int = 4) -> float:
 
     Args:
         n_params: the number of parameters.
-        itemsize: bytes per number of the state (4 for float32).
+        itemsize: bytes per number of the state (4 for float32), 1 to :data:`MAX_ITEMSIZE`.
     """
+    n_params, itemsize = _count(n_params), _itemsize(itemsize)
     return 2 * itemsize * n_params
 
 
@@ -100,9 +123,10 @@ def adam_step_traffic(n_params: float, itemsize: int = 4, *, check_finite: bool 
 
     Args:
         n_params: the number of parameters.
-        itemsize: bytes per number (4 for float32).
+        itemsize: bytes per number (4 for float32), 1 to :data:`MAX_ITEMSIZE`.
         check_finite: count the extra read of :math:`g` of ``ll.Adam.step``'s default check.
     """
+    n_params, itemsize, check_finite = _count(n_params), _itemsize(itemsize), check_bool("check_finite", check_finite)
     return (8 if check_finite else 7) * itemsize * n_params
 
 
@@ -116,6 +140,7 @@ def traced_bytes(fn: Callable[[], object]) -> tuple[int, int]:
     Args:
         fn: a function of no arguments.
     """
+    check_function("fn", fn)
     was_tracing = tracemalloc.is_tracing()
     if not was_tracing:
         tracemalloc.start()
@@ -168,9 +193,9 @@ def zero_parts_per_rank(n_params: float, n_ranks: int, stage: int, scheme: str =
     """
     n_params, n_ranks = check_real("n_params", n_params), check_int("n_ranks", n_ranks, low=1)
     stage = check_int("stage", stage, low=0, high=max(ZERO_STAGES))
-    bytes_per_parameter(scheme)  # names the allowed schemes on a bad one
+    recipe = _scheme(scheme)  # names the allowed schemes on a bad one
     parts = {"weights": 0.0, "gradients": 0.0, "optimizer": 0.0}
-    for part, b in BYTES_PER_PARAMETER[scheme].items():
+    for part, b in recipe.items():
         kind = _kind(part)
         parts[kind] += (b / n_ranks if kind in ZERO_STAGES[stage] else b) * n_params
     return parts
@@ -208,14 +233,14 @@ def comm_bytes_per_rank(n_params: float, n_ranks: int, stage: int, itemsize: int
         n_params: :math:`N`.
         n_ranks: :math:`N_d` (>= 1).
         stage: 0, 1, 2 or 3.
-        itemsize: bytes per number sent (2 for 16-bit gradients and weights).
+        itemsize: bytes per number sent (2 for 16-bit gradients and weights), 1 to :data:`MAX_ITEMSIZE`.
     """
     n_params, n_ranks, stage = (
         check_real("n_params", n_params),
         check_int("n_ranks", n_ranks, low=1),
         check_int("stage", stage, low=0, high=max(ZERO_STAGES)),
     )
-    check_int("itemsize", itemsize, low=1)
+    itemsize = _itemsize(itemsize)
     passes = 3 if stage == 3 else 2  # passes of (N_d - 1) / N_d of the model over each rank's link
     return float(passes * (n_ranks - 1) / n_ranks * n_params * itemsize)
 
@@ -253,4 +278,5 @@ def adam_step_flops(n_params: float, *, check_finite: bool = False) -> float:
         n_params: the number of parameters.
         check_finite: count the gradient check of ``ll.Adam.step`` (its default) too.
     """
+    n_params, check_finite = _count(n_params), check_bool("check_finite", check_finite)
     return (sum(ADAM_FLOPS.values()) + (CHECK_FLOPS if check_finite else 0)) * n_params

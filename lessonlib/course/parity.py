@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lessonlib.optim._checks import check_int, check_seed
+from lessonlib.course._args import MAX_RUN_STEPS
+from lessonlib.optim._checks import FLOAT_DTYPES, check_function, check_int, check_seed
 
 #: The keyword arguments that select each of ``torch.optim.Adam``'s implementations of the same math.
 IMPLEMENTATIONS: dict[str, dict[str, bool]] = {
@@ -23,6 +24,72 @@ IMPLEMENTATIONS: dict[str, dict[str, bool]] = {
 
 #: The shapes of the parameters the parity check uses: a small network's matrices and vectors, and a scalar.
 PARITY_SHAPES = ((16, 8), (16,), (4, 16), (4,), ())
+
+#: The most numbers the parameters of :func:`parity` may hold together.
+MAX_PARITY_NUMBERS = 2**24
+
+
+def _check_device(device, name: str = "device") -> torch.device:
+    """A torch device that exists here: a ``torch.device`` or its name (``"cpu"``, ``"cuda:0"``, ``"meta"``).
+
+    Refused with a TypeError: anything else (torch would read an int as an accelerator's index); with a
+    ValueError: a name torch does not know, or a CUDA device this machine does not have.
+    """
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(
+            f"{name} must be a torch.device or its name such as 'cpu' or 'cuda', got {type(device).__name__}"
+        )
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError) as e:
+        raise ValueError(
+            f"Invalid {name}: {device!r} (allowed: a device name such as 'cpu' or 'cuda:0'; {e})"
+        ) from None
+    if parsed.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (parsed.index or 0) >= count:
+            raise ValueError(f"Invalid {name}: {device!r} (this machine has {count} CUDA device(s))")
+    return parsed
+
+
+def _check_names(name: str, values, allowed) -> tuple[str, ...]:
+    """A list or tuple of names, each one of ``allowed``; returned as a tuple."""
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name} must be a list or tuple of names from {list(allowed)}, got {type(values).__name__}")
+    for value in values:
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must hold names (str) from {list(allowed)}, got {type(value).__name__}")
+    unknown = set(values) - set(allowed)
+    if unknown:
+        raise ValueError(f"unknown {name} {sorted(unknown)}; allowed: {list(allowed)}")
+    return tuple(values)
+
+
+def _check_name(name: str, value, allowed) -> str:
+    """One name from ``allowed`` (a TypeError for anything but a str, a ValueError for an unknown one)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, one of {list(allowed)}; got {type(value).__name__}")
+    if value not in allowed:
+        raise ValueError(f"Invalid {name}: {value!r} (allowed: {list(allowed)})")
+    return value
+
+
+def _check_shapes(shapes) -> tuple:
+    """A non-empty list of shapes, each a tuple of sizes >= 0, all holding at most MAX_PARITY_NUMBERS numbers."""
+    if not isinstance(shapes, (list, tuple)):
+        raise TypeError(f"shapes must be a list or tuple of shapes (tuples of ints), got {type(shapes).__name__}")
+    if not shapes:
+        raise ValueError("shapes is empty: give at least one parameter's shape")
+    checked = []
+    for i, shape in enumerate(shapes):
+        if not isinstance(shape, (list, tuple)):
+            raise TypeError(f"shapes[{i}] must be a tuple of ints, got {type(shape).__name__}")
+        checked.append(
+            tuple(check_int(f"shapes[{i}][{j}]", n, low=0, high=MAX_PARITY_NUMBERS) for j, n in enumerate(shape))
+        )
+    if sum(int(np.prod(s, dtype=object)) for s in checked) > MAX_PARITY_NUMBERS:
+        raise ValueError(f"Invalid shapes: {shapes} hold more than {MAX_PARITY_NUMBERS} numbers together")
+    return tuple(checked)
 
 
 @dataclass(frozen=True)
@@ -39,11 +106,21 @@ class Parity:
     scale: float
 
     def relative(self, impl: str) -> float:
-        r"""Largest deviation of the run from lessonlib, relative to the largest :math:`|\theta|`."""
+        r"""Largest deviation of the run from lessonlib, relative to the largest :math:`|\theta|`.
+
+        Args:
+            impl: one of the implementations the run compared (keys of :attr:`deviation`).
+        """
+        impl = _check_name("impl", impl, tuple(self.deviation))
         return float(self.deviation[impl].max()) / self.scale
 
     def relative_disagreement(self, impl: str) -> float:
-        r"""Largest difference of the run between ``impl`` and the for-loop, relative to :attr:`scale`."""
+        r"""Largest difference of the run between ``impl`` and the for-loop, relative to :attr:`scale`.
+
+        Args:
+            impl: one of the implementations compared with the for-loop (keys of :attr:`disagreement`).
+        """
+        impl = _check_name("impl", impl, tuple(self.disagreement))
         return float(self.disagreement[impl].max()) / self.scale
 
 
@@ -71,11 +148,33 @@ def parity(
     >>> r = parity(ll.Adam, torch.optim.Adam, steps=20, lr=0.01)
     >>> all(r.relative(impl) < 1e-12 for impl in IMPLEMENTATIONS)
     True
+
+    Args:
+        ll_optimizer: a lessonlib optimizer class (``ll.Adam``), called as ``ll_optimizer(params, **hyper)``.
+        torch_optimizer: the ``torch.optim`` class to compare with (``torch.optim.Adam``).
+        dtype: ``np.float32`` or ``np.float64``.
+        device: where the torch parameters live, a ``torch.device`` or its name (``"cpu"``, ``"cuda:0"``).
+        steps: how many steps, 1 to :data:`MAX_RUN_STEPS`.
+        shapes: the parameters' shapes, at most :data:`MAX_PARITY_NUMBERS` numbers in all.
+        implementations: which of :data:`IMPLEMENTATIONS` to run.
+        seed: the seed of the start and the gradients.
+        hyper: the hyperparameters, given to both optimizers.
     """
-    steps, seed = check_int("steps", steps, low=1), check_seed(seed)
-    unknown = set(implementations) - set(IMPLEMENTATIONS)
-    if unknown:
-        raise ValueError(f"unknown implementations {sorted(unknown)}; allowed: {list(IMPLEMENTATIONS)}")
+    check_function("ll_optimizer", ll_optimizer)
+    check_function("torch_optimizer", torch_optimizer)
+    try:
+        np_dtype = None if dtype is None else np.dtype(dtype)
+    except (TypeError, ValueError):
+        np_dtype = None
+    if np_dtype is None:
+        raise TypeError(f"dtype must be np.float32 or np.float64, got {type(dtype).__name__}: {dtype!r:.60}")
+    if np_dtype not in FLOAT_DTYPES:
+        raise ValueError(f"Invalid dtype: {np_dtype} (allowed: float32 or float64)")
+    dtype = np_dtype
+    device = _check_device(device)
+    steps, seed = check_int("steps", steps, low=1, high=MAX_RUN_STEPS), check_seed(seed)
+    shapes = _check_shapes(shapes)
+    implementations = _check_names("implementations", implementations, IMPLEMENTATIONS)
     rng = np.random.default_rng(seed)
     start = [np.asarray(rng.normal(size=s), dtype=dtype) for s in shapes]
     ours = [x.copy() for x in start]

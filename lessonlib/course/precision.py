@@ -30,12 +30,34 @@ import numpy as np
 import torch
 from torch import nn
 
+from lessonlib.course._args import MAX_RUN_STEPS, check_reals
 from lessonlib.course.memory import QUANT_BLOCK
-from lessonlib.course.parity import IMPLEMENTATIONS
-from lessonlib.optim._checks import check_bool, check_int, check_real, check_seed
+from lessonlib.course.parity import IMPLEMENTATIONS, _check_name
+from lessonlib.optim._checks import check_bool, check_int, check_operand, check_real, check_seed
 
 #: The dtypes :func:`spacing` knows.
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+#: The most elements a tensor here may hold (a block, a run's copies): beyond it a call would only fill memory.
+MAX_ELEMENTS = 2**31
+
+
+def _check_dtype(dtype) -> torch.dtype:
+    """One of :data:`FLOAT_DTYPES`: a TypeError for anything but a ``torch.dtype``, a ValueError for another one."""
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype must be a torch.dtype, one of {', '.join(map(str, FLOAT_DTYPES))}; got {dtype!r:.60}")
+    if dtype not in FLOAT_DTYPES:
+        raise ValueError(f"Invalid dtype: {dtype} (allowed: {', '.join(map(str, FLOAT_DTYPES))})")
+    return dtype
+
+
+def _check_tensor(name: str, x, dtype: torch.dtype) -> torch.Tensor:
+    """A torch tensor of ``dtype``, refused by name otherwise (a TypeError)."""
+    if not isinstance(x, torch.Tensor) or x.dtype != dtype:
+        raise TypeError(
+            f"{name} must be a {str(dtype).removeprefix('torch.')} tensor, got {getattr(x, 'dtype', type(x).__name__)}"
+        )
+    return x
 
 
 def spacing(x, dtype: torch.dtype) -> torch.Tensor:
@@ -48,9 +70,10 @@ def spacing(x, dtype: torch.dtype) -> torch.Tensor:
         x: a number or a tensor.
         dtype: one of :data:`FLOAT_DTYPES`.
     """
-    if dtype not in FLOAT_DTYPES:
-        raise ValueError(f"Invalid dtype: {dtype} (allowed: {', '.join(map(str, FLOAT_DTYPES))})")
-    x = torch.as_tensor(x).to(dtype)
+    dtype = _check_dtype(dtype)
+    if not isinstance(x, torch.Tensor):
+        check_reals("x", x, low=-math.inf)  # a finite number or array of them, within float's range
+    x = torch.as_tensor(x).detach().to(dtype)
     return (torch.nextafter(x, torch.full_like(x, math.inf)) - x).double()
 
 
@@ -83,17 +106,14 @@ def torch_adam(
         grad: :math:`g`, the gradient of every step, one number per element.
         dtype: the parameter's dtype, one of :data:`FLOAT_DTYPES`.
         implementation: ``"for-loop"``, ``"foreach"`` or ``"fused"``.
-        steps: how many steps (>= 1).
+        steps: how many steps, 1 to 10**7.
         lr: :math:`\alpha` (the other hyperparameters are torch's defaults).
         theta0: :math:`\theta_0`, every element's start.
     """
-    if dtype not in FLOAT_DTYPES:
-        raise ValueError(f"Invalid dtype: {dtype} (allowed: {', '.join(map(str, FLOAT_DTYPES))})")
-    if implementation not in IMPLEMENTATIONS:
-        raise ValueError(f"Invalid implementation: {implementation!r} (allowed: {list(IMPLEMENTATIONS)})")
-    steps, lr = check_int("steps", steps, low=1), check_real("lr", lr)
+    dtype, implementation = _check_dtype(dtype), _check_name("implementation", implementation, IMPLEMENTATIONS)
+    steps, lr = check_int("steps", steps, low=1, high=MAX_RUN_STEPS), check_real("lr", lr)
     theta0 = check_real("theta0", theta0, low=-math.inf)
-    g = torch.as_tensor(np.asarray(grad, dtype=np.float64)).to(dtype)
+    g = torch.as_tensor(check_reals("grad", grad, low=-math.inf)).to(dtype)
     if g.ndim != 1 or g.numel() == 0:
         raise ValueError(f"grad must be a non-empty list of numbers, got shape {tuple(g.shape)}")
     theta = nn.Parameter(torch.full(g.shape, theta0, dtype=dtype))
@@ -123,9 +143,7 @@ def relative_disagreement(a: np.ndarray, b: np.ndarray, dtype: torch.dtype) -> f
         b: the other, the reference (its largest finite :math:`|b|` sets the scale).
         dtype: whose machine epsilon :math:`\varepsilon` is the unit.
     """
-    if dtype not in FLOAT_DTYPES:
-        raise ValueError(f"Invalid dtype: {dtype} (allowed: {', '.join(map(str, FLOAT_DTYPES))})")
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a, b, dtype = _result("a", a), _result("b", b), _check_dtype(dtype)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
     same = (np.isnan(a) & np.isnan(b)) | (np.isinf(a) & (a == b))
@@ -137,6 +155,13 @@ def relative_disagreement(a: np.ndarray, b: np.ndarray, dtype: torch.dtype) -> f
     if diff == 0.0:
         return 0.0
     return diff / scale / torch.finfo(dtype).eps if scale > 0 else math.inf
+
+
+def _result(name: str, x) -> np.ndarray:
+    """A result to compare, as a float64 array: a plain numpy array of reals (nan and inf kept) or finite numbers."""
+    if not isinstance(x, np.ndarray):
+        x = check_reals(name, x, low=-math.inf)  # a number or a list: finite; a tensor refused by name
+    return np.asarray(check_operand(name, x), dtype=np.float64)  # no matrix, masked array or non-real dtype
 
 
 def stochastic_round(x: torch.Tensor, *, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -181,13 +206,13 @@ def repeated_updates(
         theta0: :math:`\theta_0`.
         update: :math:`\Delta_t = \theta_{t-1} - \theta_t` (:math:`\alpha` times the optimizer's step), the same
             every step.
-        steps: :math:`T \ge 1`.
-        copies: runs of stochastic rounding (>= 1).
+        steps: :math:`T`, 1 to 10**7.
+        copies: runs of stochastic rounding, >= 1 and at most :data:`MAX_ELEMENTS` numbers in all.
         seed: the seed of the random bits of stochastic rounding.
     """
     theta0, update = check_real("theta0", theta0, low=-math.inf), check_real("update", update, low=-math.inf)
-    steps = check_int("steps", steps, low=1)
-    copies, seed = check_int("copies", copies, low=1), check_seed(seed)
+    steps = check_int("steps", steps, low=1, high=MAX_RUN_STEPS)
+    copies, seed = check_int("copies", copies, low=1, high=MAX_ELEMENTS // (steps + 1)), check_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     bf16 = torch.tensor([theta0], dtype=torch.bfloat16)
     master = torch.tensor([theta0], dtype=torch.float32)
@@ -267,14 +292,14 @@ def blockwise_quantize(x: torch.Tensor, block_size: int = QUANT_BLOCK) -> tuple[
 
     Args:
         x: a float32 tensor (flattened).
-        block_size: elements per block (>= 1).
+        block_size: elements per block, 1 to :data:`MAX_ELEMENTS`.
     """
-    if not isinstance(x, torch.Tensor) or x.dtype != torch.float32:
-        raise TypeError(f"x must be a float32 tensor, got {getattr(x, 'dtype', type(x).__name__)}")
-    block_size = check_int("block_size", block_size, low=1)
-    flat = x.flatten()
-    pad = -flat.numel() % block_size
-    blocks = torch.cat([flat, flat.new_zeros(pad)]).view(-1, block_size)
+    x = _check_tensor("x", x, torch.float32)
+    block_size = check_int("block_size", block_size, low=1, high=MAX_ELEMENTS)
+    flat = x.detach().flatten()
+    width = min(block_size, max(flat.numel(), 1))  # a block longer than x: one block, padded no further
+    pad = -flat.numel() % width
+    blocks = torch.cat([flat, flat.new_zeros(pad)]).view(-1, width)
     scales = blocks.abs().amax(dim=1)
     safe = torch.where(scales > 0, scales, torch.ones_like(scales))  # an all-zero block: codes 0
     codes = torch.round(blocks / safe[:, None] * 127).to(torch.int8).flatten()[: flat.numel()]
@@ -289,12 +314,12 @@ def blockwise_dequantize(codes: torch.Tensor, scales: torch.Tensor, block_size: 
         scales: the float32 scale of each block.
         block_size: as when quantizing.
     """
-    block_size = check_int("block_size", block_size, low=1)
-    if codes.dtype != torch.int8 or scales.dtype != torch.float32:
-        raise TypeError(f"codes must be int8 and scales float32, got {codes.dtype} and {scales.dtype}")
+    codes, scales = _check_tensor("codes", codes, torch.int8), _check_tensor("scales", scales, torch.float32)
+    block_size = check_int("block_size", block_size, low=1, high=MAX_ELEMENTS)
     if scales.numel() != -(-codes.numel() // block_size):
         raise ValueError(
-            f"scales has {scales.numel()} blocks; {codes.numel()} codes make {-(-codes.numel() // block_size)}"
+            f"scales has {scales.numel()} blocks; {codes.numel()} codes in blocks of block_size = {block_size} "
+            f"make {-(-codes.numel() // block_size)}"
         )
     block = torch.arange(codes.numel()) // block_size
     return codes.float() / 127 * scales[block]

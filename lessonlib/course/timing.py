@@ -27,15 +27,19 @@ import torch
 from torch.utils.benchmark import Timer
 
 from lessonlib.course.memory import adam_step_traffic
-from lessonlib.course.parity import IMPLEMENTATIONS
-from lessonlib.optim._checks import check_int, check_real, check_seed
+from lessonlib.course.parity import IMPLEMENTATIONS, _check_device, _check_names
+from lessonlib.optim._checks import check_grads, check_int, check_params, check_real, check_seed, root
 from lessonlib.optim._compile import kernel
 from lessonlib.optim.adam import Adam, adam_step
 
 
 def synchronize(device) -> None:
-    """Wait for the GPU to finish its queued work (a no-op on the CPU): GPU calls return before they run."""
-    device = torch.device(device)
+    """Wait for the GPU to finish its queued work (a no-op on the CPU): GPU calls return before they run.
+
+    Args:
+        device: a ``torch.device`` or its name (``"cpu"``, ``"cuda"``); a CUDA device must exist here.
+    """
+    device = _check_device(device)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
 
@@ -62,7 +66,7 @@ def flush_caches(device="cpu") -> int:
     Args:
         device: where to read (``"cpu"`` or a GPU such as ``"cuda"``).
     """
-    key = str(torch.device(device))
+    key = str(_check_device(device))
     if key not in _FLUSH_BUFFERS:
         _FLUSH_BUFFERS[key] = torch.ones(FLUSH_BYTES // 4, device=device)
     buffer = _FLUSH_BUFFERS[key]
@@ -175,11 +179,12 @@ def memory_bandwidth(
 
     Args:
         device: where the tensors live.
-        nbytes: bytes of each tensor; the caches are flushed anyway, so a few tens of MiB suffice.
+        nbytes: bytes of each tensor, 4 to 2**40; the caches are flushed anyway, so a few tens of MiB suffice.
         repeat: timed calls per kernel, each after one untimed call (their median is used).
         clock: the clock, in seconds (a test may pass a fake one).
     """
-    n, repeat = check_int("nbytes", nbytes, low=4) // 4, check_int("repeat", repeat, low=1)
+    device = _check_device(device)
+    n, repeat = check_int("nbytes", nbytes, low=4, high=2**40) // 4, check_int("repeat", repeat, low=1)
     x, y, z, w = (torch.ones(n, device=device) for _ in range(4))
     size = 4 * n
     kernels = {
@@ -210,11 +215,12 @@ def matmul_flops(device="cpu", *, n: int = 1024, min_run_time: float = 0.2, cloc
 
     Args:
         device: where to compute.
-        n: the size of the square matrices (>= 1).
+        n: the size of the square matrices, 1 to 2**16.
         min_run_time: seconds of products to time, at least.
         clock: the clock, in seconds; None for Timer's own, which waits for the GPU (a test may pass a fake one).
     """
-    n, min_run_time = check_int("n", n, low=1), check_real("min_run_time", min_run_time)
+    device = _check_device(device)
+    n, min_run_time = check_int("n", n, low=1, high=2**16), check_real("min_run_time", min_run_time)
     generator = torch.Generator().manual_seed(0)
     a, b = (torch.rand(n, n, generator=generator).to(device) for _ in range(2))
     timer = Timer(
@@ -235,6 +241,9 @@ STEP_IMPLEMENTATIONS = (
 
 #: The ones that run on a GPU too: torch's three (:data:`IMPLEMENTATIONS`).
 TORCH_STEP_IMPLEMENTATIONS = tuple(f"torch {impl}" for impl in IMPLEMENTATIONS)
+
+#: The most parameters :func:`adam_steppers` builds a step for (each implementation holds its own copies).
+MAX_STEP_PARAMS = 2**34
 
 
 @dataclass(frozen=True)
@@ -271,18 +280,16 @@ def adam_steppers(
     The gradient stays the same from step to step: timing needs no new numbers.
 
     Args:
-        n: the number of parameters (>= ``tensors``).
+        n: the number of parameters (>= ``tensors``, <= :data:`MAX_STEP_PARAMS`).
         tensors: how many tensors they are cut into (>= 1).
         device: where torch's tensors live; the numpy and lessonlib forms need ``"cpu"``.
         seed: the seed of the data.
         implementations: which of :data:`STEP_IMPLEMENTATIONS` to build.
     """
-    n, seed = check_int("n", n, low=1), check_seed(seed)
+    n, seed = check_int("n", n, low=1, high=MAX_STEP_PARAMS), check_seed(seed)
     tensors = check_int("tensors", tensors, low=1, high=n)
-    unknown = set(implementations) - set(STEP_IMPLEMENTATIONS)
-    if unknown:
-        raise ValueError(f"unknown implementations {sorted(unknown)}; allowed: {list(STEP_IMPLEMENTATIONS)}")
-    device = torch.device(device)
+    implementations = _check_names("implementations", implementations, STEP_IMPLEMENTATIONS)
+    device = _check_device(device)
     numpy_only = [impl for impl in implementations if not impl.startswith("torch ")]
     if device.type != "cpu" and numpy_only:
         raise ValueError(f"{numpy_only} run on the CPU only; on {device} time {list(TORCH_STEP_IMPLEMENTATIONS)}")
@@ -322,6 +329,8 @@ def textbook_stepper(params: list[np.ndarray], grads: list[np.ndarray], **hyper)
         grads: one gradient per parameter.
         hyper: :func:`lessonlib.adam_step`'s hyperparameters (``lr``, ``beta1``, ``beta2``, ``eps``); its defaults.
     """
+    params = check_params(params)  # a list of distinct float numpy arrays, each written in place
+    grads = check_grads(grads, params, {id(root(p)) for p in params})  # one finite gradient of each parameter's shape
     states = [{"m": np.zeros_like(p), "v": np.zeros_like(p)} for p in params]
     t = 0
 

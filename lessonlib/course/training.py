@@ -28,8 +28,13 @@ def param_groups(model, weight_decay: float) -> list[dict]:
 
     Args:
         model: a ``torch.nn.Module`` (anything with ``named_parameters()``).
-        weight_decay: :math:`\lambda` of the first group.
+        weight_decay: :math:`\lambda \ge 0` of the first group.
     """
+    if not callable(getattr(model, "named_parameters", None)):
+        raise TypeError(
+            f"model must be a torch.nn.Module (anything with named_parameters()), got {type(model).__name__}"
+        )
+    weight_decay = check_real("weight_decay", weight_decay)
     decay, no_decay = [], []
     for name, p in model.named_parameters():
         if p.requires_grad:
@@ -49,7 +54,12 @@ def clip_coefficient(total_norm: float, max_norm: float) -> float:
 
     >>> clip_coefficient(4.0, 1.0), clip_coefficient(0.5, 1.0)
     (0.24999993750001562, 1.0)
+
+    Args:
+        total_norm: :math:`\lVert g \rVert \ge 0`.
+        max_norm: the threshold, :math:`\ge 0`.
     """
+    total_norm, max_norm = check_real("total_norm", total_norm), check_real("max_norm", max_norm)
     return min(1.0, max_norm / (total_norm + 1e-6))
 
 

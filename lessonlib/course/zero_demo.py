@@ -55,6 +55,8 @@ WIDTHS = (8, 64, 64, 64, 1)
 STEPS, BATCH, HYPER = 30, 64, {"lr": 1e-2, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 1e-2}
 #: How long the ranks may take in all, in seconds, before :func:`run` kills them.
 TIMEOUT = 60.0
+#: The most rows of data :func:`make_data` draws (``steps * batch``), and the most ranks :func:`expected_shares` counts.
+MAX_ROWS, MAX_RANKS = 2**24, 2**20
 
 
 def make_model(seed: int = 0) -> nn.Sequential:
@@ -83,12 +85,16 @@ def make_data(steps: int = STEPS, batch: int = BATCH, seed: int = 1) -> tuple[to
 
     Args:
         steps: how many batches.
-        batch: the whole batch of each step, before it is split between the ranks.
+        batch: the whole batch of each step, before it is split between the ranks (``steps * batch`` at most
+            :data:`MAX_ROWS`).
         seed: the seed of the data's generator (every rank draws the same batches and takes its own half).
     """
     from lessonlib.optim._checks import check_int, check_seed  # here, not above: a rank imports torch alone
 
-    return _data(check_int("steps", steps, low=1), check_int("batch", batch, low=1), check_seed(seed))
+    steps, batch = check_int("steps", steps, low=1, high=MAX_ROWS), check_int("batch", batch, low=1, high=MAX_ROWS)
+    if steps * batch > MAX_ROWS:
+        raise ValueError(f"Invalid steps, batch: {steps} x {batch} rows (allowed: steps * batch <= {MAX_ROWS})")
+    return _data(steps, batch, check_seed(seed))
 
 
 def _data(steps: int, batch: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -106,6 +112,10 @@ def state_bytes(optimizer: torch.optim.Optimizer) -> int:
     Args:
         optimizer: a ``torch.optim`` optimizer after at least one step (its state is created then).
     """
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(
+            f"optimizer must be a torch.optim.Optimizer (for ZeRO: zero.optim), got {type(optimizer).__name__}"
+        )
     return sum(x.nbytes for s in optimizer.state.values() for x in s.values() if isinstance(x, torch.Tensor))
 
 
@@ -116,12 +126,15 @@ def expected_shares(sizes: list[int], world_size: int) -> list[int]:
     decreasing order of size to the rank that holds the fewest elements so far.
 
     Args:
-        sizes: the number of elements of each parameter tensor.
-        world_size: the number of ranks.
+        sizes: the number of elements of each parameter tensor (ints >= 0).
+        world_size: the number of ranks, 1 to :data:`MAX_RANKS`.
     """
     from lessonlib.optim._checks import check_int  # here, not above: a rank imports torch alone
 
-    shares = [0] * check_int("world_size", world_size, low=1)
+    if not isinstance(sizes, (list, tuple)):
+        raise TypeError(f"sizes must be a list of ints (elements per tensor), got {type(sizes).__name__}")
+    sizes = [check_int(f"sizes[{i}]", n) for i, n in enumerate(sizes)]
+    shares = [0] * check_int("world_size", world_size, low=1, high=MAX_RANKS)
     for n in sorted(sizes, reverse=True):
         shares[shares.index(min(shares))] += n
     return shares
