@@ -210,6 +210,7 @@ NOTEBOOK_BEST = {"Adam": (1, 3), "AdamW": (3, 8)}  # its best cells (lr 0.01, la
 NEAR_032 = {7, 8, 9}  # lambda = 0.1, 0.32, 1: within one step of the grid of 0.32
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_maps_hold_for_other_seeds_and_lengths(seed):
     """Notebook 06, section 7, last paragraph: seeds 0 to 2, 10, 20 and 40 epochs (one run of 40 per seed)."""

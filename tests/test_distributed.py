@@ -44,6 +44,7 @@ def gone(pids: list[int], within: float = 5.0) -> bool:
     return not any(alive(pid) for pid in pids)
 
 
+@pytest.mark.slow
 def test_zero1_matches_plain_adamw_and_halves_the_state():
     run = zero_demo.run(2)
     assert run.seconds > 0
@@ -118,6 +119,7 @@ def test_a_failing_rank_stops_the_run_and_every_process_is_killed(tmp_path, monk
     assert len(pids) == 4 and gone(pids)  # both ranks and the child each one started
 
 
+@pytest.mark.slow
 def test_a_run_past_its_timeout_is_killed(tmp_path, monkeypatch):
     script = fake_rank(tmp_path, "time.sleep(120)\n")
     monkeypatch.setattr(zero_demo, "__file__", script)
