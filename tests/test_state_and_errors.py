@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 
 import numpy as np
 import pytest
@@ -506,6 +507,7 @@ def test_adam_trace_runs_amsgrad_on_arrays():
         (lambda: ll.sgd_step(1.0, 0.5, 0.0, 1, lr=-0.1), r"Invalid lr: -0.1"),
         (lambda: ll.rmsprop_step(1.0, 0.5, 0.0, 1, lr=0.1, alpha=1.0), r"Invalid alpha: 1.0"),
         (lambda: ll.adam_trace(1.0, [0.5, "0.3"]), r"grads\[1\] must be a real number"),
+        (lambda: ll.exact.sqrt(Decimal("1e1000000")), r"Invalid x: beyond 10\*\*\+-30000"),
     ],
     ids=[
         "adam_step at t = 0",
@@ -517,6 +519,7 @@ def test_adam_trace_runs_amsgrad_on_arrays():
         "a negative lr",
         "rho = 1",
         "a string gradient",
+        "a root that took 20 s",
     ],
 )
 def test_edge_values_of_the_pure_functions_are_named(call, match):

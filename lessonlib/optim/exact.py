@@ -24,6 +24,10 @@ from lessonlib.optim._checks import check_step
 
 DIGITS = 60
 
+#: The largest and smallest x :func:`sqrt` takes, as a power of ten: beyond it the conversions to decimal take
+#: seconds (20 s at 10**1000000), and no lesson comes near.
+MAX_EXPONENT = 30_000
+
 
 def _rational(name: str, x) -> Fraction:
     if isinstance(x, bool) or not isinstance(x, (numbers.Rational, float, Decimal, str)):
@@ -42,25 +46,35 @@ def sqrt(x, digits: int = DIGITS) -> Fraction:
     """The square root of a non-negative rational, correct to ``digits`` significant digits.
 
     Args:
-        x: a finite number >= 0 (int, Fraction, float, Decimal or a decimal string).
+        x: a finite number >= 0 (int, Fraction, float, Decimal or a decimal string), at most
+            ``10**MAX_EXPONENT`` and, if not 0, at least ``10**-MAX_EXPONENT`` (nor a fraction whose numerator or
+            denominator is longer).
         digits: significant digits, an int from 1 to 10000.
 
     >>> sqrt(Fraction(9, 4)), round(float(sqrt(2, digits=5)), 4)
     (Fraction(3, 2), 1.4142)
     """
+    too_far = (
+        f"Invalid x: beyond 10**+-{MAX_EXPONENT} (allowed: x = 0 or 10**-{MAX_EXPONENT} <= x <= 10**{MAX_EXPONENT})"
+    )
+    if isinstance(x, Decimal) and x.is_finite() and x and abs(x.adjusted()) > MAX_EXPONENT:
+        raise ValueError(too_far)  # before the Fraction, which alone takes a second at 10**1000000
     x = _rational("x", x)
+    if max(x.numerator.bit_length(), x.denominator.bit_length()) > MAX_EXPONENT * 3.33:  # log2(10) bits a digit
+        raise ValueError(too_far)
     digits = check_step(digits, "digits", low=1)
     if digits > 10_000:
         raise ValueError(f"Invalid digits: {digits} (allowed: 1 <= digits <= 10000)")
     if x < 0:
-        raise ValueError(f"Invalid x: {x} (allowed: x >= 0, the square root of a negative number is not real)")
+        shown = x if max(x.numerator.bit_length(), x.denominator.bit_length()) < 1000 else "a negative number"
+        raise ValueError(f"Invalid x: {shown} (allowed: x >= 0, the square root of a negative number is not real)")
     with localcontext() as ctx:
         ctx.prec = digits + 5
         ctx.Emax, ctx.Emin = 10**12, -(10**12)  # room for any number a Fraction can hold in memory
         try:
             root = (Decimal(x.numerator) / Decimal(x.denominator)).sqrt()
         except ArithmeticError:  # decimal's Overflow and Underflow
-            raise ValueError(f"sqrt: x = {x} is beyond the range of decimal arithmetic") from None
+            raise ValueError("Invalid x: beyond the range of decimal arithmetic") from None
     return Fraction(root)
 
 
