@@ -25,8 +25,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessonlib.course._args import MAX_RUN_STEPS, check_reals
-from lessonlib.optim._checks import check_betas, check_bool, check_int, check_real
+from lessonlib.optim._checks import MAX_RUN_STEPS, check_betas, check_bool, check_int, check_real, check_reals
 from lessonlib.optim.adam import Adam, AdamStep, adam_trace
 
 #: The feasible set of the counterexample, :math:`\mathcal F = [-1, 1]`.

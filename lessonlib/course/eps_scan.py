@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessonlib.course._args import MAX_RUN_STEPS, check_reals
-from lessonlib.optim._checks import check_betas, check_int, check_real, check_seed
+from lessonlib.optim._checks import MAX_RUN_STEPS, check_betas, check_int, check_real, check_reals, check_seed
 from lessonlib.optim.adam import Adam
 
 

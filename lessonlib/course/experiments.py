@@ -13,8 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.course._args import MAX_RUN_STEPS, check_reals
-from lessonlib.optim._checks import check_int, check_real, check_seed
+from lessonlib.optim._checks import MAX_RUN_STEPS, check_int, check_real, check_reals, check_seed
 from lessonlib.optim.adam import Adam
 from lessonlib.optim.adamw import AdamW
 from lessonlib.optim.schedules import warmup_cosine

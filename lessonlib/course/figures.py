@@ -25,8 +25,8 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessonlib.course._args import check_reals
 from lessonlib.course.objectives import Objective
+from lessonlib.optim._checks import check_reals
 from lessonlib.optim.ema import EMA, effective_window, ema_weight_sum
 
 #: The width of the wide figures, in inches: 880 pixels at the course's 100 dpi, 900 with the inline margins.

@@ -22,10 +22,18 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessonlib.course._args import MAX_RUN_STEPS, check_reals, is_tensor
 from lessonlib.course.heavy_ball import curvatures, stable_lr
 from lessonlib.course.runs import Trajectory, make
-from lessonlib.optim._checks import check_beta, check_int, check_plain, check_real, check_seed
+from lessonlib.optim._checks import (
+    MAX_RUN_STEPS,
+    check_beta,
+    check_int,
+    check_plain,
+    check_real,
+    check_reals,
+    check_seed,
+    is_tensor,
+)
 from lessonlib.optim.sgd import SGD
 
 

@@ -28,8 +28,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.course._args import MAX_RUN_STEPS, check_reals
-from lessonlib.optim._checks import check_beta, check_int, check_real
+from lessonlib.optim._checks import MAX_RUN_STEPS, check_beta, check_int, check_real, check_reals
 from lessonlib.optim.sgd import sgd_step
 
 #: The lesson's bowl: curvatures 1, 10 and 100, so the condition number is 100.

@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lessonlib.course._args import is_tensor
-from lessonlib.optim._checks import check_real
+from lessonlib.optim._checks import check_real, is_tensor
 
 
 @dataclass(frozen=True)

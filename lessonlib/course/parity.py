@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lessonlib.course._args import MAX_RUN_STEPS
-from lessonlib.optim._checks import FLOAT_DTYPES, check_function, check_int, check_seed
+from lessonlib.optim._checks import FLOAT_DTYPES, MAX_RUN_STEPS, check_function, check_int, check_seed
 
 #: The keyword arguments that select each of ``torch.optim.Adam``'s implementations of the same math.
 IMPLEMENTATIONS: dict[str, dict[str, bool]] = {

@@ -30,10 +30,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from lessonlib.course._args import MAX_RUN_STEPS, check_reals
 from lessonlib.course.memory import QUANT_BLOCK
 from lessonlib.course.parity import IMPLEMENTATIONS, _check_name
-from lessonlib.optim._checks import check_bool, check_int, check_operand, check_real, check_seed
+from lessonlib.optim._checks import (
+    MAX_RUN_STEPS,
+    check_bool,
+    check_int,
+    check_operand,
+    check_real,
+    check_reals,
+    check_seed,
+)
 
 #: The dtypes :func:`spacing` knows.
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)

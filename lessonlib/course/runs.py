@@ -20,9 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.course._args import MAX_RUN_STEPS, check_reals
 from lessonlib.course.objectives import Objective
-from lessonlib.optim._checks import check_int, check_real, check_seed
+from lessonlib.optim._checks import MAX_RUN_STEPS, check_int, check_real, check_reals, check_seed
 from lessonlib.optim.adam import Adam
 from lessonlib.optim.rmsprop import RMSprop
 from lessonlib.optim.sgd import SGD

@@ -32,9 +32,8 @@ from typing import NamedTuple
 import numpy as np
 
 from lessonlib.course import runs as _runs
-from lessonlib.course._args import MAX_RUN_STEPS, check_shown
 from lessonlib.course.objectives import Objective
-from lessonlib.optim._checks import check_int, check_real, check_seed
+from lessonlib.optim._checks import MAX_RUN_STEPS, check_int, check_real, check_seed, check_shown
 
 #: The hyperparameters a grid may vary, as the optimizers name them (torch's names).
 TUNABLE = ("lr", "momentum", "beta1", "alpha", "weight_decay")

@@ -23,10 +23,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessonlib.course import figures
-from lessonlib.course._args import MAX_RUN_STEPS, check_shown
 from lessonlib.course.objectives import by_name
 from lessonlib.course.runs import OPTIMIZERS, run
-from lessonlib.optim._checks import check_int, check_real, check_seed
+from lessonlib.optim._checks import MAX_RUN_STEPS, check_int, check_real, check_seed, check_shown
 from lessonlib.optim.ema import effective_window
 
 SIGNAL_SHIFT = 100  # the step at which the demo signal's mean jumps from 2 to 4

@@ -273,6 +273,25 @@ def check_state(name: str, state, p: np.ndarray, moments, nonnegative, *, values
             raise ValueError(f"{name}['{key}'] must be >= 0 (it is an average of squares)")
 
 
+#: The most steps a course run takes (stated in the error): a bigger count would only run on, or fill memory, for hours.
+MAX_RUN_STEPS = 10**7
+
+
+def is_tensor(x) -> bool:
+    """True for a torch tensor (or a Parameter), told by its type's module: torch need not be imported."""
+    return type(x).__module__.partition(".")[0] == "torch"
+
+
+def check_shown(name: str, x) -> float:
+    """A real number to print, as a float: a float inf or nan passes (a run that never got there).
+
+    Anything else goes through :func:`check_real` (finite, any sign).
+    """
+    if isinstance(x, float | np.floating) and not math.isfinite(x):
+        return float(x)
+    return check_real(name, x, low=-math.inf)
+
+
 def check_int(name: str, value, *, low: int = 0, high: int | None = None) -> int:
     """A count or an index: an int (Python or numpy, not a bool), ``low <= value`` (``<= high``); a Python int."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
@@ -305,6 +324,11 @@ def check_reals(name: str, x, *, low: float, high: float | None = None, strict_l
     """``x`` (a number or an array of them) as a float64 array, every entry finite and in range."""
     if isinstance(x, (bool, np.bool_, str, bytes)) or x is None:
         raise TypeError(f"{name} must be a real number or an array of them, got {type(x).__name__}: {x!r}")
+    if is_tensor(x):  # np.asarray of a tensor that requires grad raises a RuntimeError
+        raise TypeError(
+            f"{name} must be a real number or a list or numpy array of them, got a torch tensor "
+            "(pass t.detach().numpy())"
+        )
     shown = repr(x) if not isinstance(x, int) or x.bit_length() < 200 else "a number too large for a float"
     what = f"{name} must be a real number or an array of them, got {type(x).__name__}: {shown[:200]}"
     try:
