@@ -15,7 +15,7 @@ import torch
 
 import lessonlib as ll
 from lessonlib.course import digits, memory, parity, precision, timing, training, zero_demo
-from lessonlib.optim._checks import _finite_loop
+from lessonlib.optim._arrays import _finite_loop
 
 with warnings.catch_warnings():  # np.matrix is on its way out; a learner may still pass one
     warnings.simplefilter("ignore", PendingDeprecationWarning)

@@ -261,7 +261,7 @@ ADAM_FLOPS: dict[str, int] = {
 
 #: Floating-point operations per element of ``ll.Adam.step``'s check of the gradients: ``g * 0`` (nan for a
 #: nan or an inf, else 0) added to a running sum, one multiplication and one addition
-#: (``lessonlib.optim._checks._finite_loop``).
+#: (``lessonlib.optim._arrays._finite_loop``).
 CHECK_FLOPS = 2
 
 

@@ -28,7 +28,8 @@ from torch.utils.benchmark import Timer
 
 from lessonlib.course.memory import adam_step_traffic
 from lessonlib.course.parity import IMPLEMENTATIONS, _check_device, _check_names
-from lessonlib.optim._checks import check_grads, check_int, check_params, check_real, check_seed, root
+from lessonlib.optim._arrays import check_grads, check_params, root
+from lessonlib.optim._checks import check_int, check_real, check_seed
 from lessonlib.optim._compile import kernel
 from lessonlib.optim.adam import Adam, adam_step
 

@@ -23,7 +23,8 @@ import copy
 
 import numpy as np
 
-from lessonlib.optim._checks import MAX_STEPS, check_bool, check_grads, check_params, check_state, first_overlap, root
+from lessonlib.optim._arrays import check_grads, check_params, check_state, first_overlap, root
+from lessonlib.optim._checks import MAX_STEPS, check_bool
 from lessonlib.optim._compile import KERNEL  # noqa: F401  (documented here, with the switch it names)
 
 #: The optimizers whose ``_update`` runs a compiled kernel or the numpy form, chosen once at import by
@@ -79,7 +80,7 @@ class Optimizer:
         The quick test (the same array objects, still writeable and still of the parameter's shape
         and dtype, which an in-place ``.shape =`` or ``.dtype =`` would change; an int ``t`` in
         range) costs about a microsecond per parameter; anything else (a state edited or replaced
-        by hand) goes through :func:`~lessonlib.optim._checks.check_state`.
+        by hand) goes through :func:`~lessonlib.optim._arrays.check_state`.
         """
         if type(self.state) is not list or len(self.state) != len(self.params):
             raise ValueError(f"state must be a list of {len(self.params)} dicts, one per parameter")
