@@ -84,3 +84,13 @@ def test_every_public_function_documents_its_arguments():
             if "Args:" not in (obj.__doc__ or "") and not issubclass(obj, tuple):
                 missing.append(name)
     assert not missing, f"no Args section: {missing}"
+
+
+def test_the_step_functions_show_their_shared_args_written_once():
+    """adam_step, adamw_step and adamw_paper_step take their common Args from one fragment (_STEP_DOCS)."""
+    from lessonlib.optim.adam import _STEP_DOCS
+
+    for fn in (ll.adam_step, ll.adamw_step, ll.adamw_paper_step):
+        assert "{" + "state_args}" not in fn.__doc__ and r"theta: :math:`\theta_{t-1}`." in fn.__doc__
+        assert _STEP_DOCS["state_args"] in fn.__doc__, fn.__name__
+    assert _STEP_DOCS["moment_args"] in ll.adam_step.__doc__ and _STEP_DOCS["sqrt_arg"] in ll.adamw_paper_step.__doc__

@@ -69,7 +69,30 @@ class AdamStep(NamedTuple):
     v_max: object = None  # AMSGrad: the largest v so far (None without it)
 
 
-def adam_step(
+#: The Args the textbook step functions share (``adam_step``, ``adamw_step``, ``adamw_paper_step``), written once and
+#: spliced into each docstring where it says ``{name}``, as torch.optim does with its ``_params_doc``.
+_STEP_DOCS = {
+    "state_args": r"""theta: :math:`\theta_{t-1}`.
+        g: :math:`g_t`.
+        m: :math:`m_{t-1}`.
+        v: :math:`v_{t-1}`.
+        t: the step number, 1-based.""",
+    "moment_args": r"""beta1: :math:`\beta_1`.
+        beta2: :math:`\beta_2`.
+        eps: :math:`\epsilon`.""",
+    "sqrt_arg": "sqrt: the square root to use (``lessonlib.optim.exact.sqrt`` for Fractions).",
+}
+
+
+def _step_docs(fn):
+    """``fn`` with each ``{name}`` of :data:`_STEP_DOCS` in its docstring replaced by that fragment."""
+    for name, text in _STEP_DOCS.items():
+        fn.__doc__ = fn.__doc__.replace("{" + name + "}", text)
+    return fn
+
+
+@_step_docs
+def adam_step(  # noqa: D417 - the shared Args come from _STEP_DOCS
     theta,
     g,
     m,
@@ -94,20 +117,14 @@ def adam_step(
     classes check those).
 
     Args:
-        theta: :math:`\theta_{t-1}`.
-        g: :math:`g_t`.
-        m: :math:`m_{t-1}`.
-        v: :math:`v_{t-1}`.
-        t: the step number, 1-based.
+        {state_args}
         lr: :math:`\alpha`.
-        beta1: :math:`\beta_1`.
-        beta2: :math:`\beta_2`.
-        eps: :math:`\epsilon`.
+        {moment_args}
         weight_decay: :math:`\lambda`, the L2 term added to :math:`g_t`.
         v_max: AMSGrad's :math:`v^{\max}_{t-1}`: given, :math:`\hat v_t` is built from
             :math:`v^{\max}_t = \max(v^{\max}_{t-1}, v_t)` instead of :math:`v_t` (as torch's ``amsgrad=True``).
         correct: which moments are bias-corrected: ``"both"`` (Adam), ``"m"``, ``"v"`` or ``"none"``.
-        sqrt: the square root to use (``lessonlib.optim.exact.sqrt`` for Fractions).
+        {sqrt_arg}
 
     >>> s = adam_step(1.0, 0.5, 0.0, 0.0, 1, correct="none", eps=0.0)
     >>> print(f"{s.update / 1e-3:.6f}")   # uncorrected, the first step is (1 - beta1) / sqrt(1 - beta2) lr

@@ -26,19 +26,16 @@ from __future__ import annotations
 import numpy as np
 
 from lessonlib.optim._checks import check_bool, check_coefficient, hyperparameter
-from lessonlib.optim.adam import Adam, AdamStep, adam_step
+from lessonlib.optim.adam import Adam, AdamStep, _step_docs, adam_step
 from lessonlib.optim.weight_decay import decay
 
 
-def adamw_step(theta, g, m, v, t, *, lr=1e-3, weight_decay=1e-2, **adam):
+@_step_docs
+def adamw_step(theta, g, m, v, t, *, lr=1e-3, weight_decay=1e-2, **adam):  # noqa: D417 - Args from _STEP_DOCS
     r"""One AdamW step: :func:`~lessonlib.decay` of :math:`\theta`, then :func:`~lessonlib.adam_step` with the plain g.
 
     Args:
-        theta: :math:`\theta_{t-1}`.
-        g: :math:`g_t`.
-        m: :math:`m_{t-1}`.
-        v: :math:`v_{t-1}`.
-        t: the step number, 1-based.
+        {state_args}
         lr: :math:`\alpha`.
         weight_decay: :math:`\lambda`, PyTorch's decoupled decay (the step shrinks :math:`\theta` by
             :math:`\alpha\lambda`).
@@ -51,7 +48,8 @@ def adamw_step(theta, g, m, v, t, *, lr=1e-3, weight_decay=1e-2, **adam):
     return adam_step(decay(theta, lr, weight_decay), g, m, v, t, lr=lr, **adam)
 
 
-def adamw_paper_step(
+@_step_docs
+def adamw_paper_step(  # noqa: D417 - the shared Args come from _STEP_DOCS
     theta, g, m, v, t, *, alpha=1e-3, eta=1.0, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, sqrt=np.sqrt
 ) -> AdamStep:
     r"""One AdamW step as Loshchilov & Hutter write it (Algorithm 2), on top of :func:`~lessonlib.adam_step`.
@@ -66,15 +64,9 @@ def adamw_paper_step(
     parameter after the whole step, decay included.
 
     Args:
-        theta: :math:`\theta_{t-1}`.
-        g: :math:`g_t`.
-        m: :math:`m_{t-1}`.
-        v: :math:`v_{t-1}`.
-        t: the step number, 1-based.
-        beta1: :math:`\beta_1`.
-        beta2: :math:`\beta_2`.
-        eps: :math:`\epsilon`.
-        sqrt: the square root to use (``lessonlib.optim.exact.sqrt`` for Fractions).
+        {state_args}
+        {moment_args}
+        {sqrt_arg}
         alpha: :math:`\alpha`.
         eta: the schedule multiplier :math:`\eta_t`.
         weight_decay: the paper's :math:`\lambda` (the decay per step at :math:`\eta_t = 1`,
