@@ -116,7 +116,7 @@ def test_optimizer_demo_draws_the_run_it_reports(objective):
 def test_optimizer_demo_reports_divergence_and_rejects_unknown_names():
     _, text = widgets.optimizer_demo("SGD", "Rosenbrock", lr=0.1, steps=100)
     assert "diverged after" in text
-    with pytest.raises(ValueError, match="unknown optimizer"):
+    with pytest.raises(ValueError, match="Invalid optimizer"):
         widgets.optimizer_demo("Adagrad")
     with pytest.raises(ValueError, match="unknown objective"):
         widgets.optimizer_demo("Adam", "sphere")
@@ -580,7 +580,7 @@ def test_the_demo_takes_each_optimizers_own_defaults():
     _, text = widgets.optimizer_demo("momentum", "quadratic", lr=0.02)
     assert text.startswith("momentum (lr=0.02, momentum=0.9) on quadratic")
     assert widgets.optimizer_defaults("RMSprop") == {"lr": 0.1, "beta2": 0.99}
-    with pytest.raises(ValueError, match="unknown optimizer"):
+    with pytest.raises(ValueError, match="Invalid optimizer"):
         widgets.optimizer_defaults("Adagrad")
 
 

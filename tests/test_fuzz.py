@@ -786,7 +786,10 @@ SKIP: dict[str, str] = {
         _FIGURE,
     ),
     **dict.fromkeys(["damping_widget", "ema_widget", "optimizer_widget", "panel"], _WIDGET),
-    **dict.fromkeys(["train_grid", "zero_demo.run", "train_one_process", "scale_shift", "read_digits", "load"], _RUNS),
+    **dict.fromkeys(
+        ["train_grid", "zero_demo.run", "train_one_process", "scale_shift.scale_shift", "read_digits", "digits.load"],
+        _RUNS,
+    ),
     **dict.fromkeys(
         ["time_adam_steps", "memory_bandwidth", "matmul_flops", "flush_caches", "call_seconds"],
         _TIMES,
@@ -886,6 +889,7 @@ BY_NAME: dict[str, object] = {
 
 #: Valid (and cheap) arguments for particular callables, where the name alone does not say what is valid.
 VALID: dict[str, dict] = {
+    "adaptation_steps": {"root_v_hat": Lazy(lambda: np.linspace(1.0, 2.0, 8)), "target": 2.0, "start": 1, "tol": 0.1},
     "average_regret": {"theta_played": Lazy(lambda: np.zeros(6))},
     "best_fixed_point": {"steps": 6},
     "run_lessonlib": {"steps": 2},

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +127,21 @@ def test_nothing_refers_to_a_file_outside_the_repository():
     outside = "design" + ".md"  # spelt in two parts, so this file does not cite it
     citing = [f for f in texts if outside in (ROOT / f).read_text(encoding="utf-8")]
     assert citing == [], f"these cite {outside}, which is not in the repository: {citing}"
+
+
+def test_the_lecture_targets_run_the_builders_the_tests_run():
+    """make site/slides/handouts/assignments call the commands the browser and assignment tests call (CI runs the
+    tests, not the targets): a dry run shows each command, naming a file that exists."""
+    if not shutil.which("make"):
+        pytest.skip("no make here")
+    env = {**os.environ, "MAKEFLAGS": ""}
+    for target, builder in [
+        ("site", "notebooks/_site site"),
+        ("slides", "notebooks/_site slides"),
+        ("handouts", "notebooks/_site handouts"),
+        ("assignments", "notebooks/_assignments.py"),
+    ]:
+        done = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, env=env)
+        assert done.returncode == 0, done.stderr
+        assert builder in done.stdout, f"make {target} does not run {builder}: {done.stdout}"
+        assert (ROOT / builder.split()[0]).exists()

@@ -74,7 +74,7 @@ def test_converging_runs_get_close_to_the_minimum():
 def test_make_and_errors():
     opt = trajectories.make("momentum", [np.zeros(2)], lr=0.1, momentum=0.5)
     assert isinstance(opt, ll.SGD) and opt.momentum == 0.5
-    with pytest.raises(ValueError, match="unknown optimizer"):
+    with pytest.raises(ValueError, match="Invalid optimizer"):
         trajectories.make("Adagrad", [np.zeros(2)])
     with pytest.raises(TypeError):
         trajectories.make("SGD", [np.zeros(2)], betas=(0.9, 0.999))

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lessonlib.optim._checks import FLOAT_DTYPES, MAX_RUN_STEPS, check_function, check_int, check_seed
+from lessonlib.optim._checks import (
+    FLOAT_DTYPES,
+    MAX_RUN_STEPS,
+    check_function,
+    check_int,
+    check_name,
+    check_names,
+    check_seed,
+)
 
 #: The keyword arguments that select each of ``torch.optim.Adam``'s implementations of the same math.
 IMPLEMENTATIONS: dict[str, dict[str, bool]] = {
@@ -49,28 +57,6 @@ def _check_device(device, name: str = "device") -> torch.device:
         if (parsed.index or 0) >= count:
             raise ValueError(f"Invalid {name}: {device!r} (this machine has {count} CUDA device(s))")
     return parsed
-
-
-def _check_names(name: str, values, allowed) -> tuple[str, ...]:
-    """A list or tuple of names, each one of ``allowed``; returned as a tuple."""
-    if not isinstance(values, (list, tuple)):
-        raise TypeError(f"{name} must be a list or tuple of names from {list(allowed)}, got {type(values).__name__}")
-    for value in values:
-        if not isinstance(value, str):
-            raise TypeError(f"{name} must hold names (str) from {list(allowed)}, got {type(value).__name__}")
-    unknown = set(values) - set(allowed)
-    if unknown:
-        raise ValueError(f"unknown {name} {sorted(unknown)}; allowed: {list(allowed)}")
-    return tuple(values)
-
-
-def _check_name(name: str, value, allowed) -> str:
-    """One name from ``allowed`` (a TypeError for anything but a str, a ValueError for an unknown one)."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, one of {list(allowed)}; got {type(value).__name__}")
-    if value not in allowed:
-        raise ValueError(f"Invalid {name}: {value!r} (allowed: {list(allowed)})")
-    return value
 
 
 def _check_shapes(shapes) -> tuple:
@@ -110,7 +96,7 @@ class Parity:
         Args:
             impl: one of the implementations the run compared (keys of :attr:`deviation`).
         """
-        impl = _check_name("impl", impl, tuple(self.deviation))
+        impl = check_name("impl", impl, tuple(self.deviation))
         return float(self.deviation[impl].max()) / self.scale
 
     def relative_disagreement(self, impl: str) -> float:
@@ -119,7 +105,7 @@ class Parity:
         Args:
             impl: one of the implementations compared with the for-loop (keys of :attr:`disagreement`).
         """
-        impl = _check_name("impl", impl, tuple(self.disagreement))
+        impl = check_name("impl", impl, tuple(self.disagreement))
         return float(self.disagreement[impl].max()) / self.scale
 
 
@@ -173,7 +159,7 @@ def parity(
     device = _check_device(device)
     steps, seed = check_int("steps", steps, low=1, high=MAX_RUN_STEPS), check_seed(seed)
     shapes = _check_shapes(shapes)
-    implementations = _check_names("implementations", implementations, IMPLEMENTATIONS)
+    implementations = check_names("implementations", implementations, IMPLEMENTATIONS)
     rng = np.random.default_rng(seed)
     start = [np.asarray(rng.normal(size=s), dtype=dtype) for s in shapes]
     ours = [x.copy() for x in start]

@@ -31,11 +31,12 @@ import torch
 from torch import nn
 
 from lessonlib.course.memory import QUANT_BLOCK
-from lessonlib.course.parity import IMPLEMENTATIONS, _check_name
+from lessonlib.course.parity import IMPLEMENTATIONS
 from lessonlib.optim._checks import (
     MAX_RUN_STEPS,
     check_bool,
     check_int,
+    check_name,
     check_operand,
     check_real,
     check_reals,
@@ -117,7 +118,7 @@ def torch_adam(
         lr: :math:`\alpha` (the other hyperparameters are torch's defaults).
         theta0: :math:`\theta_0`, every element's start.
     """
-    dtype, implementation = _check_dtype(dtype), _check_name("implementation", implementation, IMPLEMENTATIONS)
+    dtype, implementation = _check_dtype(dtype), check_name("implementation", implementation, IMPLEMENTATIONS)
     steps, lr = check_int("steps", steps, low=1, high=MAX_RUN_STEPS), check_real("lr", lr)
     theta0 = check_real("theta0", theta0, low=-math.inf)
     g = torch.as_tensor(check_reals("grad", grad, low=-math.inf)).to(dtype)

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lessonlib.course.objectives import Objective
-from lessonlib.optim._checks import MAX_RUN_STEPS, check_int, check_real, check_reals, check_seed
+from lessonlib.optim._checks import MAX_RUN_STEPS, check_int, check_name, check_real, check_reals, check_seed
 from lessonlib.optim.adam import Adam
 from lessonlib.optim.rmsprop import RMSprop
 from lessonlib.optim.sgd import SGD
@@ -96,9 +96,7 @@ def make(optimizer, params, **hyper):
     SGD([(2,)], lr=0.1, momentum=0.9, weight_decay=0.0)
     """
     if isinstance(optimizer, str):
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"unknown optimizer {optimizer!r}; choose one of {list(OPTIMIZERS)}")
-        entry = OPTIMIZERS[optimizer]
+        entry = OPTIMIZERS[check_name("optimizer", optimizer, OPTIMIZERS)]
         return entry.cls(params, **{**entry.fixed, **hyper})
     if not callable(optimizer):
         raise TypeError(

@@ -60,14 +60,20 @@ def adaptation_steps(root_v_hat, target, start, tol) -> int:
 
     Args:
         root_v_hat: :math:`\sqrt{\hat v_t}` per step.
-        target: the value it should reach.
+        target: the value it should reach, > 0.
         start: the index of the first step at the new scale.
         tol: the relative tolerance, > 0.
     """
     root_v_hat = check_reals("root_v_hat", root_v_hat, low=0.0)
-    target = check_real("target", target)
-    start = check_int("start", start, high=max(root_v_hat.size - 1, 0))
-    tol = check_real("tol", tol)
+    if root_v_hat.ndim != 1 or root_v_hat.size == 0:
+        raise ValueError(f"root_v_hat must be a non-empty 1-D sequence (a value per step), shape {root_v_hat.shape}")
+    target, tol = check_real("target", target), check_real("tol", tol)
+    for name, value in (("target", target), ("tol", tol)):
+        if value == 0:  # target divides; a tolerance of 0 is never met
+            raise ValueError(f"Invalid {name}: 0.0 (allowed: {name} > 0)")
+    start = check_int("start", start)
+    if start >= root_v_hat.size:
+        raise ValueError(f"Invalid start: {start} (allowed: an index of root_v_hat, 0 <= start < {root_v_hat.size})")
     close = np.flatnonzero(np.abs(root_v_hat[start:] / target - 1.0) < tol)
     return int(close[0]) if close.size else -1
 

@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
-from lessonlib.course.tuning import Sweep, _check_key, number_text, score_text
-from lessonlib.optim._checks import check_bool, check_real
+from lessonlib.course.tuning import KEYS, Sweep, number_text, score_text
+from lessonlib.optim._checks import check_bool, check_name, check_real
 
 #: Short names of the second hyperparameter for the column heads of :func:`grid_table`.
 _SYMBOL = {"momentum": "mu", "beta1": "beta1", "alpha": "rho", "weight_decay": "wd"}
@@ -98,7 +98,7 @@ def grid_table(sweeps: dict, collapse: bool = False) -> str:
             if lr not in s.grid["lr"]:
                 cells.append(("", ""))
                 continue
-            out = s.best_at(lr=lr) if fixed is None else s._at({**fixed, "lr": lr})
+            out = s.best_at(lr=lr) if fixed is None else s.at(**fixed, lr=lr)
             text = ("*" if out is s.best else "") + ("div" if out.diverged else score_text(out.score, rule))
             other = ", ".join(number_text(v) for n, v in out.hyper.items() if n != "lr")
             cells.append((text, f"({other})" if fixed is None and not out.diverged else ""))
@@ -156,7 +156,7 @@ def good_ranges(sweeps: dict, below, key: str = "score") -> str:
     if not below:
         raise ValueError("Invalid below: an empty list (allowed: a threshold or a non-empty list of them)")
     below = [check_real("below", b, low=-math.inf) for b in below]
-    _check_key(key)
+    check_name("key", key, KEYS)
     rows = []
     for label, s in sweeps.items():
         lrs, best = s.profile("lr", key)
@@ -200,7 +200,7 @@ def sensitivity_figure(sweeps: dict, *, ax=None, floor: float = 1e-30, key: str 
     from matplotlib.ticker import LogLocator, NullLocator
 
     sweeps = _check_sweeps(sweeps)
-    _check_key(key)
+    check_name("key", key, KEYS)
     if ax is None:
         _, ax = plt.subplots()
     top = 1.0

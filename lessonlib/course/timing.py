@@ -27,9 +27,9 @@ import torch
 from torch.utils.benchmark import Timer
 
 from lessonlib.course.memory import adam_step_traffic
-from lessonlib.course.parity import IMPLEMENTATIONS, _check_device, _check_names
+from lessonlib.course.parity import IMPLEMENTATIONS, _check_device
 from lessonlib.optim._arrays import check_grads, check_params, root
-from lessonlib.optim._checks import check_int, check_real, check_seed
+from lessonlib.optim._checks import check_int, check_names, check_real, check_seed
 from lessonlib.optim._compile import kernel
 from lessonlib.optim.adam import Adam, adam_step
 
@@ -289,7 +289,7 @@ def adam_steppers(
     """
     n, seed = check_int("n", n, low=1, high=MAX_STEP_PARAMS), check_seed(seed)
     tensors = check_int("tensors", tensors, low=1, high=n)
-    implementations = _check_names("implementations", implementations, STEP_IMPLEMENTATIONS)
+    implementations = check_names("implementations", implementations, STEP_IMPLEMENTATIONS)
     device = _check_device(device)
     numpy_only = [impl for impl in implementations if not impl.startswith("torch ")]
     if device.type != "cpu" and numpy_only:

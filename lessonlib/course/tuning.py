@@ -33,7 +33,7 @@ import numpy as np
 
 from lessonlib.course import runs as _runs
 from lessonlib.course.objectives import Objective
-from lessonlib.optim._checks import MAX_RUN_STEPS, check_int, check_real, check_seed, check_shown
+from lessonlib.optim._checks import MAX_RUN_STEPS, check_int, check_name, check_real, check_seed, check_shown
 
 #: The hyperparameters a grid may vary, as the optimizers name them (torch's names).
 TUNABLE = ("lr", "momentum", "beta1", "alpha", "weight_decay")
@@ -74,7 +74,7 @@ class Sweep(NamedTuple):
             cells = []
             for lr in cols:
                 hyper = dict(zip([n for n in names if n != "lr"], row), lr=lr)
-                out = self._at(hyper)
+                out = self.at(**hyper)
                 text = "div" if out.diverged else score_text(out.score, self.rule)
                 cells.append(("*" if out is self.best else "") + text)
             lines.append(f"{' '.join(number_text(x) for x in row):<{width}s}" + "".join(f"{c:>10s}" for c in cells))
@@ -142,7 +142,7 @@ class Sweep(NamedTuple):
         """
         if not isinstance(name, str) or name not in self.grid:
             raise ValueError(f"Invalid name: {name!r:.60} (allowed: one of {list(self.grid)})")
-        _check_key(key)
+        check_name("key", key, KEYS)
         values = np.array(self.grid[name], dtype=np.float64)
         best = [min(getattr(o, key) for o in self.outcomes if o.hyper[name] == x) for x in self.grid[name]]
         return values, np.array(best, dtype=np.float64)
@@ -158,7 +158,7 @@ class Sweep(NamedTuple):
             key: ``"score"`` or ``"final_loss"``, as in :meth:`profile`.
         """
         below = check_real("below", below, low=-math.inf)
-        _check_key(key)
+        check_name("key", key, KEYS)
         lrs, best = self.profile("lr", key)
         good = lrs[best < below]
         return (float(good.min()), float(good.max())) if good.size else None
@@ -192,14 +192,6 @@ class Sweep(NamedTuple):
         if not found:
             raise ValueError(f"Invalid hyperparameters: {hyper} is not a point of the grid {self.grid}")
         return found[0]
-
-    def _at(self, hyper: dict) -> Outcome:
-        return self.at(**hyper)
-
-
-def _check_key(key) -> None:
-    if not isinstance(key, str) or key not in KEYS:
-        raise ValueError(f"Invalid key: {key!r:.60} (allowed: one of {list(KEYS)})")
 
 
 def number_text(x: float) -> str:

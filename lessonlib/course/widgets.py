@@ -25,7 +25,7 @@ import numpy as np
 from lessonlib.course import figures
 from lessonlib.course.objectives import by_name
 from lessonlib.course.runs import OPTIMIZERS, run
-from lessonlib.optim._checks import MAX_RUN_STEPS, check_int, check_real, check_seed, check_shown
+from lessonlib.optim._checks import MAX_RUN_STEPS, check_int, check_name, check_real, check_seed, check_shown
 from lessonlib.optim.ema import effective_window
 
 SIGNAL_SHIFT = 100  # the step at which the demo signal's mean jumps from 2 to 4
@@ -144,8 +144,7 @@ def loss_text(loss: float, floor: float = figures.LOSS_FLOOR) -> str:
 
 
 def _check_optimizer(optimizer) -> None:
-    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
-        raise ValueError(f"unknown optimizer {optimizer!r:.60}; choose one of {list(OPTIMIZERS)}")
+    check_name("optimizer", optimizer, OPTIMIZERS)
 
 
 def optimizer_hyper(optimizer: str, lr: float, beta1: float, beta2: float) -> dict:
@@ -264,7 +263,7 @@ def static_panels():
 
     That is the figure and text of its initial control values, drawn once, with no callbacks attached.
 
-    The site, slides and handouts (``notebooks/_site.py``) show that figure where a notebook has a live panel;
+    The site, slides and handouts (``notebooks/_site``) show that figure where a notebook has a live panel;
     outside the block the panels are the live widgets, unchanged.
 
     >>> import matplotlib

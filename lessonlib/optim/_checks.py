@@ -53,6 +53,8 @@ def check_beta(name: str, value) -> float:
 
 def check_betas(betas) -> tuple[float, float]:
     """The pair ``(beta1, beta2)``, each in ``[0, 1)``."""
+    if type(betas) is np.ndarray and betas.shape == (2,):
+        betas = tuple(betas.tolist())  # torch takes an array of two as well
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     return check_beta("beta1 (betas[0])", betas[0]), check_beta("beta2 (betas[1])", betas[1])
@@ -126,12 +128,12 @@ def check_step(t, name: str = "t", low: int = 0) -> int:
 
 
 def check_seed(seed, name: str = "seed") -> int:
-    """A random seed: an int ``>= 0`` (``np.random.default_rng`` and ``torch.manual_seed`` both take it).
+    """A random seed: an int, ``0 <= seed < 2**32`` (np.random.seed, default_rng and torch.manual_seed take it).
 
     Only ints pass: numpy 2.4's ``default_rng`` kills the interpreter when given an ``np.matrix``, and torch
     raises a RuntimeError on a float.
     """
-    return check_int(name, seed, low=0, high=2**63 - 1)
+    return check_int(name, seed, low=0, high=2**32 - 1)  # what np.random.seed takes (the others take more)
 
 
 def check_reals(name: str, x, *, low: float, high: float | None = None, strict_low: bool = False) -> np.ndarray:
@@ -169,16 +171,6 @@ def check_reals(name: str, x, *, low: float, high: float | None = None, strict_l
     return arr
 
 
-def plain(*values):
-    """``values`` with every numpy scalar made a Python scalar (``np.float64(0.9)`` -> ``0.9``), others as given.
-
-    The pure step functions pass their hyperparameters through this: under NumPy 2 a ``np.float64``
-    hyperparameter would turn a float32 result into float64, a Python float does not. Arrays,
-    Fractions and Python numbers come back unchanged.
-    """
-    return tuple(v.item() if isinstance(v, np.generic) else v for v in values)
-
-
 def check_number(name: str, x, *, like=None):
     """A finite real number (int, float, Fraction) or a plain real array; an array keeps the shape of ``like``."""
     if isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)):
@@ -206,11 +198,20 @@ _FLOAT_MAX = float(np.finfo(np.float64).max)  # a Python float: an int compares 
 def check_operand(name: str, x):
     """An operand of a textbook formula: a real number (int, float, Fraction, numpy scalar) or a plain real array.
 
-    Returned as given, so a Fraction stays exact. Refused with a TypeError: a bool, a string, a list (numpy would
-    not do arithmetic on it), an ``np.matrix`` or masked array (``*`` means another thing on them), a torch tensor
-    (``np.sqrt`` cannot take one that requires grad: pass ``t.detach().numpy()``); with a ValueError an int or
-    Fraction beyond float's range, which would overflow where it meets a float.
+    Returned as given, so a Fraction stays exact; a list of reals comes back as the array it makes. Refused with a
+    TypeError: a bool, a string, a ragged or non-numeric list, an ``np.matrix`` or masked array (``*`` means
+    another thing on them), a torch tensor (``np.sqrt`` cannot take one that requires grad: pass
+    ``t.detach().numpy()``); with a ValueError an int or Fraction beyond float's range, which would overflow where
+    it meets a float.
     """
+    if isinstance(x, (list, tuple)):  # a list of numbers computes as the array it makes
+        try:
+            arr = np.asarray(x)
+        except ValueError:  # ragged
+            arr = None
+        if arr is None or arr.dtype.kind not in "fiu":
+            raise TypeError(f"{name} must be a real number or an array (or list) of reals, got {x!r:.60}")
+        return arr
     if isinstance(x, np.ndarray):
         check_plain(name, x)
         if x.dtype.kind not in "fiu":
@@ -226,8 +227,11 @@ def check_operand(name: str, x):
 def check_coefficient(name: str, value, *, low: float = 0.0, high: float | None = None):
     """A hyperparameter of a textbook formula, checked as :func:`check_real`, but returned as given.
 
-    A Fraction stays exact; a numpy scalar becomes the Python number it holds (see :func:`plain`).
+    A Fraction stays exact; a numpy scalar or a 0-d array becomes the Python number it holds: under NumPy 2 a
+    ``np.float64`` hyperparameter would turn a float32 result into float64, a Python float does not.
     """
+    if type(value) is np.ndarray and value.ndim == 0 and value.dtype.kind in "fiu":
+        value = value.item()  # a 0-d array of a real (what numpy returns from a reduction) computes as that number
     check_real(name, value, low=low, high=high)
     return value.item() if isinstance(value, np.generic) else value
 
@@ -249,3 +253,25 @@ def check_function(name: str, fn):
     if not callable(fn):
         raise TypeError(f"{name} must be a function, got {type(fn).__name__}: {fn!r:.60}")
     return fn
+
+
+def check_name(name: str, value, allowed) -> str:
+    """One name from ``allowed`` (a TypeError for anything but a str, a ValueError for an unknown one)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, one of {list(allowed)}; got {type(value).__name__}: {value!r:.60}")
+    if value not in allowed:
+        raise ValueError(f"Invalid {name}: {value!r:.60} (allowed: one of {list(allowed)})")
+    return value
+
+
+def check_names(name: str, values, allowed) -> tuple[str, ...]:
+    """A list or tuple of names, each one of ``allowed``; returned as a tuple."""
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"{name} must be a list or tuple of names from {list(allowed)}, got {type(values).__name__}")
+    for value in values:
+        if not isinstance(value, str):
+            raise TypeError(f"{name} must hold names (str) from {list(allowed)}, got {type(value).__name__}")
+    unknown = set(values) - set(allowed)
+    if unknown:
+        raise ValueError(f"Invalid {name}: unknown {sorted(unknown)} (allowed: names from {list(allowed)})")
+    return tuple(values)

@@ -87,7 +87,8 @@ _STEP_DOCS = {
 def _step_docs(fn):
     """``fn`` with each ``{name}`` of :data:`_STEP_DOCS` in its docstring replaced by that fragment."""
     for name, text in _STEP_DOCS.items():
-        fn.__doc__ = fn.__doc__.replace("{" + name + "}", text)
+        if fn.__doc__:  # None under python -OO
+            fn.__doc__ = fn.__doc__.replace("{" + name + "}", text)
     return fn
 
 
