@@ -53,8 +53,6 @@ def check_beta(name: str, value) -> float:
 
 def check_betas(betas) -> tuple[float, float]:
     """The pair ``(beta1, beta2)``, each in ``[0, 1)``."""
-    if type(betas) is np.ndarray and betas.shape == (2,):
-        betas = tuple(betas.tolist())  # torch takes an array of two as well
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     return check_beta("beta1 (betas[0])", betas[0]), check_beta("beta2 (betas[1])", betas[1])

@@ -45,7 +45,7 @@ from lessonlib.optim._checks import (
     hyperparameter,
 )
 from lessonlib.optim._compile import FAST, KERNEL, kernel
-from lessonlib.optim.ema import ema_update, ema_weight_sum
+from lessonlib.optim.ema import _weight_sum, ema_update, ema_weight_sum
 from lessonlib.optim.optimizer import Optimizer, flat_views, in_dtype
 from lessonlib.optim.weight_decay import decay, l2_gradient
 
@@ -364,6 +364,6 @@ class Adam(Optimizer):
                 *in_dtype(dtype, 1 - beta1, 1 - beta2, decay(1.0, lr, wd)),
             )
         f = dtype.type  # both corrections lie in (0, 1]: no cast can overflow
-        scalars = AdamScalars(*fixed, bc1=f(ema_weight_sum(beta1, t)), sqrt_bc2=f(math.sqrt(ema_weight_sum(beta2, t))))
+        scalars = AdamScalars(*fixed, bc1=f(_weight_sum(beta1, t)), sqrt_bc2=f(math.sqrt(_weight_sum(beta2, t))))
         self._step_cache[dtype, t] = scalars
         return scalars

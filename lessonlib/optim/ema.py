@@ -64,6 +64,14 @@ def ema_weight_sum(beta, t):
     (0.1, 0.001999)
     """
     beta, t = check_coefficient("beta", beta, high=1.0), check_steps("t", t)
+    return _weight_sum(beta, t)
+
+
+def _weight_sum(beta, t):
+    r""":math:`1 - \beta^t` unchecked: :func:`ema_weight_sum` for an optimizer's step.
+
+    The step's hyperparameters and ``t`` were checked when they were set, and a check costs more than the formula.
+    """
     return 1 - beta**t
 
 
