@@ -171,15 +171,6 @@ def run_torch(C=3.0, *, steps=3000, alpha=0.5, betas=None, eps=1e-8, amsgrad=Fal
 
     Imports torch when called (the rest of this module works without it). The arguments are those of
     :func:`run_lessonlib`; ``v`` and ``v_max`` are torch's ``exp_avg_sq`` and ``max_exp_avg_sq``.
-
-    Args:
-        C: the large gradient, :math:`C > 2`.
-        steps: :math:`T`.
-        alpha: :math:`\alpha`, the base step size.
-        betas: :math:`(\beta_1, \beta_2)`; by default the paper's :math:`(0, 1/(1+C^2))`.
-        eps: :math:`\epsilon`.
-        amsgrad: run AMSGrad instead.
-        theta0: the starting point in :math:`[-1, 1]`.
     """
     import torch
 
