@@ -44,18 +44,19 @@ from lessonlib.optim._checks import (
 )
 
 #: The dtypes :func:`spacing` knows.
-FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+TORCH_FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 
 #: The most elements a tensor here may hold (a block, a run's copies): beyond it a call would only fill memory.
 MAX_ELEMENTS = 2**31
 
 
 def _check_dtype(dtype) -> torch.dtype:
-    """One of :data:`FLOAT_DTYPES`: a TypeError for anything but a ``torch.dtype``, a ValueError for another one."""
+    """One of :data:`TORCH_FLOAT_DTYPES`: a TypeError for anything but a ``torch.dtype``, a ValueError for others."""
     if not isinstance(dtype, torch.dtype):
-        raise TypeError(f"dtype must be a torch.dtype, one of {', '.join(map(str, FLOAT_DTYPES))}; got {dtype!r:.60}")
-    if dtype not in FLOAT_DTYPES:
-        raise ValueError(f"Invalid dtype: {dtype} (allowed: {', '.join(map(str, FLOAT_DTYPES))})")
+        allowed = ", ".join(map(str, TORCH_FLOAT_DTYPES))
+        raise TypeError(f"dtype must be a torch.dtype, one of {allowed}; got {dtype!r:.60}")
+    if dtype not in TORCH_FLOAT_DTYPES:
+        raise ValueError(f"Invalid dtype: {dtype} (allowed: {', '.join(map(str, TORCH_FLOAT_DTYPES))})")
     return dtype
 
 
@@ -76,7 +77,7 @@ def spacing(x, dtype: torch.dtype) -> torch.Tensor:
 
     Args:
         x: a number or a tensor.
-        dtype: one of :data:`FLOAT_DTYPES`.
+        dtype: one of :data:`TORCH_FLOAT_DTYPES`.
     """
     dtype = _check_dtype(dtype)
     if not isinstance(x, torch.Tensor):
@@ -112,7 +113,7 @@ def torch_adam(
 
     Args:
         grad: :math:`g`, the gradient of every step, one number per element.
-        dtype: the parameter's dtype, one of :data:`FLOAT_DTYPES`.
+        dtype: the parameter's dtype, one of :data:`TORCH_FLOAT_DTYPES`.
         implementation: ``"for-loop"``, ``"foreach"`` or ``"fused"``.
         steps: how many steps, 1 to 10**7.
         lr: :math:`\alpha` (the other hyperparameters are torch's defaults).
