@@ -134,6 +134,15 @@ def check_seed(seed, name: str = "seed") -> int:
     return check_int(name, seed, low=0, high=2**32 - 1)  # what np.random.seed takes (the others take more)
 
 
+def _not_reals(name: str, x) -> str:
+    """The message for a value :func:`check_reals` cannot read as reals.
+
+    Written only when a value is refused: the repr of a large array costs more than the check itself.
+    """
+    shown = repr(x) if not isinstance(x, int) or x.bit_length() < 200 else "a number too large for a float"
+    return f"{name} must be a real number or an array of them, got {type(x).__name__}: {shown[:200]}"
+
+
 def check_reals(name: str, x, *, low: float, high: float | None = None, strict_low: bool = False) -> np.ndarray:
     """``x`` (a number or an array of them) as a float64 array, every entry finite and in range."""
     if isinstance(x, (bool, np.bool_, str, bytes)) or x is None:
@@ -143,8 +152,6 @@ def check_reals(name: str, x, *, low: float, high: float | None = None, strict_l
             f"{name} must be a real number or a list or numpy array of them, got a torch tensor "
             "(pass t.detach().numpy())"
         )
-    shown = repr(x) if not isinstance(x, int) or x.bit_length() < 200 else "a number too large for a float"
-    what = f"{name} must be a real number or an array of them, got {type(x).__name__}: {shown[:200]}"
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             raw = np.asarray(x)
@@ -153,12 +160,12 @@ def check_reals(name: str, x, *, low: float, high: float | None = None, strict_l
                 and all(isinstance(e, numbers.Real) and not isinstance(e, (bool, np.bool_)) for e in raw.flat)
             )
             if not reals:  # strings ("0.1", also inside a list), bools, complex numbers, None
-                raise TypeError(what)
+                raise TypeError(_not_reals(name, x))
             arr = raw.astype(np.float64)
     except OverflowError:
         raise ValueError(f"Invalid {name}: too large for a float (must be finite)") from None
     except (TypeError, ValueError):
-        raise TypeError(what) from None
+        raise TypeError(_not_reals(name, x)) from None
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"Invalid {name}: {x!r} (must be finite and within float range)")
     bad_low = np.any(arr <= low) if strict_low else np.any(arr < low)
