@@ -45,9 +45,9 @@ from lessonlib.optim._checks import (
     hyperparameter,
 )
 from lessonlib.optim._compile import FAST, KERNEL, kernel
-from lessonlib.optim.ema import _weight_sum, ema_update, ema_weight_sum
+from lessonlib.optim.ema import _update, _weight_sum
 from lessonlib.optim.optimizer import Optimizer, flat_views, in_dtype
-from lessonlib.optim.weight_decay import decay, l2_gradient
+from lessonlib.optim.weight_decay import _l2, decay
 
 #: What ``correct=`` of :func:`adam_step` accepts: which moments are bias-corrected.
 CORRECTIONS = ("both", "m", "v", "none")
@@ -131,23 +131,36 @@ def adam_step(  # noqa: D417 - the shared Args come from _STEP_DOCS
     >>> print(f"{s.update / 1e-3:.6f}")   # uncorrected, the first step is (1 - beta1) / sqrt(1 - beta2) lr
     3.162278
     """
-    if not isinstance(correct, str) or correct not in CORRECTIONS:
-        raise ValueError(f"Invalid correct: {correct!r:.60} (allowed: one of {CORRECTIONS})")
+    hyper = _checked_hyper(
+        lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, correct=correct, sqrt=sqrt
+    )
     t = check_step(t, low=1)  # at t = 0 nothing has been averaged: the corrections would divide by zero
-    lr, eps = check_coefficient("lr", lr), check_coefficient("eps", eps)  # numpy scalars made Python: float32 stays
-    beta1, beta2 = check_coefficient("beta1", beta1, high=1.0), check_coefficient("beta2", beta2, high=1.0)
-    weight_decay, sqrt = check_coefficient("weight_decay", weight_decay), check_function("sqrt", sqrt)
     theta, g, m, v = check_operand("theta", theta), check_operand("g", g), check_operand("m", m), check_operand("v", v)
     if v_max is not None:
         v_max = check_operand("v_max", v_max)
+    return _adam_step(theta, g, m, v, t, v_max, **hyper)
+
+
+def _checked_hyper(*, lr, beta1, beta2, eps, weight_decay, correct, sqrt) -> dict:
+    """:func:`adam_step`'s keyword arguments checked (numpy scalars made Python: a float32 step stays float32)."""
+    if not isinstance(correct, str) or correct not in CORRECTIONS:
+        raise ValueError(f"Invalid correct: {correct!r:.60} (allowed: one of {CORRECTIONS})")
+    lr, eps = check_coefficient("lr", lr), check_coefficient("eps", eps)
+    beta1, beta2 = check_coefficient("beta1", beta1, high=1.0), check_coefficient("beta2", beta2, high=1.0)
+    weight_decay, sqrt = check_coefficient("weight_decay", weight_decay), check_function("sqrt", sqrt)
+    return dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, correct=correct, sqrt=sqrt)
+
+
+def _adam_step(theta, g, m, v, t, v_max, *, lr, beta1, beta2, eps, weight_decay, correct, sqrt):
+    """:func:`adam_step` on arguments already checked: the five lines, with the ema and weight_decay formulas."""
     if weight_decay:
-        g = l2_gradient(g, theta, weight_decay)
-    m = ema_update(m, g, beta1)
-    v = ema_update(v, g * g, beta2)
+        g = _l2(g, theta, weight_decay)
+    m = _update(m, g, beta1)
+    v = _update(v, g * g, beta2)
     if v_max is not None:  # np.maximum, as torch.maximum, carries a nan; Fractions take Python's max
         v_max = max(v_max, v) if isinstance(v, Fraction) else np.maximum(v_max, v)
-    bc1 = ema_weight_sum(beta1, t) if correct in ("both", "m") else 1
-    bc2 = ema_weight_sum(beta2, t) if correct in ("both", "v") else 1
+    bc1 = _weight_sum(beta1, t) if correct in ("both", "m") else 1
+    bc2 = _weight_sum(beta2, t) if correct in ("both", "v") else 1
     m_hat, v_hat = m / bc1, (v if v_max is None else v_max) / bc2
     update = lr * m_hat / (sqrt(v_hat) + eps)
     return AdamStep(t, g, m, v, bc1, bc2, m_hat, v_hat, update, theta - update, v_max)
@@ -172,14 +185,19 @@ def adam_trace(theta0, grads, **hyper):
         grads = list(grads)
     except TypeError:
         raise TypeError(f"grads must be a sequence of gradients, got {type(grads).__name__}: {grads!r:.60}") from None
-    for i, g in enumerate(grads):
-        check_operand(f"grads[{i}]", g)
+    grads = [check_operand(f"grads[{i}]", g) for i, g in enumerate(grads)]
+    v_max = hyper.pop("v_max", None)
+    if v_max is not None:
+        v_max = check_operand("v_max", v_max)
+    defaults = dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, correct="both", sqrt=np.sqrt)
+    unknown = sorted(set(hyper) - set(defaults))
+    if unknown:
+        raise TypeError(f"adam_trace got unknown keyword arguments {unknown} (allowed: {sorted(defaults)}, v_max)")
+    hyper = _checked_hyper(**{**defaults, **hyper})  # checked once, not at every step
     theta, m, v, steps = theta0, 0 * theta0, 0 * theta0, []
     for t, g in enumerate(grads, start=1):
-        s = adam_step(theta, g, m, v, t, **hyper)
-        theta, m, v = s.theta, s.m, s.v
-        if s.v_max is not None:
-            hyper = {**hyper, "v_max": s.v_max}
+        s = _adam_step(theta, g, m, v, t, v_max, **hyper)
+        theta, m, v, v_max = s.theta, s.m, s.v, s.v_max
         steps.append(s)
     return steps
 

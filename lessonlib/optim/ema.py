@@ -49,7 +49,14 @@ def ema_update(avg, x, beta):
     0.04999999999999999
     """
     beta = check_coefficient("beta", beta, high=1.0)  # a numpy scalar would turn a float32 average into float64
-    avg, x = check_operand("avg", avg), check_operand("x", x)
+    return _update(check_operand("avg", avg), check_operand("x", x), beta)
+
+
+def _update(avg, x, beta):
+    r""":math:`\beta a_{t-1} + (1-\beta) x_t` unchecked: :func:`ema_update` for a caller that has checked its arguments.
+
+    (:func:`~lessonlib.adam_step` checks each once; a second check costs more than the formula.)
+    """
     return beta * avg + (1 - beta) * x
 
 

@@ -34,7 +34,12 @@ def l2_gradient(g, theta, weight_decay):
     0.7
     """
     weight_decay = check_coefficient("weight_decay", weight_decay)
-    return check_operand("g", g) + weight_decay * check_operand("theta", theta)
+    return _l2(check_operand("g", g), check_operand("theta", theta), weight_decay)
+
+
+def _l2(g, theta, weight_decay):
+    r""":math:`g + \lambda\theta` unchecked: :func:`l2_gradient` for a caller that has checked its arguments."""
+    return g + weight_decay * theta
 
 
 def decay(theta, lr, weight_decay):
