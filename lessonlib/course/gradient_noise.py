@@ -77,10 +77,11 @@ def measured_noise(problem: LeastSquares, theta, batch_sizes, *, draws: int = 20
     draws = check_int("draws", draws, low=1, high=MAX_RUN_STEPS)
     sizes = _batch_sizes(batch_sizes, problem.n)
     rng = np.random.default_rng(check_seed(seed))
-    g = problem.grad(theta)
+    theta = problem._theta(theta)  # checked once: the draws below use the unchecked forms
+    g = problem._grad(theta, None)
     out = []
     for B in sizes:
-        sq = [np.sum((problem.grad(theta, problem.batch(B, rng)) - g) ** 2) for _ in range(draws)]
+        sq = [np.sum((problem._grad(theta, problem._batch(B, rng)) - g) ** 2) for _ in range(draws)]
         out.append(math.sqrt(float(np.mean(sq))))
     return np.array(out)
 
@@ -175,13 +176,13 @@ def minibatch_run(optimizer, problem: LeastSquares, *, steps: int, seed: int = 0
     f_star = problem.loss(problem.minimizer)
     path, excess, diverged = [theta.copy()], [problem.loss(theta) - f_star], False
     with np.errstate(over="ignore", invalid="ignore"):
-        for _ in range(steps):
-            g = problem.grad(theta, problem.batch(batch_size, rng))
+        for _ in range(steps):  # theta is the run's own float64 array: the problem's unchecked forms take it
+            g = problem._grad(theta, problem._batch(batch_size, rng))
             if not np.all(np.isfinite(g)):
                 diverged = True
                 break
             opt.step([g])
-            loss = problem.loss(theta) if np.all(np.isfinite(theta)) else math.inf
+            loss = problem._loss(theta) if np.all(np.isfinite(theta)) else math.inf
             if not math.isfinite(loss):
                 diverged = True
                 break

@@ -81,7 +81,11 @@ class LeastSquares:
         Args:
             theta: :math:`\theta`, shape ``(d,)``.
         """
-        r = self.X @ self._theta(theta) - self.y
+        return self._loss(self._theta(theta))
+
+    def _loss(self, theta: np.ndarray) -> float:
+        """:meth:`loss` at a checked ``theta`` (a run's own float64 array: a check a step costs more than the loss)."""
+        r = self.X @ theta - self.y
         return float(0.5 * np.mean(r**2))
 
     def example_grads(self, theta) -> np.ndarray:
@@ -100,12 +104,11 @@ class LeastSquares:
             theta: :math:`\theta`, shape ``(d,)``.
             rows: the indices of the mini-batch, or None for the full gradient :math:`g`.
         """
-        theta = self._theta(theta)
-        if rows is None:
-            X, y = self.X, self.y
-        else:
-            idx = self._rows(rows)
-            X, y = self.X[idx], self.y[idx]
+        return self._grad(self._theta(theta), None if rows is None else self._rows(rows))
+
+    def _grad(self, theta: np.ndarray, idx: np.ndarray | None) -> np.ndarray:
+        """:meth:`grad` at a checked ``theta`` over checked row indices (or all rows): what a run calls each step."""
+        X, y = (self.X, self.y) if idx is None else (self.X[idx], self.y[idx])
         return X.T @ (X @ theta - y) / len(y)
 
     def batch(self, batch_size: int, rng: np.random.Generator) -> np.ndarray:
@@ -120,6 +123,10 @@ class LeastSquares:
             raise TypeError(
                 f"rng must be a np.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}"
             )
+        return self._batch(batch_size, rng)
+
+    def _batch(self, batch_size: int, rng: np.random.Generator) -> np.ndarray:
+        """:meth:`batch` with its arguments checked: the draw itself."""
         return rng.choice(self.n, size=batch_size, replace=False)
 
 
