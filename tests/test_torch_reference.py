@@ -13,13 +13,17 @@ import torch
 
 import lessonlib as ll
 
-CHUNK = 1 << 16  # large enough that a kernel sees many SIMD blocks and a tail
+# Long enough that a kernel's loop runs over many SIMD blocks (8 or 16 lanes) and a tail; no longer (the kernels
+# have no size-dependent path, and torch's own steps on strided tensors are what a larger array would time).
+LONG = 8 * 1024 + 17
 
 STEPS = 1000
 TOL = {np.float64: 1e-12, np.float32: 5e-6}
-SHAPES = {"0-d": [()], "vector": [(17,)], "matrix": [(6, 5)], "several": [(), (3,), (4, 2), (2, 3, 2)]}
+# One vector longer than a SIMD block (with a tail), and several parameters of every rank at once: a 0-d, a vector, a
+# matrix, a 3-d array (each of those alone adds no case: tests/test_kernels.py runs the kernels on each shape).
+SHAPES = {"vector": [(17,)], "several": [(), (3,), (4, 2), (2, 3, 2)]}
 # Long arrays: a kernel's loop runs over many SIMD blocks and a tail, contiguous and transposed (strided views).
-LARGE = {"long": [(2 * CHUNK + 17,)], "long, transposed": [(300, 500)]}
+LARGE = {"long": [(LONG,)], "long, transposed": [(97, 130)]}
 
 # name -> (lessonlib class, torch class, hyperparameters, gradient scale)
 CASES = {
