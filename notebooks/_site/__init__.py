@@ -2,6 +2,8 @@
 
     python notebooks/_site site build/site           # index.html + a page per lesson, opens from file://
     python notebooks/_site slides build/slides       # a reveal.js deck per lesson, presents from disk
+    python notebooks/_site site build/site --slides build/slides  # both, in one process (the tests' build):
+                                                        # each widget's still drawn once, the HTML cleaned once
     python notebooks/_site handouts build/handouts --site build/site  # a PDF per lesson: chromium prints the
                                                         # site's pages (A4); without --site it builds one to print
     python notebooks/_site alt-check                 # exit 1 if an image output (or a widget cell) has no alt

@@ -7,6 +7,9 @@ import sys
 import time
 from pathlib import Path
 
+# jsonschema (nbformat's) registers an "iri" format check when rfc3987_syntax imports, and that import compiles
+# a grammar: seconds of CPU in every process. No notebook schema has a format to check; the build does without.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # notebooks/: _build and this package
 from _site import __doc__ as DOC  # noqa: E402
 from _site.handouts import build_handouts  # noqa: E402
@@ -21,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("site", "slides", "handouts"):
         one = sub.add_parser(name)
         one.add_argument("out", type=Path)
+        if name == "site":
+            one.add_argument(
+                "--slides", type=Path, metavar="OUT", help="build the slides into OUT too (one process: faster)"
+            )
         if name == "handouts":
             one.add_argument("--site", type=Path, help="print this built site instead of building one")
             one.add_argument("--only", nargs="+", metavar="NN", help="only these lessons (file name prefixes)")
@@ -36,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     if args.command == "site":
         counts = build_site(args.out)
+        if args.slides:  # the widgets' stills and the sanitized HTML the site made, reused (the same slides)
+            counts |= build_slides(args.slides)
     elif args.command == "slides":
         counts = build_slides(args.out)
     else:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from _build import lesson_paths
@@ -42,14 +44,24 @@ def build_handouts(
 ) -> dict:
     """A PDF per lesson in ``out``: the site's pages (built into a temporary folder unless ``site`` is given);
     ``only``: the lessons whose names start with one of these (``["01"]``), else all; ``solutions``: print the
-    worked solutions too (``NN-name-solutions.pdf``), else they are left out."""
+    worked solutions too (``NN-name-solutions.pdf``), else they are left out. A chromium per lesson, as many at
+    once as there are cores."""
     out.mkdir(parents=True, exist_ok=True)
     paths = [p for p in lesson_paths() if not only or p.name.startswith(tuple(only))]
     with tempfile.TemporaryDirectory(prefix="site-") as tmp:
         if site is None:
             site = Path(tmp)
             build_site(site)
-        for p in paths:
-            name = p.stem + ("-solutions" if solutions else "") + ".pdf"
-            print_pdf(site / page_name(p), out / name, solutions=solutions)
+        with ThreadPoolExecutor(max_workers=min(len(paths), os.cpu_count() or 1) or 1) as pool:
+            printing = [
+                pool.submit(
+                    print_pdf,
+                    site / page_name(p),
+                    out / f"{p.stem}{'-solutions' if solutions else ''}.pdf",
+                    solutions=solutions,
+                )
+                for p in paths
+            ]
+            for one in printing:
+                one.result()  # the first failure stops the command (SystemExit, saying which page)
     return {"handouts": len(paths)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import base64
-import copy
+import functools
 import html
 import os
 import re
@@ -74,8 +74,11 @@ def setup_source(nb) -> str:
     return next(c.source for c in nb.cells if c.cell_type == "code")
 
 
-def static_panel(nb, cell):
-    """Run the setup cell and the widget cell with matplotlib's Agg backend, the panels static: the still."""
+@functools.cache
+def static_panel(setup: str, source: str):
+    """Run the setup cell and the widget cell with matplotlib's Agg backend, the panels static: the still.
+
+    Drawn once per process (the same sources give the same still): the site and the slides show the same one."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -85,18 +88,18 @@ def static_panel(nb, cell):
     cwd = os.getcwd()
     os.chdir(HERE)  # as the notebook runs
     try:
-        exec(compile(setup_source(nb), "<setup cell>", "exec"), namespace)  # noqa: S102 - our own notebooks
-        tree = ast.parse(cell.source)
+        exec(compile(setup, "<setup cell>", "exec"), namespace)  # noqa: S102 - our own notebooks
+        tree = ast.parse(source)
         last = tree.body.pop()
         if not isinstance(last, ast.Expr):
-            raise SystemExit(f"a widget cell must end with the widget call, found: {cell.source!r}")
+            raise SystemExit(f"a widget cell must end with the widget call, found: {source!r}")
         with widgets.static_panels():
             exec(compile(tree, "<widget cell>", "exec"), namespace)  # noqa: S102
             still = eval(compile(ast.Expression(last.value), "<widget cell>", "eval"), namespace)  # noqa: S307
     finally:
         os.chdir(cwd)
     if not isinstance(still, widgets.StaticPanel):
-        raise SystemExit(f"{cell.source!r} did not build a panel through widgets.panel")
+        raise SystemExit(f"{source!r} did not build a panel through widgets.panel")
     return still
 
 
@@ -124,7 +127,7 @@ def prepared(path: Path, *, solutions: bool = True):
     the slides leave them out.
     """
     nb = nbformat.read(path, as_version=4)
-    setup = copy.deepcopy(nb)
+    setup = setup_source(nb)  # before any cell is edited
     cells = []
     for cell in nb.cells:
         if tagged(cell, NAV_TAG) or (not solutions and tagged(cell, SOLUTION_TAG)):
@@ -132,7 +135,7 @@ def prepared(path: Path, *, solutions: bool = True):
         if cell.cell_type == "markdown":
             cell.source = rewrite_links(cell.source)
         if is_widget_cell(cell):
-            cell.outputs = still_outputs(static_panel(setup, cell))
+            cell.outputs = still_outputs(static_panel(setup, cell.source))
         if cell.cell_type == "code" and varies(cell):
             cell.source = cell.source.split("\n", 1)[1] if "\n" in cell.source else ""  # nbval's marker, not a lesson
         cells.append(cell)

@@ -3,10 +3,15 @@
 Built once per session by ``notebooks/_site`` into a temporary folder (the current tree, never a stale
 ``build/``). Every page and deck opens from ``file://``; any request that is not ``file:`` is blocked and fails the
 test, as does a console error. Every page is also laid out for print at the A4 page's printable width, and two
-handouts are printed by ``_site handouts`` and read back with poppler (``pdftotext``, ``pdfimages``,
-``pdftoppm``: a skip without them, a failure under CI). Screenshots (index, a page, a slide, a handout page) go to
-the ``shots`` folder; with ``UPDATE_README_MEDIA=1`` the page and the slide are also copied to
-``notebooks/_media/`` for the README.
+handouts (and an answer key) are printed by ``_site handouts`` and read back with poppler (``pdftotext``,
+``pdfimages``, ``pdftoppm``: a skip without them, a failure under CI).
+
+Each page and deck is loaded once, in one tab the pages follow each other in (:class:`Tabs`): the site's pages are
+checked on screen and then, on the same load, laid out for print (as chromium prints a handout: typeset on screen,
+then printed), and the print tests check what that layout measured.
+
+Screenshots (index, a page, a slide, a handout page) go to the ``shots`` folder; with ``UPDATE_README_MEDIA=1`` the
+page and the slide are also copied to ``notebooks/_media/`` for the README.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -32,6 +38,8 @@ sys.path.insert(0, str(NOTEBOOKS))
 import _build  # noqa: E402
 from _site import assets, prepare  # noqa: E402
 from _site.slides import DECK_READY  # noqa: E402
+
+from tests.browser.conftest import VIEWPORT, Watched, watch  # noqa: E402
 
 LESSONS = _build.lesson_paths()
 TYPESET = "document.documentElement.dataset.math === 'typeset'"
@@ -95,9 +103,11 @@ def built(tmp_path_factory) -> dict[str, Path]:
             pytest.fail(why)
         pytest.skip(why)
     out = tmp_path_factory.mktemp("lecture")
-    folders = {"site": out / "site", "slides": out / "slides", "handouts": out / "handouts"}
-    for kind in ("site", "slides"):
-        subprocess.run([sys.executable, str(SITE_PY), kind, str(folders[kind])], check=True, timeout=600)
+    folders = {"site": out / "site", "slides": out / "slides", "handouts": out / "handouts", "keys": out / "keys"}
+    # `site --slides`: the site and the slides `make site` and `make slides` build, in one process (each widget's
+    # still drawn once, each cell's HTML sanitized once)
+    build = [sys.executable, str(SITE_PY), "site", str(folders["site"]), "--slides", str(folders["slides"])]
+    subprocess.run(build, check=True, timeout=600)
     return folders
 
 
@@ -126,42 +136,90 @@ def check_links(links: list[str], root: Path, cache: dict) -> list[str]:
     return bad
 
 
-def open_page(new_page, path: Path):
-    watched = new_page()
-    watched.page.goto(path.as_uri())
-    watched.page.wait_for_function(TYPESET, timeout=60_000)
-    return watched
+class Tabs:
+    """The pages of a built folder, opened one after another in one tab: a 1280x720 page, as ``new_page`` opens one,
+    on which every request that is not ``file:`` is blocked and recorded with the console errors and uncaught
+    exceptions (``watch``), what it recorded cleared before each page. (A browser context per page would cost a
+    context and a renderer process each time; the pages share nothing a test checks but the browser's cache.)"""
+
+    def __init__(self, browser, folder: Path, ready: str):
+        self.browser, self.folder, self.ready = browser, folder, ready
+        self.context = None
+        self.tab: Watched | None = None
+        self.printed: dict[str, dict] = {}  # name -> what the page measured laid out for print (record_print)
+
+    @contextmanager
+    def open(self, name: str):
+        """The page, loaded, with ``ready`` holding (the math typeset), on screen at 1280x720."""
+        if self.tab is None or self.tab.page.is_closed():
+            self.close()
+            self.context = self.browser.new_context(viewport=VIEWPORT)
+            self.tab = watch(self.context, ("file:",))
+        watched, page = self.tab, self.tab.page
+        page.goto("about:blank")  # the last page gone, then the screen as new_page's (a print test may have changed it)
+        page.set_viewport_size(VIEWPORT)
+        page.emulate_media(media="null")
+        for found in (watched.blocked, watched.failed, watched.console_errors, watched.page_errors):
+            found.clear()
+        page.goto((self.folder / name).as_uri(), timeout=60_000)
+        page.wait_for_function(self.ready, timeout=60_000)
+        yield watched
+
+    def close(self) -> None:
+        if self.context is not None:
+            self.context.close()
+        self.context, self.tab = None, None
 
 
-def test_index_and_every_page_work_offline(built, new_page, shots):
-    site = built["site"]
+@pytest.fixture(scope="module")
+def site(browser, built):
+    tabs = Tabs(browser, built["site"], TYPESET)
+    yield tabs
+    tabs.close()
+
+
+@pytest.fixture(scope="module")
+def decks(browser, built):
+    tabs = Tabs(browser, built["slides"], DECK_READY)
+    yield tabs
+    tabs.close()
+
+
+def test_index_and_every_page_work_offline(built, site, shots):
     names = ["index.html"] + [prepare.page_name(p) for p in LESSONS]
-    assert sorted(p.name for p in site.glob("*.html")) == sorted(names)
+    assert sorted(p.name for p in built["site"].glob("*.html")) == sorted(names)
     cache, report = {}, []
     for name in names:
-        watched = open_page(new_page, site / name)
-        facts = watched.page.evaluate(PAGE_FACTS)
-        assert watched.problems() == [], name
-        assert raw_tex(facts["prose"]) == [] and facts["errors"] == 0, f"{name}: math not typeset"
-        assert not facts["broken"] and not facts["no_alt"], name
-        lesson = next((p for p in LESSONS if prepare.page_name(p) == name), None)
-        assert facts["images"] == (figures(lesson) if lesson else 1), name  # every figure, each widget's still
-        assert facts["math"] > 0 or name == "index.html", name
-        assert check_links(facts["links"], site, cache) == [], name
-        if lesson:  # previous/next and the table of contents of all lessons
-            toc = watched.page.locator(".course-toc > ol > li > a").evaluate_all("l => l.map(a => a.href)")
-            assert [Path(urlparse(h).path).name for h in toc] == names[1:]
-        report.append(f"{name}: {facts['math']} formulas, {facts['images']} figures, {len(facts['links'])} links")
-        if name in ("index.html", "04-adam.html"):
-            if name == "04-adam.html":
-                still = watched.page.locator("img[alt^='The optimizer panel at its initial settings']")
-                still.scroll_into_view_if_needed()
-                watched.page.evaluate("window.scrollBy(0, -260)")
-            shot = shots / f"site-{Path(name).stem}.png"
-            watched.page.screenshot(path=str(shot))
-            if name == "04-adam.html" and UPDATE_MEDIA:
-                shutil.copy(shot, MEDIA / "site.png")
+        with site.open(name) as watched:
+            check_page(built["site"], name, watched, cache, report, shots)
+            if name != "index.html":  # what the print test checks, measured on this load (record_print)
+                record_print(site, name, watched)
     print("\n".join(report))
+
+
+def check_page(folder: Path, name: str, watched: Watched, cache: dict, report: list[str], shots: Path) -> None:
+    """One page of the site, on screen: offline, typeset, every figure with alt text, links and anchors valid."""
+    facts = watched.page.evaluate(PAGE_FACTS)
+    assert watched.problems() == [], name
+    assert raw_tex(facts["prose"]) == [] and facts["errors"] == 0, f"{name}: math not typeset"
+    assert not facts["broken"] and not facts["no_alt"], name
+    lesson = next((p for p in LESSONS if prepare.page_name(p) == name), None)
+    assert facts["images"] == (figures(lesson) if lesson else 1), name  # every figure, each widget's still
+    assert facts["math"] > 0 or name == "index.html", name
+    assert check_links(facts["links"], folder, cache) == [], name
+    if lesson:  # previous/next and the table of contents of all lessons
+        toc = watched.page.locator(".course-toc > ol > li > a").evaluate_all("l => l.map(a => a.href)")
+        assert [Path(urlparse(h).path).name for h in toc] == [prepare.page_name(p) for p in LESSONS]
+    report.append(f"{name}: {facts['math']} formulas, {facts['images']} figures, {len(facts['links'])} links")
+    if name in ("index.html", "04-adam.html"):
+        if name == "04-adam.html":
+            still = watched.page.locator("img[alt^='The optimizer panel at its initial settings']")
+            still.scroll_into_view_if_needed()
+            watched.page.evaluate("window.scrollBy(0, -260)")
+        shot = shots / f"site-{Path(name).stem}.png"
+        watched.page.screenshot(path=str(shot))
+        if name == "04-adam.html" and UPDATE_MEDIA:
+            shutil.copy(shot, MEDIA / "site.png")
 
 
 SLIDE_FACTS = r"""() => {
@@ -209,12 +267,17 @@ def where(leaves) -> list[str]:
     return [f"{s['h']}.{s['v']}" for s in leaves]
 
 
+@pytest.fixture
+def deck(decks, lesson) -> Watched:
+    """The lesson's deck, presented: math typeset, reveal.js ready, every image loaded (DECK_READY)."""
+    with decks.open(prepare.page_name(lesson)) as watched:
+        yield watched
+
+
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
-def test_every_deck_presents_offline_a_slide_per_section(built, new_page, shots, lesson):
-    deck = built["slides"] / prepare.page_name(lesson)
-    watched = open_page(new_page, deck)
+def test_every_deck_presents_offline_a_slide_per_section(built, deck, shots, lesson):
+    watched = deck
     page = watched.page
-    page.wait_for_function(DECK_READY, timeout=30_000)
     facts = page.evaluate(PAGE_FACTS)
     assert watched.problems() == []
     assert raw_tex(facts["prose"]) == [] and facts["errors"] == 0, "math not typeset"
@@ -309,23 +372,39 @@ PRINT_FACTS = r"""() => {
 }"""
 
 
-def open_for_print(new_page, path: Path):
-    """A lesson page as the handout prints it: print media, the A4 page's printable width, network blocked."""
+def record_print(site: Tabs, name: str, watched: Watched) -> None:
+    """Lay a typeset page out as the handout prints it (print media, the A4 page's printable width, network
+    blocked) and keep what it measures for the print tests: chromium's ``--print-to-pdf`` too typesets a page on
+    screen and then lays it out for print. (On every page this measures what a page loaded in print media at that
+    width from the start does.)"""
     width, height = printable_px()
-    watched = new_page(viewport={"width": width, "height": round(height)})
-    watched.page.emulate_media(media="print")
-    watched.page.goto(path.as_uri())
-    watched.page.wait_for_function(TYPESET, timeout=60_000)
-    watched.page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=30_000)
-    return watched
+    page = watched.page
+    page.evaluate("window.scrollTo(0, 0)")
+    page.set_viewport_size({"width": width, "height": round(height)})
+    page.emulate_media(media="print")
+    page.wait_for_function("Array.from(document.images).every(i => i.complete)", timeout=30_000)
+    site.printed[name] = {
+        "facts": page.evaluate(PAGE_FACTS),
+        "fit": page.evaluate(PRINT_FACTS),
+        "problems": watched.problems(),
+    }
+
+
+def printed(site: Tabs, lesson: Path) -> dict:
+    """What the lesson's page measured laid out for print: on the page test's load of it, or on a load of its own
+    (when the page test did not get to it, or this test runs alone)."""
+    name = prepare.page_name(lesson)
+    if name not in site.printed:
+        with site.open(name) as watched:
+            record_print(site, name, watched)
+    return site.printed[name]
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
-def test_every_page_prints_on_a4_with_nothing_cut_off(built, new_page, lesson):
-    watched = open_for_print(new_page, built["site"] / prepare.page_name(lesson))
-    page = watched.page
-    facts, fit = page.evaluate(PAGE_FACTS), page.evaluate(PRINT_FACTS)
-    assert watched.problems() == []
+def test_every_page_prints_on_a4_with_nothing_cut_off(site, lesson):
+    laid_out = printed(site, lesson)
+    facts, fit = laid_out["facts"], laid_out["fit"]
+    assert laid_out["problems"] == []
     assert raw_tex(facts["prose"]) == [] and facts["errors"] == 0 and facts["math"] > 0, "math not typeset"
     assert not facts["broken"] and not facts["no_alt"] and facts["images"] == figures(lesson), "figures"
     assert fit["width"] == printable_px()[0] and not fit["toc_shown"], "not laid out as printed"
@@ -362,16 +441,33 @@ PRINTED = ("01-ema", "05-worked-example")  # one with a widget's still and deriv
 
 
 @pytest.fixture(scope="session")
-def handouts(built) -> Path:
-    """The handouts of PRINTED, as `make handouts` prints them: ``_site handouts --site`` the built site."""
-    out = built["handouts"]
-    cmd = [sys.executable, str(SITE_PY), "handouts", str(out), "--site", str(built["site"]), "--only", *PRINTED]
-    subprocess.run(cmd, check=True, timeout=600)
-    return out
+def printing(built) -> dict[str, Path]:
+    """The handouts of PRINTED, as `make handouts` prints them (``_site handouts --site`` the built site), and the
+    answer key of the first, as `make handouts SOLUTIONS=1` does (``--solutions``): the two commands side by side."""
+    handouts = [sys.executable, str(SITE_PY), "handouts", str(built["handouts"]), "--site", str(built["site"])]
+    keys = [sys.executable, str(SITE_PY), "handouts", str(built["keys"]), "--site", str(built["site"])]
+    running = [
+        subprocess.Popen([*handouts, "--only", *PRINTED]),
+        subprocess.Popen([*keys, "--only", PRINTED[0], "--solutions"]),
+    ]
+    try:
+        for command in running:
+            assert command.wait(timeout=600) == 0, f"{command.args} failed"
+    finally:
+        for command in running:
+            if command.poll() is None:
+                command.kill()
+                command.wait()
+    return {"handouts": built["handouts"], "keys": built["keys"]}
+
+
+@pytest.fixture(scope="session")
+def handouts(printing) -> Path:
+    return printing["handouts"]
 
 
 @pytest.mark.parametrize("stem", PRINTED)
-def test_a_handout_is_an_a4_pdf_with_its_math_figures_and_every_page(built, handouts, new_page, shots, stem):
+def test_a_handout_is_an_a4_pdf_with_its_math_figures_and_every_page(site, handouts, shots, stem):
     pdftotext, pdfimages, pdftoppm = poppler("pdftotext"), poppler("pdfimages"), poppler("pdftoppm")
     lesson = next(p for p in LESSONS if p.stem == stem)
     pdf = handouts / f"{stem}.pdf"
@@ -382,8 +478,7 @@ def test_a_handout_is_an_a4_pdf_with_its_math_figures_and_every_page(built, hand
     assert pages > 0 and len(boxes) >= pages
     assert all(abs(float(w) - A4_PT[0]) < 1 and abs(float(h) - A4_PT[1]) < 1 for w, h in boxes), "A4: 595 x 842 pt"
     # every page of the lesson is printed: at least as many pages as the printed layout is tall
-    watched = open_for_print(new_page, built["site"] / prepare.page_name(lesson))
-    tall = watched.page.evaluate(PRINT_FACTS)["height"] / printable_px()[1]
+    tall = printed(site, lesson)["fit"]["height"] / printable_px()[1]
     assert math.ceil(tall - 0.05) <= pages <= 2 * math.ceil(tall) + 2, f"{pages} pages for {tall:.1f} pages of print"
     text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert text.count("\f") == pages, "pdftotext reads another page count"
@@ -413,9 +508,13 @@ SOLUTION_FACTS = """() => [...document.querySelectorAll('details.solution')].map
   shown: [...d.children].filter(n => n.tagName !== 'SUMMARY').some(n => n.checkVisibility()) }))"""
 
 
-def test_the_site_shows_each_worked_solution_behind_a_click(built, new_page, shots):
+def test_the_site_shows_each_worked_solution_behind_a_click(site, shots):
     lesson = next(p for p in LESSONS if p.stem == PRINTED[0])
-    watched = open_page(new_page, built["site"] / prepare.page_name(lesson))
+    with site.open(prepare.page_name(lesson)) as watched:
+        check_solutions(lesson, watched, shots)
+
+
+def check_solutions(lesson: Path, watched: Watched, shots: Path) -> None:
     page = watched.page
     found = page.evaluate(SOLUTION_FACTS)
     assert len(found) == solution_count(lesson) > 0, found
@@ -429,13 +528,11 @@ def test_the_site_shows_each_worked_solution_behind_a_click(built, new_page, sho
     assert watched.problems() == []
 
 
-def test_an_answer_key_prints_the_solutions(built, tmp_path):
+def test_an_answer_key_prints_the_solutions(printing):
     """``make handouts SOLUTIONS=1``: the same handout with every worked solution open."""
     pdftotext = poppler("pdftotext")
-    cmd = [sys.executable, str(SITE_PY), "handouts", str(tmp_path), "--site", str(built["site"])]
-    subprocess.run([*cmd, "--only", PRINTED[0], "--solutions"], check=True, timeout=600)
     lesson = next(p for p in LESSONS if p.stem == PRINTED[0])
-    pdf = tmp_path / f"{PRINTED[0]}-solutions.pdf"
+    pdf = printing["keys"] / f"{PRINTED[0]}-solutions.pdf"
     text = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert text.count("Worked solution") == solution_count(lesson) > 0
     cells = nbformat.read(lesson, as_version=4).cells
