@@ -199,10 +199,14 @@ class Lab:
 
 APP_READY = "() => !!(window.jupyterapp && window.jupyterapp.started && window.jupyterapp.shell)"
 
-OPEN = """async (path) => {
+# A notebook with no cell to run live is opened with no kernel (JupyterLab's kernel preference: don't start one),
+# as a learner reading it would see it: its stored outputs rendered, and no kernel to start and shut down.
+OPEN = """async ([path, live]) => {
   const app = window.jupyterapp;
   await app.started;
-  const w = await app.commands.execute('docmanager:open', {path});
+  const args = {path};
+  if (!live) args.kernelPreference = {shouldStart: false, canStart: false, autoStartDefault: false};
+  const w = await app.commands.execute('docmanager:open', args);
   await w.context.ready;
   await w.sessionContext.ready;
   w.node.dataset.testNb = path;
@@ -217,6 +221,11 @@ NB_PANEL = "window.__nbs[path]"
 KERNEL_IDLE = f"""(path) => {{ const w = {NB_PANEL};
   const k = w && w.sessionContext.session && w.sessionContext.session.kernel;
   return !!k && k.status === 'idle' && k.connectionStatus === 'connected'; }}"""
+
+# The notebook has no kernel: none started, and none found running for its path.
+NO_KERNEL = f"""(path) => {{ const w = {NB_PANEL};
+  return !!w && w.sessionContext.isReady && !w.sessionContext.session
+    && w.sessionContext.kernelDisplayName === w.sessionContext.noKernelName; }}"""
 
 # Every cell: its index, type, source, execution count, and outputs (type, mime types, text of streams and
 # errors); every markdown cell's text with math, code and pre taken out (to look for raw $...$); images.
@@ -276,14 +285,17 @@ CELL_DONE = f"""(args) => {{
 def run_cell(page, path: str, index: int, source: str | None = None, timeout_ms: int = 60_000) -> None:
     """Run cell ``index`` of the open notebook ``path`` (with ``source`` put in first, if given) and wait for it."""
     page.evaluate(RUN_CELL, [path, index, source])
-    page.wait_for_function(CELL_DONE, arg=[path, index, None], timeout=timeout_ms, polling=200)
+    page.wait_for_function(CELL_DONE, arg=[path, index, None], timeout=timeout_ms, polling=50)
 
 
 def open_and_run(page, path: str, indices: list[int], timeout_ms: int) -> None:
     """Open notebook ``path`` in ``page`` as stored (its outputs are nbval's to check), wait for its kernel, then
-    run the cells ``indices`` in order: the setup cell, and the cells a test needs live (the widgets)."""
-    page.evaluate(OPEN, path)
-    page.wait_for_function(KERNEL_IDLE, arg=path, timeout=60_000, polling=200)
+    run the cells ``indices`` in order: the setup cell, and the cells a test needs live (the widgets). With no
+    cell to run, the notebook is opened without a kernel (nothing of it needs one)."""
+    page.evaluate(OPEN, [path, bool(indices)])
+    if not indices:
+        return
+    page.wait_for_function(KERNEL_IDLE, arg=path, timeout=60_000, polling=50)
     for index in indices:
         run_cell(page, path, index, timeout_ms=timeout_ms)
     page.evaluate(f"(path) => {{ {NB_PANEL}.content.activeCellIndex = 0; }}", path)  # back at the top, as opened

@@ -16,10 +16,12 @@ Screenshots go to build/screenshots/lab-*.png.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
-from urllib.parse import urlparse
+import urllib.request
+from urllib.parse import quote, urlparse
 
 import nbformat
 import pytest
@@ -30,6 +32,7 @@ from tests.browser.lab import (
     IMAGES_SETTLED,
     KERNEL_IDLE,
     NB_PANEL,
+    NO_KERNEL,
     NOTEBOOKS,
     RAW_MATH,
     REPORT,
@@ -82,6 +85,16 @@ def test_the_lab_lands_on_start_here(lab, new_page, shots, how):
     assert path == "notebooks/00-start-here.ipynb", f"{url} opened {path!r}, not 00-start-here"
     assert launcher == 0, f"{url} shows the Launcher"
     assert not watched.problems(), watched.problems()
+    _shut_down_sessions(lab, path)  # its kernel: the notebooks below open 00 with none
+
+
+def _shut_down_sessions(lab, path):
+    """Shut down the server's sessions (and kernels) of ``path``, as the running-sessions panel would."""
+    with urllib.request.urlopen(lab.url("/api/sessions"), timeout=10) as r:
+        sessions = [s for s in json.load(r) if s["path"] == path]
+    for session in sessions:
+        request = urllib.request.Request(lab.url(f"/api/sessions/{quote(session['id'])}"), method="DELETE")
+        urllib.request.urlopen(request, timeout=30).close()
 
 
 # --- every notebook, run in the lab -------------------------------------------------------------------------------
@@ -101,7 +114,8 @@ def live_cells(name: str) -> list[int]:
 @pytest.fixture(scope="module", params=NOTEBOOKS, ids=[n[:2] for n in NOTEBOOKS])
 def ran(request, lab_page, shots):
     """Notebook ``request.param`` opened in the session's page as stored, its setup and widget cells run in its
-    kernel (what the exercise and widget tests use); yields what the page shows. Closed afterwards."""
+    kernel (what the exercise and widget tests use); yields what the page shows. Closed afterwards. A notebook
+    with no live cell is opened with no kernel (nothing of it runs in the lab)."""
     name = request.param
     path = nb_path(name)
     page = lab_page.page
@@ -109,7 +123,7 @@ def ran(request, lab_page, shots):
     open_and_run(page, path, live_cells(name), RUN_TIMEOUT_MS)
     TIMES[name] = time.monotonic() - start
     try:
-        page.wait_for_function(IMAGES_SETTLED, arg=path, timeout=20_000)
+        page.wait_for_function(IMAGES_SETTLED, arg=path, timeout=20_000, polling=50)
     except Exception:
         pass  # the test names the image that never loaded
     _wait_for_math(page, path)
@@ -128,12 +142,15 @@ def _close(page, path):
         path,
     )
     dialog = page.locator(".jp-Dialog")
-    try:
-        dialog.wait_for(timeout=5_000)
+    page.wait_for_function(  # closed at once, or a confirmation asked first
+        f"(path) => {NB_PANEL}.isDisposed || !!document.querySelector('.jp-Dialog .jp-mod-accept')",
+        arg=path,
+        timeout=30_000,
+        polling=50,
+    )
+    if dialog.count():
         dialog.locator(".jp-mod-accept").click()
-    except Exception:  # no confirmation asked
-        pass
-    page.wait_for_function(f"(path) => {NB_PANEL}.isDisposed", arg=path, timeout=30_000)
+    page.wait_for_function(f"(path) => {NB_PANEL}.isDisposed", arg=path, timeout=30_000, polling=50)
     page.evaluate("(path) => { delete window.__nbs[path]; }", path)
 
 
@@ -144,7 +161,7 @@ def _wait_for_math(page, path):
         const c = md.cloneNode(true); c.querySelectorAll('mjx-container, code, pre').forEach(n => n.remove());
         return !/\\$\\$|\\$[^$\\s][^$]*\\$|\\\\\\(|\\\\\\[/.test(c.textContent); }}); }}"""
     try:
-        page.wait_for_function(js, arg=path, timeout=30_000, polling=500)
+        page.wait_for_function(js, arg=path, timeout=30_000, polling=100)
     except Exception:
         pass  # the test names the cell
 
@@ -170,10 +187,14 @@ ALLOWED_STDERR: tuple[str, ...] = ()
 
 
 def test_the_cells_run_in_the_lab_give_no_error(ran):
-    """The cells run live (setup, widgets) finish without an error or stderr; no stored output is an error."""
+    """The cells run live (setup, widgets) finish without an error or stderr; no stored output is an error. A
+    notebook with no live cell has no kernel (none started for it, none left running for its path)."""
     page, path = ran["page"], ran["path"]
-    assert page.evaluate(KERNEL_IDLE, path), f"{ran['name']}: the kernel is not idle after the run"
     live = live_cells(ran["name"])
+    if live:
+        assert page.evaluate(KERNEL_IDLE, path), f"{ran['name']}: the kernel is not idle after the run"
+    else:
+        assert page.evaluate(NO_KERNEL, path), f"{ran['name']}: opened to be read, it has a kernel"
     problems = []
     for cell in ran["report"]["cells"]:
         if cell["type"] != "code" or not cell["source"].strip():
@@ -361,6 +382,14 @@ PANEL_STATE = """(root) => {
   return {values, text};
 }"""
 
+# The figure's image once loaded (its blob URL: ipywidgets makes a new one for each new PNG), else null.
+IMAGE_SRC = """(root) => {
+  const im = root.querySelector('img.widget-image');
+  return im && im.complete && im.naturalWidth ? im.src : null;
+}"""
+
+# The SHA-256 of the figure's PNG (null while it loads). Asynchronous: read with page.evaluate, which awaits it
+# (page.wait_for_function does not: a Promise is truthy, so it would return at once).
 IMAGE_HASH = """async (root) => {
   const im = root.querySelector('img.widget-image');
   if (!im || !im.complete || !im.naturalWidth) return null;
@@ -449,19 +478,15 @@ def _move_and_check(page, panel, control, kind, how, matches, where) -> str | No
     panel.scroll_into_view_if_needed()
     root = panel.element_handle()
     before = page.evaluate(PANEL_STATE, root)
-    before_hash = page.wait_for_function(IMAGE_HASH, arg=root, timeout=30_000).json_value()
+    src = page.wait_for_function(IMAGE_SRC, arg=root, timeout=30_000, polling=50).json_value()
+    before_hash = page.evaluate(IMAGE_HASH, root)
+    if before_hash is None:
+        return f"{where}: the figure is not shown before the move"
     box = _control(panel, control)
     if box.count() != 1:
         return f"{where}: found {box.count()} controls with that label"
     _move(page, box, kind, how)
-    try:
-        page.wait_for_function(
-            f"async (root) => {{ const h = await ({IMAGE_HASH})(root); return h !== null && h !== {before_hash!r}; }}",
-            arg=root,
-            timeout=45_000,
-            polling=250,
-        )
-    except Exception:  # playwright's TimeoutError
+    if not _figure_redrawn(page, root, src, before_hash, time.monotonic() + 45):
         after = page.evaluate(PANEL_STATE, root)
         return f"{where}: the figure did not change (controls {before['values']} -> {after['values']})"
     # the figure and the text are two messages from the kernel: give the text a moment to follow
@@ -472,10 +497,28 @@ def _move_and_check(page, panel, control, kind, how, matches, where) -> str | No
         problem = matches(values, after["text"] or "")
         if problem is None or time.monotonic() > deadline:
             break
-        page.wait_for_timeout(200)
+        page.wait_for_timeout(50)
     if after["values"].get(control) == before["values"].get(control):
         return f"{where}: the control still shows {before['values'].get(control)!r}"
     return f"{where}: {problem}" if problem else None
+
+
+def _figure_redrawn(page, root, src, before_hash, deadline) -> bool:
+    """Wait (until ``deadline``, a time.monotonic()) for a new image whose PNG differs from ``before_hash``."""
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            src = page.wait_for_function(
+                f"(a) => {{ const s = ({IMAGE_SRC})(a[0]); return s !== null && s !== a[1] && s; }}",
+                arg=[root, src],
+                timeout=left * 1000,
+                polling=50,
+            ).json_value()
+        except Exception:  # playwright's TimeoutError
+            return False
+        digest = page.evaluate(IMAGE_HASH, root)
+        if digest is not None and digest != before_hash:
+            return True
+    return False
 
 
 # --- exercises answered in the live kernel --------------------------------------------------------------------------

@@ -71,6 +71,25 @@ def _move_widget(page, shots) -> list[str]:
     return problems
 
 
+# How long a key press is given to change the view before it counts as having changed nothing (what a fixed
+# 300 ms pause after every press gave it before; a press that does change the view is seen at once).
+SETTLE_MS = 300
+
+
+def _after_press(page, before: dict) -> dict:
+    """What the slide shows once the press has changed it, or after SETTLE_MS if it changed nothing."""
+    try:
+        page.wait_for_function(
+            f"(a) => JSON.stringify(({ON_SCREEN})(a[0])) !== JSON.stringify(a[1])",
+            arg=[NOTEBOOK, before],
+            timeout=SETTLE_MS,
+            polling=50,
+        )
+    except Exception:  # playwright's TimeoutError: the press changed nothing
+        pass
+    return page.evaluate(ON_SCREEN, NOTEBOOK)
+
+
 def test_presenting_a_lesson_live(own_lab, new_page, shots):
     lab = own_lab
     watched = new_page(allow=(lab.base + "/",))
@@ -85,7 +104,12 @@ def test_presenting_a_lesson_live(own_lab, new_page, shots):
     assert buttons.count(), "no button starts the slideshow"
     buttons.first.click()
     page.wait_for_function(PRESENTING, timeout=30_000)
-    page.wait_for_timeout(1000)
+    page.wait_for_function(  # the first slide laid out: its cells shown, its heading rendered
+        f"(path) => {{ const s = ({ON_SCREEN})(path); return s.cells.length > 0 && s.heading !== null; }}",
+        arg=NOTEBOOK,
+        timeout=30_000,
+        polling=50,
+    )
     page.screenshot(path=shots / "lab-slideshow-first.png")
 
     want_cells, want_titles = _sections(NOTEBOOK)
@@ -95,8 +119,7 @@ def test_presenting_a_lesson_live(own_lab, new_page, shots):
     for _ in range(4 * len(want_cells)):  # to the end: down through a slide's sub-slides, then the right arrow
         for key in ("ArrowDown", "ArrowRight"):  # a section's sub-slides first (### parts, exercises), then on
             page.keyboard.press(key)
-            page.wait_for_timeout(300)
-            now = page.evaluate(ON_SCREEN, NOTEBOOK)
+            now = _after_press(page, slides[-1])
             if now != slides[-1]:
                 break
         else:
