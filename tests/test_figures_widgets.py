@@ -229,6 +229,17 @@ FIGURES = {
     "losses": lambda: plotting.losses(trajectories.compare(LESSON_04_BOWL, objectives.quadratic(), steps=100)).figure,
 }
 WIDE = ["comparison, valley", "comparison, valley, overlay", "comparison, bowl", "optimizer_demo", "course_map"]
+STYLES = {"course": ll.course.STYLE, "matplotlib": {}}
+_BUILT: dict[tuple[str, str], object] = {}
+
+
+def built(name: str, style: str = "course"):
+    """FIGURES[name] made under a style, once per test session: the layout checks below only draw and read it (each
+    draws it again under its own style), so five checks need not run the same optimizers and contours five times."""
+    if (name, style) not in _BUILT:
+        with matplotlib.rc_context(STYLES[style]):
+            _BUILT[name, style] = FIGURES[name]()
+    return _BUILT[name, style]
 
 
 def visible_texts(fig):
@@ -263,7 +274,7 @@ def data_points(ax, per_segment: int = 20):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", WIDE)
 def test_wide_figures_fit_a_notebook_column_at_100_percent(name, course_style):
-    fig = FIGURES[name]()
+    fig = built(name)
     width, _ = fig.get_size_inches() * fig.dpi
     assert width <= MAX_PX
     assert png_size(inline_png(fig))[0] <= MAX_PX  # nothing sticks out past the figure either
@@ -273,8 +284,8 @@ def test_wide_figures_fit_a_notebook_column_at_100_percent(name, course_style):
 @pytest.mark.parametrize("style", ["course", "matplotlib"])
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_no_text_is_smaller_than_9_points(name, style):
-    with matplotlib.rc_context(ll.course.STYLE if style == "course" else {}):
-        fig = FIGURES[name]()
+    with matplotlib.rc_context(STYLES[style]):
+        fig = built(name, style)
         small = [(t.get_text(), t.get_fontsize()) for t in visible_texts(fig) if t.get_fontsize() < MIN_PT]
     assert not small
 
@@ -282,7 +293,7 @@ def test_no_text_is_smaller_than_9_points(name, style):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_no_legend_covers_data(name, course_style):
-    fig = FIGURES[name]()
+    fig = built(name)
     fig.canvas.draw()
     legends = fig.findobj(matplotlib.legend.Legend)
     assert legends or name == "course_map"
@@ -305,7 +316,7 @@ def shown_tick_labels(axis):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(set(FIGURES) - {"course_map"}))
 def test_every_axis_is_labelled_and_no_tick_labels_collide(name, course_style):
-    fig = FIGURES[name]()
+    fig = built(name)
     fig.canvas.draw()
     ticks = []
     for ax in fig.axes:
@@ -327,7 +338,7 @@ def test_symbols_are_math_not_literal_text(name):
     import re
 
     typed = re.compile("[\u0370-\u03ff\u1d00-\u1dbf\u2070-\u209f]")  # Greek, sub- and superscript letters
-    for t in visible_texts(FIGURES[name]()):
+    for t in visible_texts(built(name, "matplotlib")):  # matplotlib's own style, as before
         text = t.get_text()
         assert not typed.search(text), f"a typed symbol in {text!r}: write it as mathtext"
         outside_math = re.sub(r"\$[^$]*\$", "", text)
