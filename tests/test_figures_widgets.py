@@ -235,11 +235,19 @@ _BUILT: dict[tuple[str, str], object] = {}
 
 def built(name: str, style: str = "course"):
     """FIGURES[name] made under a style, once per test session: the layout checks below only draw and read it (each
-    draws it again under its own style), so five checks need not run the same optimizers and contours five times."""
+    draws it again under its own style), so five checks need not run the same optimizers and contours five times.
+
+    The figure gets a new Agg canvas at each call: the autouse ``close_figures`` closes it after a test, and a closed
+    figure's canvas is a FigureCanvasBase, whose ``draw`` does nothing (the next check would read a stale layout).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     if (name, style) not in _BUILT:
         with matplotlib.rc_context(STYLES[style]):
             _BUILT[name, style] = FIGURES[name]()
-    return _BUILT[name, style]
+    fig = _BUILT[name, style]
+    FigureCanvasAgg(fig)  # attaches itself as fig.canvas
+    return fig
 
 
 def visible_texts(fig):

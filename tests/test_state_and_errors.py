@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -508,6 +509,10 @@ def test_adam_trace_runs_amsgrad_on_arrays():
         (lambda: ll.rmsprop_step(1.0, 0.5, 0.0, 1, lr=0.1, alpha=1.0), r"Invalid alpha: 1.0"),
         (lambda: ll.adam_trace(1.0, [0.5, "0.3"]), r"grads\[1\] must be a real number"),
         (lambda: ll.exact.sqrt(Decimal("1e1000000")), r"Invalid x: beyond 10\*\*\+-30000"),
+        (lambda: ll.adam_step(1.0, 10**200, 0.0, 0.0, 1), r"Invalid x: .*too large for a float"),
+        (lambda: ll.adam_step(10**308, 10**308, 0, 0, 1, weight_decay=1), r"Invalid x: .*too large"),
+        (lambda: ll.adam_trace(1.0, [0.5, 10**200]), r"Invalid x: .*too large for a float"),
+        (lambda: ll.adam_trace(np.zeros(2), [np.ones(2)] * 2, lr=Fraction(1, 10)), r"theta has dtype object"),
     ],
     ids=[
         "adam_step at t = 0",
@@ -520,6 +525,10 @@ def test_adam_trace_runs_amsgrad_on_arrays():
         "rho = 1",
         "a string gradient",
         "a root that took 20 s",
+        "a gradient whose square is beyond float",
+        "an L2 gradient beyond float",
+        "a trace's gradient whose square is beyond float",
+        "a Fraction lr on a float array",
     ],
 )
 def test_edge_values_of_the_pure_functions_are_named(call, match):

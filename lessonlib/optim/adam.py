@@ -131,10 +131,11 @@ def adam_step(  # noqa: D417 - the shared Args come from _STEP_DOCS
     >>> print(f"{s.update / 1e-3:.6f}")   # uncorrected, the first step is (1 - beta1) / sqrt(1 - beta2) lr
     3.162278
     """
+    _check_correct(correct)
+    t = check_step(t, low=1)  # at t = 0 nothing has been averaged: the corrections would divide by zero
     hyper = _checked_hyper(
         lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, correct=correct, sqrt=sqrt
     )
-    t = check_step(t, low=1)  # at t = 0 nothing has been averaged: the corrections would divide by zero
     theta, g, m, v = check_operand("theta", theta), check_operand("g", g), check_operand("m", m), check_operand("v", v)
     if v_max is not None:
         v_max = check_operand("v_max", v_max)
@@ -143,20 +144,36 @@ def adam_step(  # noqa: D417 - the shared Args come from _STEP_DOCS
 
 def _checked_hyper(*, lr, beta1, beta2, eps, weight_decay, correct, sqrt) -> dict:
     """:func:`adam_step`'s keyword arguments checked (numpy scalars made Python: a float32 step stays float32)."""
-    if not isinstance(correct, str) or correct not in CORRECTIONS:
-        raise ValueError(f"Invalid correct: {correct!r:.60} (allowed: one of {CORRECTIONS})")
+    _check_correct(correct)
     lr, eps = check_coefficient("lr", lr), check_coefficient("eps", eps)
     beta1, beta2 = check_coefficient("beta1", beta1, high=1.0), check_coefficient("beta2", beta2, high=1.0)
     weight_decay, sqrt = check_coefficient("weight_decay", weight_decay), check_function("sqrt", sqrt)
     return dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, correct=correct, sqrt=sqrt)
 
 
+def _check_correct(correct) -> None:
+    if not isinstance(correct, str) or correct not in CORRECTIONS:
+        raise ValueError(f"Invalid correct: {correct!r:.60} (allowed: one of {CORRECTIONS})")
+
+
+def _float_like(x) -> bool:
+    """A Python float, a numpy float or a plain float array: what float arithmetic on checked operands gives.
+
+    Anything else (an int or a Fraction, which can leave float's range; an object array) is checked again as
+    :func:`~lessonlib.ema_update` checks what it averages.
+    """
+    return type(x) is float or isinstance(x, np.floating) or (type(x) is np.ndarray and x.dtype.kind == "f")
+
+
 def _adam_step(theta, g, m, v, t, v_max, *, lr, beta1, beta2, eps, weight_decay, correct, sqrt):
     """:func:`adam_step` on arguments already checked: the five lines, with the ema and weight_decay formulas."""
     if weight_decay:
         g = _l2(g, theta, weight_decay)
+    g2 = g * g
+    if not (_float_like(g) and _float_like(g2)):  # 10**200 passes as g, its square does not: refused by name
+        g, g2 = check_operand("x", g), check_operand("x", g2)
     m = _update(m, g, beta1)
-    v = _update(v, g * g, beta2)
+    v = _update(v, g2, beta2)
     if v_max is not None:  # np.maximum, as torch.maximum, carries a nan; Fractions take Python's max
         v_max = max(v_max, v) if isinstance(v, Fraction) else np.maximum(v_max, v)
     bc1 = _weight_sum(beta1, t) if correct in ("both", "m") else 1
@@ -196,6 +213,8 @@ def adam_trace(theta0, grads, **hyper):
     hyper = _checked_hyper(**{**defaults, **hyper})  # checked once, not at every step
     theta, m, v, steps = theta0, 0 * theta0, 0 * theta0, []
     for t, g in enumerate(grads, start=1):
+        if not _float_like(theta):  # exact or odd values are checked at every step, as adam_step checks them
+            theta, m, v = check_operand("theta", theta), check_operand("m", m), check_operand("v", v)
         s = _adam_step(theta, g, m, v, t, v_max, **hyper)
         theta, m, v, v_max = s.theta, s.m, s.v, s.v_max
         steps.append(s)
