@@ -165,15 +165,20 @@ def _float_like(x) -> bool:
     return type(x) is float or isinstance(x, np.floating) or (type(x) is np.ndarray and x.dtype.kind == "f")
 
 
+def _square(g):
+    """:math:`g^2`, refused by name where it leaves float's range (10**200 passes as ``g``, its square does not)."""
+    g2 = g * g
+    return g2 if _float_like(g2) else check_operand("x", g2)
+
+
 def _adam_step(theta, g, m, v, t, v_max, *, lr, beta1, beta2, eps, weight_decay, correct, sqrt):
     """:func:`adam_step` on arguments already checked: the five lines, with the ema and weight_decay formulas."""
     if weight_decay:
         g = _l2(g, theta, weight_decay)
-    g2 = g * g
-    if not (_float_like(g) and _float_like(g2)):  # 10**200 passes as g, its square does not: refused by name
-        g, g2 = check_operand("x", g), check_operand("x", g2)
+    if not _float_like(g):  # an int, Fraction or object array is checked as ema_update checks what it averages
+        g = check_operand("x", g)
     m = _update(m, g, beta1)
-    v = _update(v, g2, beta2)
+    v = _update(v, _square(g), beta2)  # g * g lives only through this line (notebook 08 counts the arrays at once)
     if v_max is not None:  # np.maximum, as torch.maximum, carries a nan; Fractions take Python's max
         v_max = max(v_max, v) if isinstance(v, Fraction) else np.maximum(v_max, v)
     bc1 = _weight_sum(beta1, t) if correct in ("both", "m") else 1

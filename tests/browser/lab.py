@@ -288,11 +288,21 @@ def run_cell(page, path: str, index: int, source: str | None = None, timeout_ms:
     page.wait_for_function(CELL_DONE, arg=[path, index, None], timeout=timeout_ms, polling=50)
 
 
+# Drawn: every markdown cell rendered, and, where a markdown source holds math, MathJax's first formula on the page
+# (opened with no kernel, a notebook is ready before it is drawn: nothing else would wait for the drawing).
+RENDERED = f"""(path) => {{ const w = {NB_PANEL};
+  const md = w.content.widgets.filter(c => c.model.type === 'markdown');
+  if (!md.length || !md.every(c => c.node.querySelector('.jp-MarkdownOutput'))) return false;
+  const tex = md.some(c => c.model.sharedModel.getSource().includes('$'));
+  return !tex || w.node.querySelectorAll('mjx-container').length > 0; }}"""
+
+
 def open_and_run(page, path: str, indices: list[int], timeout_ms: int) -> None:
     """Open notebook ``path`` in ``page`` as stored (its outputs are nbval's to check), wait for its kernel, then
     run the cells ``indices`` in order: the setup cell, and the cells a test needs live (the widgets). With no
     cell to run, the notebook is opened without a kernel (nothing of it needs one)."""
     page.evaluate(OPEN, [path, bool(indices)])
+    page.wait_for_function(RENDERED, arg=path, timeout=60_000, polling=50)
     if not indices:
         return
     page.wait_for_function(KERNEL_IDLE, arg=path, timeout=60_000, polling=50)
