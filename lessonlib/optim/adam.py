@@ -143,8 +143,10 @@ def adam_step(  # noqa: D417 - the shared Args come from _STEP_DOCS
 
 
 def _checked_hyper(*, lr, beta1, beta2, eps, weight_decay, correct, sqrt) -> dict:
-    """:func:`adam_step`'s keyword arguments checked (numpy scalars made Python: a float32 step stays float32)."""
-    _check_correct(correct)
+    """:func:`adam_step`'s keyword arguments checked, but ``correct``: the callers check it first.
+
+    Numpy scalars are made Python numbers, so a float32 step stays float32.
+    """
     lr, eps = check_coefficient("lr", lr), check_coefficient("eps", eps)
     beta1, beta2 = check_coefficient("beta1", beta1, high=1.0), check_coefficient("beta2", beta2, high=1.0)
     weight_decay, sqrt = check_coefficient("weight_decay", weight_decay), check_function("sqrt", sqrt)
@@ -211,11 +213,13 @@ def adam_trace(theta0, grads, **hyper):
     v_max = hyper.pop("v_max", None)
     if v_max is not None:
         v_max = check_operand("v_max", v_max)
-    defaults = dict(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, correct="both", sqrt=np.sqrt)
+    defaults = {k: d for k, d in adam_step.__kwdefaults__.items() if k != "v_max"}  # adam_step's own defaults
     unknown = sorted(set(hyper) - set(defaults))
     if unknown:
         raise TypeError(f"adam_trace got unknown keyword arguments {unknown} (allowed: {sorted(defaults)}, v_max)")
-    hyper = _checked_hyper(**{**defaults, **hyper})  # checked once, not at every step
+    hyper = {**defaults, **hyper}
+    _check_correct(hyper["correct"])
+    hyper = _checked_hyper(**hyper)  # checked once, not at every step
     theta, m, v, steps = theta0, 0 * theta0, 0 * theta0, []
     for t, g in enumerate(grads, start=1):
         if not _float_like(theta):  # exact or odd values are checked at every step, as adam_step checks them
