@@ -3,11 +3,20 @@
 >>> rng = setup(seed=0)
 >>> float(rng.standard_normal()) == float(np.random.default_rng(0).standard_normal())
 True
+
+torch is seeded only if it is already imported: importing it takes about 2 s of a kernel's start, which a lesson
+that never uses torch should not pay. A lesson that uses torch imports it before it calls ``setup``:
+
+>>> import torch
+>>> _ = setup(seed=3)
+>>> torch.initial_seed()
+3
 """
 
 from __future__ import annotations
 
 import random
+import sys
 
 import numpy as np
 
@@ -43,7 +52,7 @@ def _retina_inline_figures() -> None:
 
 
 def setup(seed: int = 0) -> np.random.Generator:
-    """Seed Python's, numpy's (and torch's, if it is installed) generators; apply the course style.
+    """Seed Python's, numpy's (and torch's, if it is imported) generators; apply the course style.
 
     Returns a fresh ``np.random.Generator`` seeded with ``seed``, the one a
     notebook should draw its random numbers from.
@@ -54,11 +63,8 @@ def setup(seed: int = 0) -> np.random.Generator:
     seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002  (seeds code that still uses the legacy global generator)
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is part of the course environment
-        pass
-    else:
+    torch = sys.modules.get("torch")  # imported by the lesson before this call, or not needed (module docstring)
+    if torch is not None:
         torch.manual_seed(seed)
     try:
         import matplotlib as mpl

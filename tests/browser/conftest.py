@@ -87,7 +87,7 @@ def shots() -> Path:
     return SHOTS
 
 
-# --- JupyterLab (tests/browser/lab.py): one `make lab` server for the session, and one page on it ----------------
+# --- JupyterLab (tests/browser/lab.py): one `make lab` server for the session (its page: test_lab's lab_page) -----
 
 
 def watch(context, allow: tuple[str, ...]) -> Watched:
@@ -130,7 +130,7 @@ def _running_lab(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def lab(browser, tmp_path_factory):
-    """The lab the notebook tests share (one page opens the notebooks one after another)."""
+    """The lab the notebook tests share (test_lab's one page, ``lab_page``, opens the notebooks one after another)."""
     yield from _running_lab(tmp_path_factory)
 
 
@@ -138,19 +138,3 @@ def lab(browser, tmp_path_factory):
 def own_lab(browser, tmp_path_factory):
     """A lab of the module's own, with no other page or kernel on it (a lecturer's, for the live slideshow)."""
     yield from _running_lab(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def lab_page(browser, lab) -> Iterator[Watched]:
-    """One JupyterLab page for the session (the notebooks are opened in it one after another), on a fresh
-    workspace; requests may go to the lab's own address only."""
-    from tests.browser.lab import APP_READY
-
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        watched = watch(context, (lab.base + "/",))
-        watched.page.goto(lab.url("/lab?reset"))
-        watched.page.wait_for_function(APP_READY, timeout=60_000)
-        yield watched
-    finally:
-        context.close()

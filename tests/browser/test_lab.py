@@ -1,6 +1,7 @@
 """The course as a learner meets it: ``make lab`` in a real JupyterLab, in Debian's chromium, offline.
 
-- the URL ``make lab`` prints, and the server's root, land on 00-start-here (not the Launcher);
+- the URL ``make lab`` prints lands on 00-start-here, not the Launcher (the session's one page is opened there), and
+  the server's root redirects to that URL;
 - every notebook: opened as stored, its kernel idle, no error output, math typeset, every image loaded, every
   worked solution collapsed, the Index link pointing at 00 (and, from 01, opening it); a notebook with a widget
   or an exercise answered live gets its setup and widget cells run in its kernel (nbval runs every cell, so the
@@ -16,17 +17,20 @@ Screenshots go to build/screenshots/lab-*.png.
 
 from __future__ import annotations
 
+import http.client
 import json
 import math
 import re
 import time
 import urllib.request
+from collections.abc import Iterator
 from urllib.parse import quote, urlparse
 
 import nbformat
 import pytest
 
 from lessonlib.exercises import worked_example as we
+from tests.browser.conftest import VIEWPORT, Watched, watch
 from tests.browser.lab import (
     APP_READY,
     IMAGES_SETTLED,
@@ -50,15 +54,14 @@ RUN_TIMEOUT_MS = 150_000
 TIMES: dict[str, float] = {}  # notebook -> seconds to open it and run its live cells (printed at the module's end)
 
 
-# --- landing ----------------------------------------------------------------------------------------------------
+# --- landing: the session's page opens where a learner opens the lab --------------------------------------------
+
+#: Where the session's page landed when it was opened at the URL `make lab` printed (``lab_page``): the printed URL,
+#: the notebook shown and whether the Launcher showed, or the error that stopped it.
+LANDING: dict[str, object] = {}
 
 
-def _fresh_workspace(lab):
-    for f in (lab.home / "workspaces").glob("*"):
-        f.unlink()
-
-
-def _landed(watched, url, shots, name):
+def _landed(watched, url, shots):
     page = watched.page
     page.goto(url)
     page.wait_for_function(APP_READY, timeout=60_000)
@@ -68,24 +71,59 @@ def _landed(watched, url, shots, name):
     path = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
     page.locator(".jp-NotebookPanel:visible .jp-MarkdownOutput h1").first.wait_for(timeout=30_000)
     launcher = page.locator(".jp-Launcher:visible").count()
-    page.screenshot(path=shots / f"lab-landing-{name}.png")
+    page.screenshot(path=shots / "lab-landing.png")
     return path, launcher
 
 
-@pytest.mark.parametrize("how", ["printed", "root"])
-def test_the_lab_lands_on_start_here(lab, new_page, shots, how):
-    """`make lab`'s printed URL (a remote or headless learner has only that) and the server root both open 00."""
-    printed = lab.printed_url()
+@pytest.fixture(scope="module")
+def lab_page(browser, lab, shots) -> Iterator[Watched]:
+    """The module's one JupyterLab page, opened as a learner opens the lab: at the URL `make lab` printed (a remote
+    or headless learner has only that), with its token, on a fresh workspace. Where it landed goes to LANDING (the
+    landing test reads it); that notebook is then closed and its kernel shut down (the notebooks below open 00 with
+    none), and the notebooks are opened in this page one after another. Requests may go to the lab's address only.
+    (One load of the app: each load costs about 10 s of a core.)"""
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        watched = watch(context, (lab.base + "/",))
+        printed = LANDING["printed"] = lab.printed_url()
+        try:
+            if not printed:
+                raise LookupError("make lab printed no URL with a token")
+            path, launcher = _landed(watched, f"{printed}?token={lab.token}", shots)
+            LANDING.update(path=path, launcher=launcher)
+            watched.page.evaluate("(path) => { window.__nbs = {[path]: window.jupyterapp.shell.currentWidget}; }", path)
+            _close(watched.page, path)
+            _shut_down_sessions(lab, path)
+        except Exception as e:  # the landing test reports it; the notebook tests go on from a fresh workspace
+            LANDING["error"] = f"{type(e).__name__}: {e}"
+            watched.page.goto(lab.url("/lab?reset"))
+            watched.page.wait_for_function(APP_READY, timeout=60_000)
+        yield watched
+    finally:
+        context.close()
+
+
+def test_the_lab_lands_on_start_here(lab, lab_page):
+    """`make lab`'s printed URL opens 00-start-here, not the Launcher (the session's page landed there), and the
+    server's root redirects to that URL, token kept: a browser opening either sees the same page."""
+    printed = LANDING["printed"]
     assert printed, f"make lab printed no URL with a token:\n{lab.log()[-2000:]}"
-    assert urlparse(printed).path == "/lab/tree/notebooks/00-start-here.ipynb", printed
-    _fresh_workspace(lab)
-    url = f"{printed}?token={lab.token}" if how == "printed" else lab.url("/")
-    watched = new_page(allow=(lab.base + "/",))
-    path, launcher = _landed(watched, url, shots, how)
-    assert path == "notebooks/00-start-here.ipynb", f"{url} opened {path!r}, not 00-start-here"
-    assert launcher == 0, f"{url} shows the Launcher"
-    assert not watched.problems(), watched.problems()
-    _shut_down_sessions(lab, path)  # its kernel: the notebooks below open 00 with none
+    assert urlparse(printed).path == START_HERE, printed
+    assert "error" not in LANDING, f"{printed} did not open a notebook: {LANDING['error']}"
+    assert LANDING["path"] == "notebooks/00-start-here.ipynb", f"{printed} opened {LANDING['path']!r}"
+    assert LANDING["launcher"] == 0, f"{printed} shows the Launcher"
+    root = http.client.HTTPConnection("127.0.0.1", lab.port, timeout=10)
+    try:
+        root.request("GET", f"/?token={lab.token}")
+        answer = root.getresponse()
+        to = urlparse(answer.getheader("Location") or "")
+    finally:
+        root.close()
+    assert answer.status in (301, 302, 303, 307, 308), f"/ answered {answer.status}, not a redirect"
+    assert to.path == START_HERE and f"token={lab.token}" in to.query, f"/ redirects to {to.geturl()!r}"
+
+
+START_HERE = "/lab/tree/notebooks/00-start-here.ipynb"
 
 
 def _shut_down_sessions(lab, path):
