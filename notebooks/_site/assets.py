@@ -98,17 +98,51 @@ def _clean_html(element) -> str:
     return clean_html(element)
 
 
+@functools.cache
+def _highlighted(source: str, language: str | None, magics: str | None) -> str:
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    return Highlight2HTML()(source, language, {"magics_language": magics} if magics else None)
+
+
+def _highlight_code(source: str, language: str | None = None, metadata: dict | None = None) -> str:
+    return _highlighted(source, language, (metadata or {}).get("magics_language"))
+
+
+# The elements nbconvert's HTMLExporter makes focusable (tabindex="0": a keyboard can reach and scroll them), as
+# its template writes their opening tags: a cell's input area and every output.
+_FOCUSABLE = re.compile(r'<div (?:id="[^"]*" )?class="(?:jp-Cell-inputWrapper|[^"]*\bjp-OutputArea-output\b[^"]*)"')
+
+
 def exporter(kind: str, **kwargs):
     """nbconvert's exporter of our ``page`` or ``deck`` template.
 
-    Two things only save time, the output is the same: bleach's sanitizing of a code cell's highlighted source
-    and of an HTML output (``clean_html``, a pure function and a third of a page's conversion) is done once per
-    text in a process, so that the deck of a lesson reuses its page's; and the notebook is validated once, after
-    the preprocessors, instead of after each of them (``optimistic_validation``)."""
+    Three things only save time, the page is the same:
+    - bleach's sanitizing of a code cell's highlighted source and of an HTML output (``clean_html``), and pygments'
+      highlighting of a cell's source, are pure functions done once per text in a process, so that the deck of a
+      lesson reuses its page's;
+    - the notebook is validated once, after the preprocessors, instead of after each of them
+      (``optimistic_validation``);
+    - HTMLExporter's last step is left out: it parses each finished page again with BeautifulSoup's pure-Python
+      parser (half of ``_site site --slides``: 23 s with it, 12 s without) to give alt text to images that have
+      none and tabindex="0" to the input areas and outputs. Every image of ours has its own alt text (test_site
+      fails one without), and the tabindex is added here to the same elements, in the template's own markup.
+    """
     from nbconvert import HTMLExporter, SlidesExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
-    cls = SlidesExporter if kind == "deck" else HTMLExporter
-    return cls(
+    class Exporter(SlidesExporter if kind == "deck" else HTMLExporter):
+        def from_notebook_node(self, nb, resources=None, **kw):
+            """HTMLExporter's, without its BeautifulSoup pass (above)."""
+            resources = self._init_resources(resources)
+            self.register_filter("highlight_code", _highlight_code)
+            data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
+            self.register_filter("filter_data_type", data_type)
+            html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return _FOCUSABLE.sub(lambda m: m.group(0) + ' tabindex="0"', html), resources
+
+    return Exporter(
         template_name=kind,
         extra_template_basedirs=[str(TEMPLATES)],
         extra_template_paths=[str(TEMPLATES)],

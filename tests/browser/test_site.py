@@ -65,7 +65,8 @@ def test_the_raw_tex_rule():
         assert raw_tex(fine) == [], fine
 
 
-# Visible prose (code and typeset math aside), to check for raw TeX; broken images; images without alt.
+# Visible prose (code and typeset math aside), to check for raw TeX; broken images; images without alt; input
+# areas and outputs a keyboard cannot reach (tabindex="0", as nbconvert gives them: _site.assets.exporter).
 PAGE_FACTS = r"""() => {
   const prose = [];
   for (const el of document.querySelectorAll('.jp-MarkdownOutput, .jp-RenderedHTML, .jp-RenderedMarkdown')) {
@@ -81,6 +82,8 @@ PAGE_FACTS = r"""() => {
     images: images.length,
     broken: images.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 60)),
     no_alt: images.filter(i => !(i.getAttribute('alt') || '').trim()).map(i => i.src.slice(0, 60)),
+    unfocusable: document.querySelectorAll(
+      '.jp-Cell-inputWrapper:not([tabindex="0"]), .jp-OutputArea-output:not([tabindex="0"])').length,
     links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
   };
 }"""
@@ -202,7 +205,7 @@ def check_page(folder: Path, name: str, watched: Watched, cache: dict, report: l
     facts = watched.page.evaluate(PAGE_FACTS)
     assert watched.problems() == [], name
     assert raw_tex(facts["prose"]) == [] and facts["errors"] == 0, f"{name}: math not typeset"
-    assert not facts["broken"] and not facts["no_alt"], name
+    assert not facts["broken"] and not facts["no_alt"] and facts["unfocusable"] == 0, name
     lesson = next((p for p in LESSONS if prepare.page_name(p) == name), None)
     assert facts["images"] == (figures(lesson) if lesson else 1), name  # every figure, each widget's still
     assert facts["math"] > 0 or name == "index.html", name
@@ -282,6 +285,7 @@ def test_every_deck_presents_offline_a_slide_per_section(built, deck, shots, les
     assert watched.problems() == []
     assert raw_tex(facts["prose"]) == [] and facts["errors"] == 0, "math not typeset"
     assert not facts["broken"] and not facts["no_alt"] and facts["images"] == figures(lesson)
+    assert facts["unfocusable"] == 0, "input areas or outputs without tabindex"
     assert check_links(facts["links"], built["slides"], {}) == []
     slides = page.evaluate(SLIDE_FACTS)
     leaves = slides["leaves"]
