@@ -113,9 +113,11 @@ def watch(context, allow: tuple[str, ...]) -> Watched:
     return watched
 
 
-def _running_lab(tmp_path_factory):
+@pytest.fixture(scope="session")
+def lab(browser, tmp_path_factory):
     """``make lab`` as the README runs it, on a free loopback port with a random token, in folders of its own;
-    stopped (its whole process group: make, jupyter, every kernel) whatever happens."""
+    stopped (its whole process group: make, jupyter, every kernel) whatever happens. test_lab's one page
+    (``lab_page``) opens the notebooks on it one after another, and presents lesson 04 as live slides."""
     import secrets
 
     from tests.browser.lab import Lab, free_port
@@ -126,15 +128,3 @@ def _running_lab(tmp_path_factory):
         yield server
     finally:
         server.stop()
-
-
-@pytest.fixture(scope="session")
-def lab(browser, tmp_path_factory):
-    """The lab the notebook tests share (test_lab's one page, ``lab_page``, opens the notebooks one after another)."""
-    yield from _running_lab(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def own_lab(browser, tmp_path_factory):
-    """A lab of the module's own, with no other page or kernel on it (a lecturer's, for the live slideshow)."""
-    yield from _running_lab(tmp_path_factory)

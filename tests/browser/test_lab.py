@@ -8,6 +8,7 @@
   lab runs only what needs a live kernel);
 - every widget control of the course moved by keyboard and by mouse: its figure redrawn, its text following;
 - an exercise of 01, 02, 04 and 05 answered right and wrong in the live kernel: the check's verdict as shown;
+- lesson 04 presented live with jupyterlab-slideshow, walked to its end by keyboard, its widget moved on its slide;
 - the server's log: no "not trusted" notebook, no kernel "without encryption", nothing saved.
 
 The notebooks are run one at a time in one page (``ran``, a module-scoped fixture: pytest runs all the tests
@@ -30,6 +31,7 @@ import nbformat
 import pytest
 
 from lessonlib.exercises import worked_example as we
+from tests.browser import slideshow
 from tests.browser.conftest import VIEWPORT, Watched, watch
 from tests.browser.lab import (
     APP_READY,
@@ -630,6 +632,95 @@ def test_worked_solutions_are_collapsed_until_asked(ran, shots):
     )
     summary.click()  # closed again, as the learner found it
     assert opened["open"] and opened["shown"] and opened["code"], f"{ran['name']}: the clicked solution: {opened}"
+
+
+# --- the live slideshow: lesson 04 presented in the lab, its widget live ------------------------------------------
+
+
+def _move_slide_widget(page, shots) -> list[str]:
+    """On the widget's slide: three controls moved (keyboard and mouse); the figure must redraw each time."""
+    _, controls, matches = WIDGETS["04-adam.ipynb"]
+    panel = page.locator(".jp-Cell.jp-deck-mod-visible .widget-vbox").first
+    panel.wait_for(timeout=30_000)
+    page.screenshot(path=shots / "lab-slideshow-widget.png")
+    problems = []
+    for control, how in (("lr", "keyboard"), ("beta1", "mouse"), ("optimizer", "mouse")):  # SGD, next: no beta1
+        where = f"slideshow, {control!r} moved by {how}"
+        if problem := _move_and_check(page, panel, control, controls[control], how, matches, where):
+            problems.append(problem)
+    page.screenshot(path=shots / "lab-slideshow-widget-moved.png")
+    # the keys back to the slideshow, as a lecturer gives them back: a click on the slide's heading
+    page.locator(".jp-Cell.jp-deck-mod-visible .jp-RenderedMarkdown h2").first.click()
+    return problems
+
+
+@pytest.mark.parametrize("ran", ["04-adam.ipynb"], indirect=True, ids=["04"])
+def test_presenting_a_lesson_live(ran, shots):
+    """Live slides for a lecturer (jupyterlab-slideshow, in ``make lab``): lesson 04, open with its kernel live (its
+    setup and widget cells run, as ``ran`` leaves it), is presented as a lecturer starts it (the slideshow's button)
+    and walked with the arrow keys to its end (right, and down into sub-slides). Every cell of the lesson is shown on
+    some slide (a cell marked "-" never would be: the build leaves continuing cells without a slide type), the
+    slides come in the order of the lesson's ``#``/``##`` sections, math is typeset, and on the widget's slide the
+    optimizer panel is live: moved by keyboard and by mouse, its figure redraws. Escape ends it. (In the session's
+    page: the kernel, the app and the lab are the ones the lesson's other tests use.)"""
+    page, path = ran["page"], ran["path"]
+    # from the top, as a lecturer starts (the slideshow starts at the active cell; the tests before moved it)
+    page.evaluate(
+        f"""(path) => {{ const w = {NB_PANEL}; window.jupyterapp.shell.activateById(w.id);
+        w.content.mode = 'command'; w.content.activeCellIndex = 0; }}""",
+        path,
+    )
+    # the lecturer's way in: the slideshow's button (its command, deck:toggle / deck:start)
+    buttons = page.locator("[data-command='deck:toggle'], [data-command='deck:start']")
+    print("slideshow buttons:", buttons.count(), [b.get_attribute("title") for b in buttons.all()])
+    assert buttons.count(), "no button starts the slideshow"
+    buttons.first.click()
+    try:
+        page.wait_for_function(slideshow.PRESENTING, timeout=30_000)
+        page.wait_for_function(slideshow.FIRST_SLIDE, arg=path, timeout=30_000, polling=50)
+        page.screenshot(path=shots / "lab-slideshow-first.png")
+
+        want_cells, want_titles = slideshow.sections(path)
+        slides = [page.evaluate(slideshow.ON_SCREEN, path)]
+        widget_moves = None  # what went wrong moving the widget on its slide (None: the slide never came)
+        idle = 0  # rounds in a row in which neither key changed the view (a press may only move the slide's scroll)
+        for _ in range(4 * len(want_cells)):  # to the end: down through a slide's sub-slides, then the right arrow
+            for key in ("ArrowDown", "ArrowRight"):  # a section's sub-slides first (### parts, exercises), then on
+                page.keyboard.press(key)
+                now = slideshow.after_press(page, path)
+                if now != slides[-1]:
+                    break
+            else:
+                idle += 1
+                if idle == 3:
+                    break
+                continue
+            idle = 0
+            slides.append(now)
+            if "Try it" in (now["heading"] or "") and not any("Try it" in (s["heading"] or "") for s in slides[:-1]):
+                widget_moves = _move_slide_widget(page, shots)
+                assert page.evaluate(slideshow.ON_SCREEN, path)["heading"] == now["heading"], (
+                    "a widget's key moved the slide"
+                )
+    finally:  # the slideshow ended (Escape), whatever happened: the next notebook's tests use this page
+        if page.evaluate(f"() => ({slideshow.PRESENTING})()"):
+            page.keyboard.press("Escape")
+            page.wait_for_function(f"() => !({slideshow.PRESENTING})()", timeout=10_000)
+
+    seen = sorted({i for s in slides for i in s["cells"]})
+    titles = []
+    for s in slides:
+        if s["heading"] and (not titles or titles[-1] != s["heading"]):
+            titles.append(s["heading"])
+    print(f"{len(slides)} views, {len(titles)} slides, {len(seen)} of {len(want_cells)} cells shown")
+    assert len(titles) > 1, "the right arrow did not move to another slide"
+    assert seen == want_cells, f"cells never shown on a slide: {sorted(set(want_cells) - set(seen))}"
+    assert titles == want_titles, f"slides in the order {titles}, the lesson's sections are {want_titles}"
+    assert sum(s["math"] > 0 for s in slides) >= 2, "no slide shows typeset math"
+    raw = sorted({m.group(0) for s in slides for m in RAW_MATH.finditer(s["text"])})
+    assert not raw, f"raw TeX on the slides: {raw}"
+    assert widget_moves is not None, "the widget's slide never came"
+    assert not widget_moves, "\n".join(widget_moves)
 
 
 # --- what the session leaves behind ----------------------------------------------------------------------------------
