@@ -5,9 +5,9 @@ worked solution, every check a locked test cell with its points, the worked solu
 lecturer would: ``nbgrader generate_assignment`` (the student versions hold no solution), and ``nbgrader
 autograde`` over a ``submitted/`` folder written here, with a gradebook of its own in a temporary folder: the
 source version scores full marks, the untouched student version zero, a submission with one known slip loses that
-check's points and its feedback carries the course's hint, and the student version runs top to bottom in a fresh
-kernel with every check saying "not answered yet". ``make assignments-check`` grades every lesson; this grades
-one (autograding runs the whole lesson once per submission).
+check's points and its feedback carries the course's hint; and another lesson's student version runs top to bottom
+in a fresh kernel with every check saying "not answered yet". ``make assignments-check`` grades every lesson;
+this grades one (autograding runs the whole lesson once per submission).
 
 Without nbgrader (``make assignments`` installs it) the tests that need it skip, saying so; under ``CI=true``
 (``.ci/run`` installs it) they fail instead.
@@ -35,6 +35,9 @@ UNDER_CI = os.environ.get("CI", "").lower() in ("true", "1")
 #: The lesson graded here (the others in `make assignments-check`), and one slip in it: a line appended to the
 #: answer cell that assigns m_3 (after the worked solution, so it wins): g_3 entering whole, not weighted by 1 - beta1.
 GRADED = "05-worked-example"
+#: The lesson whose student version is run as a learner runs it: its three answers and its function to write
+#: each "not answered yet" (and it imports no torch: the quickest to run).
+RUN = "01-ema"
 SLIP = ("m_3", "m_3 = ex.BETA1 * ex.M2 + ex.G3  # the slip", "check_m3")
 
 
@@ -259,15 +262,17 @@ def test_autograde_full_marks_zero_and_one_slip(course, tmp_path):
 
 
 def test_the_student_version_runs_top_to_bottom(course):
-    """In a fresh kernel as a learner runs it (no NBGRADER_EXECUTION): no error; each check not answered yet."""
+    """In a fresh kernel as a learner runs it (no NBGRADER_EXECUTION): no error; each check not answered yet. On
+    another lesson than the one autograded (RUN): two lessons' student versions run, not one twice."""
     from nbclient import NotebookClient
 
     root, built = course
-    nb = nbformat.read(root / "release" / GRADED / f"{GRADED}.ipynb", as_version=4)
+    nb = nbformat.read(root / "release" / RUN / f"{RUN}.ipynb", as_version=4)
     assert "NBGRADER_EXECUTION" not in os.environ
-    resources = {"metadata": {"path": str(root / "release" / GRADED)}}
+    resources = {"metadata": {"path": str(root / "release" / RUN)}}
     NotebookClient(nb, timeout=600, kernel_name="python3", resources=resources).execute()
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert len(tests) == len(next(a for a in built if a.name == RUN).points) > 0
     for cell in tests:
         text = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs)
         assert "not answered yet" in text, cell.outputs
