@@ -68,17 +68,3 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("largest deviation from torch.optim (max |theta - theta_torch| / max |theta|)")
     for (name, dtype), dev in sorted(TORCH_DEVIATIONS.items()):
         terminalreporter.write_line(f"{name:8s} {dtype:8s} {dev:.3e}")
-
-
-# The order the files are handed to the xdist workers in (``--dist loadfile``: a file at a time, as a worker frees
-# up): the longest first, so that the run ends on short files and no core waits at the end for one long file. The
-# browser tests take minutes, a notebook under nbval 4 to 30 s, the other files seconds.
-FIRST = ("tests/browser/", "notebooks/")
-
-
-def pytest_collection_modifyitems(config, items):
-    def rank(item) -> int:
-        path = item.nodeid.split("::")[0]
-        return next((i for i, prefix in enumerate(FIRST) if path.startswith(prefix)), len(FIRST))
-
-    items.sort(key=rank)  # stable: within a rank, the collection order
