@@ -5,7 +5,8 @@
 True
 
 torch is seeded only if it is already imported: importing it takes about 2 s of a kernel's start, which a lesson
-that never uses torch should not pay. A lesson that uses torch imports it before it calls ``setup``:
+that never uses torch should not pay. A lesson that draws from torch's global generator (``torch.randn``, a layer's
+initial weights) imports torch before it calls ``setup``:
 
 >>> import torch
 >>> _ = setup(seed=3)

@@ -99,14 +99,21 @@ def _clean_html(element) -> str:
 
 
 @functools.cache
-def _highlighted(source: str, language: str | None, magics: str | None) -> str:
+def _highlighted(source: str, language: str, magics: str | None) -> str:
     from nbconvert.filters.highlight import Highlight2HTML
 
-    return Highlight2HTML()(source, language, {"magics_language": magics} if magics else None)
+    return Highlight2HTML(pygments_lexer=language)(source, None, {"magics_language": magics} if magics else None)
 
 
-def _highlight_code(source: str, language: str | None = None, metadata: dict | None = None) -> str:
-    return _highlighted(source, language, (metadata or {}).get("magics_language"))
+def _highlighter(nb):
+    """nbconvert's ``highlight_code`` filter for ``nb`` (its language_info's lexer by default), memoized."""
+    info = nb.metadata.get("language_info", {})
+    lexer = info.get("pygments_lexer", info.get("name")) or "ipython3"
+
+    def highlight_code(source: str, language: str | None = None, metadata: dict | None = None) -> str:
+        return _highlighted(source, language or lexer, (metadata or {}).get("magics_language"))
+
+    return highlight_code
 
 
 # The elements nbconvert's HTMLExporter makes focusable (tabindex="0": a keyboard can reach and scroll them), as
@@ -136,7 +143,7 @@ def exporter(kind: str, **kwargs):
         def from_notebook_node(self, nb, resources=None, **kw):
             """HTMLExporter's, without its BeautifulSoup pass (above)."""
             resources = self._init_resources(resources)
-            self.register_filter("highlight_code", _highlight_code)
+            self.register_filter("highlight_code", _highlighter(nb))
             data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
             self.register_filter("filter_data_type", data_type)
             html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)

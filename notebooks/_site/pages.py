@@ -56,11 +56,12 @@ def index_notebook(books: dict):
     start = books[INDEX]
     figure = next(c for c in start.cells if image_count(c))
     intro = nbformat.v4.new_markdown_cell(
-        "# The Adam lessons\n\nA course that derives the Adam optimizer from its parents, one lesson at a time. "
+        id="index-intro",  # fixed ids (new cells get random ones): the same page every build
+        source="# The Adam lessons\n\nA course that derives the Adam optimizer from its parents, one lesson at a time. "
         "Each lesson below is a notebook of the course, shown here with its stored outputs; open the notebooks in "
-        "JupyterLab (`make lab`) to run them."
+        "JupyterLab (`make lab`) to run them.",
     )
-    listing = nbformat.v4.new_markdown_cell(rewrite_links(index_markdown(paths, titles)))
+    listing = nbformat.v4.new_markdown_cell(rewrite_links(index_markdown(paths, titles)), id="index-lessons")
     listing.metadata["tags"] = [INDEX_TAG]
     nb = nbformat.v4.new_notebook(cells=[intro, listing, copy.deepcopy(figure)], metadata=start.metadata)
     nb.metadata["title"] = "The Adam lessons"
