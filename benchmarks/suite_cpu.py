@@ -89,8 +89,9 @@ def measure(command: list[str], every: float = 1.0) -> tuple[int, dict, list, fl
     def sample():
         while not done.is_set():
             for key, (cpu, cmdline) in processes().items():
-                if cpu >= seen.get(key, (0.0, ""))[0]:
-                    seen[key] = (cpu, cmdline or seen.get(key, (0.0, ""))[1])
+                last_cpu, last_cmdline = seen.get(key, (0.0, ""))
+                if cpu >= last_cpu:  # a zombie's command line reads empty: keep the one seen while it ran
+                    seen[key] = (cpu, cmdline or last_cmdline)
             done.wait(every)
 
     busy0, total0 = machine()
@@ -107,8 +108,9 @@ def measure(command: list[str], every: float = 1.0) -> tuple[int, dict, list, fl
     for key, (cpu, cmdline) in seen.items():
         used = cpu - before.get(key, 0.0)
         if used > 0 and key[0] != str(os.getpid()):
-            table[kind(cmdline)][0] += used
-            table[kind(cmdline)][1] += 1
+            row = table[kind(cmdline)]
+            row[0] += used
+            row[1] += 1
             each.append((used, cmdline))
     idle = 1 - (busy1 - busy0) / max(total1 - total0, 1)
     return status, {k: tuple(v) for k, v in table.items()}, sorted(each, reverse=True), wall, idle

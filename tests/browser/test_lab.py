@@ -61,6 +61,7 @@ TIMES: dict[str, float] = {}  # notebook -> seconds to open it and run its live 
 #: Where the session's page landed when it was opened at the URL `make lab` printed (``lab_page``): the printed URL,
 #: the notebook shown and whether the Launcher showed, or the error that stopped it.
 LANDING: dict[str, object] = {}
+START_HERE = "notebooks/00-start-here.ipynb"  # the lab's default page (Makefile: LabApp.default_url)
 
 
 def _landed(watched, url, shots):
@@ -93,7 +94,9 @@ def lab_page(browser, lab, shots) -> Iterator[Watched]:
                 raise LookupError("make lab printed no URL with a token")
             path, launcher = _landed(watched, f"{printed}?token={lab.token}", shots)
             LANDING.update(path=path, launcher=launcher)
-            watched.page.evaluate("(path) => { window.__nbs = {[path]: window.jupyterapp.shell.currentWidget}; }", path)
+            # registered as OPEN registers a panel, where _close finds it
+            register = "(p) => { (window.__nbs = window.__nbs || {})[p] = window.jupyterapp.shell.currentWidget; }"
+            watched.page.evaluate(register, path)
             _close(watched.page, path)
             _shut_down_sessions(lab, path)
         except Exception as e:  # the landing test reports it; the notebook tests go on from a fresh workspace
@@ -110,9 +113,9 @@ def test_the_lab_lands_on_start_here(lab, lab_page):
     server's root redirects to that URL, token kept: a browser opening either sees the same page."""
     printed = LANDING["printed"]
     assert printed, f"make lab printed no URL with a token:\n{lab.log()[-2000:]}"
-    assert urlparse(printed).path == START_HERE, printed
+    assert urlparse(printed).path == f"/lab/tree/{START_HERE}", printed
     assert "error" not in LANDING, f"{printed} did not open a notebook: {LANDING['error']}"
-    assert LANDING["path"] == "notebooks/00-start-here.ipynb", f"{printed} opened {LANDING['path']!r}"
+    assert LANDING["path"] == START_HERE, f"{printed} opened {LANDING['path']!r}"
     assert LANDING["launcher"] == 0, f"{printed} shows the Launcher"
     root = http.client.HTTPConnection("127.0.0.1", lab.port, timeout=10)
     try:
@@ -122,10 +125,7 @@ def test_the_lab_lands_on_start_here(lab, lab_page):
     finally:
         root.close()
     assert answer.status in (301, 302, 303, 307, 308), f"/ answered {answer.status}, not a redirect"
-    assert to.path == START_HERE and f"token={lab.token}" in to.query, f"/ redirects to {to.geturl()!r}"
-
-
-START_HERE = "/lab/tree/notebooks/00-start-here.ipynb"
+    assert to.path == f"/lab/tree/{START_HERE}" and f"token={lab.token}" in to.query, f"/ redirects to {to.geturl()!r}"
 
 
 def _shut_down_sessions(lab, path):
