@@ -1,11 +1,13 @@
 """The live slideshow, page side: what the slide on screen shows, and the view after a key press.
 
 Live slides for a lecturer: ``make lab`` has jupyterlab-slideshow (JupyterLab's presentation mode for notebooks).
-test_lab's ``test_presenting_a_lesson_live`` starts it on lesson 04, open and live in the lab's page, and walks it
+test_lab's ``test_presenting_a_lesson_live`` starts it on lesson 01, open and live in the lab's page, and walks it
 with the arrow keys; these are the readings it takes.
 """
 
 from __future__ import annotations
+
+import re
 
 import nbformat
 from _build import NAV_TAG, is_section, tagged
@@ -15,8 +17,9 @@ from tests.browser.lab import ROOT
 PRESENTING = "() => document.body.dataset.jpDeckMode === 'presenting'"
 
 # What the slide on screen shows: the indices of the cells the slideshow marks visible (and of the one it has
-# scrolled to: a press may move within a slide), the first heading among them, and the text of their markdown
-# with math, code and pre taken out (to look for raw TeX).
+# scrolled to: a press may move within a slide), the first heading among them (its text without its typeset math,
+# as ``sections`` reads a title without its TeX), and the text of their markdown with math, code and pre taken out
+# (to look for raw TeX).
 ON_SCREEN = """(path) => {
   const w = window.__nbs[path];
   const cells = w.content.widgets;
@@ -31,8 +34,13 @@ ON_SCREEN = """(path) => {
     return copy.textContent; }).join('\\n');
   const math = shown.reduce((n, [c]) => n + c.node.querySelectorAll('mjx-container').length, 0);
   const active = cells.map((c, i) => c.node.classList.contains('jp-deck-mod-onscreen') ? i : -1).filter(i => i >= 0);
-  return {cells: shown.map(([, i]) => i), active,
-          heading: heading ? heading.textContent.replace(/¶$/, '').trim() : null, text, math};
+  let title = null;
+  if (heading) {
+    const copy = heading.cloneNode(true);
+    copy.querySelectorAll('mjx-container').forEach(n => n.remove());
+    title = copy.textContent.replace(/¶$/, '').replace(/\\s+/g, ' ').trim();
+  }
+  return {cells: shown.map(([, i]) => i), active, heading: title, text, math};
 }"""
 
 
@@ -41,11 +49,12 @@ FIRST_SLIDE = f"(path) => {{ const s = ({ON_SCREEN})(path); return s.cells.lengt
 
 
 def sections(path):
-    """The notebook's cells a slideshow should show, and the titles of its sections in order."""
+    """The notebook's cells a slideshow should show, and the titles of its sections in order (without their math,
+    as ``ON_SCREEN`` reads a heading: the typeset math is checked apart)."""
     cells = nbformat.read(ROOT / path, as_version=4).cells
     shown = [i for i, c in enumerate(cells) if not tagged(c, NAV_TAG)]
-    titles = [c.source.splitlines()[0].lstrip("#").strip().replace("`", "") for c in cells if is_section(c)]
-    return shown, titles
+    titles = [c.source.splitlines()[0].lstrip("#").replace("`", "") for c in cells if is_section(c)]
+    return shown, [" ".join(re.sub(r"\$[^$]*\$", " ", t).split()) for t in titles]
 
 
 # The view two animation frames after a press (each frame at most 100 ms, should the page get none). The deck
