@@ -18,6 +18,12 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+
+# Python's bytecode cache is written (__pycache__, ignored by git) even where the environment turns it off
+# (PYTHONDONTWRITEBYTECODE=1, as on our CI machines): without it every process compiles the course's modules again
+# and pytest re-rewrites every test module in each worker (collection: 16 s of CPU per worker instead of 8 here),
+# and the suite starts some thirty Python processes (workers, kernels, the lab, the site builder).
+export PYTHONDONTWRITEBYTECODE :=
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
