@@ -52,17 +52,26 @@ def run_both(ll_cls, torch_cls, hyper, scale, shapes, dtype, seed, steps=STEPS, 
     ours = [x.astype(dtype, order="K") for x in init]
     theirs = [torch.tensor(x.astype(dtype)) for x in init]
     opt_ours, opt_theirs = ll_cls(ours, **hyper), torch_cls(theirs, **hyper)
-    worst, top = 0.0, 0.0
-    for _ in range(steps):
-        grads = [np.asarray(scale * rng.normal(size=s), dtype=dtype) for s in shapes]
-        opt_ours.step(grads)
-        for p, g in zip(theirs, grads):
-            p.grad = torch.from_numpy(g)
+    # Every step's gradients drawn at once; torch's .grad is set once, to a buffer (shared with numpy) refilled
+    # each step with the very arrays lessonlib was given.
+    grads = [(scale * rng.normal(size=(steps, *s))).astype(dtype) for s in shapes]
+    buffers = [np.empty(s, dtype=dtype) for s in shapes]
+    for p, buf in zip(theirs, buffers):
+        p.grad = torch.from_numpy(buf)
+    theirs_np = [p.numpy() for p in theirs]  # views: torch.optim updates its parameters in place
+    # Both trajectories, every step, flattened (C order) into one row per step; compared at the end.
+    size = sum(int(np.prod(s)) for s in shapes)
+    traj_ours, traj_theirs = np.empty((steps, size), dtype=dtype), np.empty((steps, size), dtype=dtype)
+    for i in range(steps):
+        g = [gs[i] for gs in grads]
+        opt_ours.step(g)
+        for buf, gi in zip(buffers, g):
+            np.copyto(buf, gi)
         opt_theirs.step()
-        for a, b in zip(ours, theirs):
-            b = b.numpy()
-            worst = max(worst, float(np.max(np.abs(a.astype(np.float64) - b), initial=0.0)))
-            top = max(top, float(np.max(np.abs(b), initial=0.0)))
+        np.concatenate(ours, axis=None, out=traj_ours[i])
+        np.concatenate(theirs_np, axis=None, out=traj_theirs[i])
+    worst = float(np.max(np.abs(traj_ours.astype(np.float64) - traj_theirs), initial=0.0))
+    top = float(np.max(np.abs(traj_theirs), initial=0.0))
     return worst / top
 
 
@@ -131,15 +140,20 @@ def test_adagrad_step_agrees_with_torch_adagrad(hyper, dtype, record_property):
     theta0 = rng.standard_normal(17).astype(dtype)
     grads = (rng.standard_normal((STEPS, 17)) * np.array([1e-3] * 5 + [1.0] * 6 + [1e3] * 6)).astype(dtype)
     p = torch.nn.Parameter(torch.from_numpy(theta0.copy()))
+    buffer = np.empty_like(theta0)
+    p.grad = torch.from_numpy(buffer)  # set once; refilled with each step's gradient
+    theirs = p.detach().numpy()  # a view: torch.optim updates p in place
     opt = torch.optim.Adagrad([p], **hyper)
-    theta, s, worst = theta0.copy(), np.zeros_like(theta0), 0.0
+    traj_ours, traj_theirs = np.empty_like(grads), np.empty_like(grads)  # one row per step, compared at the end
+    theta, s = theta0.copy(), np.zeros_like(theta0)
     for t, g in enumerate(grads, start=1):
         step = ll.adagrad_step(theta, g, s, t, **hyper)
         theta, s = step.theta, step.s
-        p.grad = torch.from_numpy(g.copy())
+        np.copyto(buffer, g)
         opt.step()
         assert theta.dtype == dtype
-        worst = max(worst, float(np.abs(theta - p.detach().numpy()).max() / np.abs(p.detach().numpy()).max()))
+        traj_ours[t - 1], traj_theirs[t - 1] = theta, theirs
+    worst = float(np.max(np.abs(traj_ours - traj_theirs).max(axis=1) / np.abs(traj_theirs).max(axis=1)))
     np.testing.assert_allclose(s, opt.state[p]["sum"].numpy(), rtol=TOL[dtype])
     record_property("torch_deviation", ("Adagrad", np.dtype(dtype).name, worst))
     assert worst <= TOL[dtype]
