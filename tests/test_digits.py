@@ -8,7 +8,6 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
 
 from lessonlib.course import digits
 from lessonlib.course.digits import Digits, Grid, load, train_grid
@@ -35,6 +34,14 @@ def data():
 
 
 # ------------------------------------------------------------------------------------------------ the data
+
+
+def load_digits(**kw):
+    """scikit-learn's reader, imported when a test needs it: its import takes about 1.6 s of CPU, and every xdist
+    worker collects this file (one runs it)."""
+    from sklearn.datasets import load_digits
+
+    return load_digits(**kw)
 
 
 def test_read_digits_gives_what_load_digits_gives():
