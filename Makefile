@@ -19,11 +19,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-# Python's bytecode cache is written (__pycache__, ignored by git) even where the environment turns it off
-# (PYTHONDONTWRITEBYTECODE=1, as on our CI machines): without it every process compiles the course's modules again
-# and pytest re-rewrites every test module in each worker (collection: 16 s of CPU per worker instead of 8 here),
-# and the suite starts some thirty Python processes (workers, kernels, the lab, the site builder).
+# Python's bytecode cache is written (__pycache__, ignored by git) by what make starts, even where the environment
+# turns it off (PYTHONDONTWRITEBYTECODE=1, as on the machine these timings come from; `make test
+# PYTHONDONTWRITEBYTECODE=1` still turns it off): without it every process compiles the course's modules again and
+# pytest re-rewrites every test module in each worker (collection: 16 s of CPU per worker instead of 8 here), and the
+# suite starts some thirty Python processes (workers, kernels, the lab, the site builder).
 export PYTHONDONTWRITEBYTECODE :=
+
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
@@ -34,7 +36,9 @@ $(STAMP): requirements.lock pyproject.toml Makefile notebooks/_lab/overrides.jso
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# --no-compile: each module is compiled when first imported, and cached (see PYTHONDONTWRITEBYTECODE above):
-	@# the course imports a fraction of what it installs, and pip compiling all of it took half the setup time
+	@# the course imports a fraction of what it installs, and pip compiling all of it took half the setup time. The
+	@# cost moves to the first start of the lab and of the tests; a venv no process can write to (shared, read-only)
+	@# or a command run outside make with PYTHONDONTWRITEBYTECODE=1 compiles what it imports at every start.
 	$(BIN)/python -m pip install --quiet --no-compile -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null  # "Python 3 (ipykernel)", as the notebooks say

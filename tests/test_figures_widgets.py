@@ -235,8 +235,9 @@ _DRAWN: set[tuple[str, str]] = set()  # the (name, style) whose figure in _BUILT
 
 
 def built(name: str, style: str = "course"):
-    """FIGURES[name] made under a style, once per test session: the layout checks below only draw and read it (each
-    draws it again under its own style), so five checks need not run the same optimizers and contours five times.
+    """FIGURES[name] made under a style, once per test session: the layout checks below only read it, laid out once
+    (``drawn``), so five checks need not run the same optimizers and contours five times. A check that changes the
+    figure's layout (a save with a tight bounding box lays it out again, a resize) must discard it from ``_DRAWN``.
 
     The figure gets a new Agg canvas at each call: the autouse ``close_figures`` closes it after a test, and a closed
     figure's canvas is a FigureCanvasBase, whose ``draw`` does nothing (the next check would read a stale layout).

@@ -64,7 +64,7 @@ def run_both(ll_cls, torch_cls, hyper, scale, shapes, dtype, seed, steps=STEPS, 
     size = sum(int(np.prod(s)) for s in shapes)
     traj_ours, traj_theirs = np.empty((steps, size), dtype=dtype), np.empty((steps, size), dtype=dtype)
     for i in range(steps):
-        g = [gs[i] for gs in grads]
+        g = [gs[i, ...] for gs in grads]  # a 0-d array for a 0-d parameter, as a user passes it
         opt_ours.step(g)
         for buf, gi in zip(buffers, g):
             np.copyto(buf, gi)

@@ -17,9 +17,9 @@ from tests.browser.lab import ROOT
 PRESENTING = "() => document.body.dataset.jpDeckMode === 'presenting'"
 
 # What the slide on screen shows: the indices of the cells the slideshow marks visible (and of the one it has
-# scrolled to: a press may move within a slide), the first heading among them (its text without its typeset math,
-# as ``sections`` reads a title without its TeX), and the text of their markdown with math, code and pre taken out
-# (to look for raw TeX).
+# scrolled to: a press may move within a slide), the first heading among them (its text with each typeset formula
+# as MATH, as ``sections`` reads a title's TeX: the typeset math is checked apart), and the text of their markdown
+# with math, code and pre taken out (to look for raw TeX).
 ON_SCREEN = """(path) => {
   const w = window.__nbs[path];
   const cells = w.content.widgets;
@@ -37,7 +37,7 @@ ON_SCREEN = """(path) => {
   let title = null;
   if (heading) {
     const copy = heading.cloneNode(true);
-    copy.querySelectorAll('mjx-container').forEach(n => n.remove());
+    copy.querySelectorAll('mjx-container').forEach(n => n.replaceWith(' MATH '));
     title = copy.textContent.replace(/¶$/, '').replace(/\\s+/g, ' ').trim();
   }
   return {cells: shown.map(([, i]) => i), active, heading: title, text, math};
@@ -49,12 +49,12 @@ FIRST_SLIDE = f"(path) => {{ const s = ({ON_SCREEN})(path); return s.cells.lengt
 
 
 def sections(path):
-    """The notebook's cells a slideshow should show, and the titles of its sections in order (without their math,
+    """The notebook's cells a slideshow should show, and the titles of its sections in order (each formula as MATH,
     as ``ON_SCREEN`` reads a heading: the typeset math is checked apart)."""
     cells = nbformat.read(ROOT / path, as_version=4).cells
     shown = [i for i, c in enumerate(cells) if not tagged(c, NAV_TAG)]
     titles = [c.source.splitlines()[0].lstrip("#").replace("`", "") for c in cells if is_section(c)]
-    return shown, [" ".join(re.sub(r"\$[^$]*\$", " ", t).split()) for t in titles]
+    return shown, [" ".join(re.sub(r"\$[^$]*\$", " MATH ", t).split()) for t in titles]
 
 
 # The view two animation frames after a press (each frame at most 100 ms, should the page get none). The deck

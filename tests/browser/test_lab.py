@@ -6,8 +6,8 @@
   worked solution collapsed, the Index link pointing at 00 (and, from 01, opening it); a notebook with a widget
   or an exercise answered live gets its setup and widget cells run in its kernel (nbval runs every cell, so the
   lab runs only what needs a live kernel);
-- every widget control of the course moved (each kind of control by keyboard and by mouse): its figure redrawn, its
-  text following;
+- every widget control of the course moved (each class of control by keyboard and by mouse): its figure redrawn,
+  its text following;
 - an exercise of 01, 02 and 04 (the notebooks live for their widgets) answered right and wrong in the live kernel: the
   check's verdict as shown;
 - lesson 01 presented live with jupyterlab-slideshow, walked to its end by keyboard, its widget moved on its slide;
@@ -373,33 +373,37 @@ def _optimizer_matches(values: dict, text: str) -> str | None:
     return None
 
 
-# notebook -> (the cell's call, {control: (kind, moved by)}, how the text must follow the controls). Every control is
-# moved once, and each kind of control by keyboard somewhere and by mouse somewhere (checked below without a browser):
-# a control's wiring to the figure is the same whichever way it moves (test_figures_widgets.py checks every control
-# in Python), the browser shows that each kind of control takes each kind of input. The choices are toggle buttons,
-# not drop-downs: in JupyterLab 4.6's command mode the notebook takes the keys of a collapsed <select> (ArrowDown
-# selects the next cell, a letter's type-ahead runs a cell shortcut: "r" turns the widget's cell into a raw cell); a
-# button takes Space itself.
+# notebook -> (the cell's call, {control: (its ipywidgets class, the ways it is moved)}, how the text must follow the
+# controls). Every control is moved, and each class of control by keyboard somewhere and by mouse somewhere (both
+# checked below without a browser, the classes against the panels themselves): a control's wiring to the figure is
+# the same whichever way it moves, and the browser shows that each class of control takes each kind of input (a
+# class with one control, the IntSlider, is moved both ways). The choices are toggle buttons, not drop-downs: in
+# JupyterLab 4.6's command mode the notebook takes the keys of a collapsed <select> (ArrowDown selects the next cell, a
+# letter's type-ahead runs a cell shortcut: "r" turns the widget's cell into a raw cell); a button takes Space itself.
 WIDGETS = {
     "01-ema.ipynb": (
         "widgets.ema_widget()",
-        {"beta": ("slider", "keyboard"), "corrected": ("checkbox", "keyboard"), "raw": ("checkbox", "mouse")},
+        {
+            "beta": ("FloatSlider", ("keyboard",)),
+            "corrected": ("Checkbox", ("keyboard",)),
+            "raw": ("Checkbox", ("mouse",)),
+        },
         _ema_matches,
     ),
     "02-momentum.ipynb": (
         "heavy_ball_figures.damping_widget()",
-        {"alpha": ("slider", "mouse"), "mu": ("slider", "keyboard")},
+        {"alpha": ("FloatSlider", ("mouse",)), "mu": ("FloatSlider", ("keyboard",))},
         _damping_matches,
     ),
     "04-adam.ipynb": (
         "widgets.optimizer_widget()",
         {
-            "lr": ("slider", "keyboard"),
-            "beta1": ("slider", "mouse"),
-            "beta2": ("slider", "keyboard"),
-            "steps": ("slider", "mouse"),
-            "objective": ("buttons", "keyboard"),
-            "optimizer": ("buttons", "mouse"),
+            "lr": ("SelectionSlider", ("mouse",)),
+            "beta1": ("FloatSlider", ("mouse",)),
+            "beta2": ("SelectionSlider", ("keyboard",)),
+            "steps": ("IntSlider", ("keyboard", "mouse")),
+            "objective": ("ToggleButtons", ("keyboard",)),
+            "optimizer": ("ToggleButtons", ("mouse",)),
         },
         _optimizer_matches,
     ),
@@ -453,7 +457,8 @@ def _control(panel, name):
 
 
 def _move(page, box, kind, how):
-    if kind == "slider":
+    """Move the control ``box`` of class ``kind`` (WIDGETS) by ``how``: "keyboard" or "mouse"."""
+    if kind.endswith("Slider"):
         handle = box.locator(".noUi-handle")
         if how == "keyboard":
             handle.focus()
@@ -468,7 +473,7 @@ def _move(page, box, kind, how):
             page.mouse.move(x + dx, y, steps=8)
             page.mouse.up()
     else:  # a checkbox, or the toggle button after the active one: Space on it, or a click
-        if kind == "checkbox":
+        if kind == "Checkbox":
             target = box.locator("input")
         else:
             buttons = box.locator("button")
@@ -494,13 +499,19 @@ def test_every_widget_cell_of_the_course_is_tested():
         assert call in found[name], f"{name}: its widget cell does not call {call}"
 
 
-def test_each_kind_of_control_is_moved_by_keyboard_and_by_mouse():
-    """Over the course's widgets (WIDGETS), every kind of control (slider, checkbox, buttons) is moved both ways."""
+def test_each_class_of_control_is_moved_by_keyboard_and_by_mouse():
+    """WIDGETS gives each control its class as the panel builds it (each panel made here, no browser needed), and
+    over the course's widgets every class of control is moved both ways."""
+    from lessonlib.course import heavy_ball_figures, widgets
+
     ways: dict[str, set[str]] = {}
-    for _, controls, _ in WIDGETS.values():
-        for kind, how in controls.values():
-            ways.setdefault(kind, set()).add(how)
-    assert ways == dict.fromkeys(("slider", "checkbox", "buttons"), {"keyboard", "mouse"}), ways
+    for name, (call, controls, _) in WIDGETS.items():
+        panel = eval(call, {"widgets": widgets, "heavy_ball_figures": heavy_ball_figures})  # the cell's own call
+        built = {c.description: type(c).__name__ for c in panel.children if getattr(c, "description", "")}
+        assert built == {control: kind for control, (kind, _) in controls.items()}, f"{name}: the panel has {built}"
+        for kind, hows in controls.values():
+            ways.setdefault(kind, set()).update(hows)
+    assert all(hows == {"keyboard", "mouse"} for hows in ways.values()), ways
 
 
 @pytest.mark.parametrize("ran", list(WIDGETS), indirect=True, ids=[n[:2] for n in WIDGETS])
@@ -518,13 +529,14 @@ def test_widgets_redraw_their_figures(ran, shots):
         "list every control in WIDGETS"
     )
     problems, moves = [], 0
-    for control, (kind, how) in controls.items():
-        where = f"{ran['name']} cell {index} ({call}), {control!r} moved by {how}"
-        problem = _move_and_check(page, panel, control, kind, how, matches, where)
-        panel.screenshot(path=shots / f"lab-widget-{ran['name'][:2]}-{control}-{how}.png")
-        moves += 1
-        if problem:
-            problems.append(problem)
+    for control, (kind, hows) in controls.items():
+        for how in hows:
+            where = f"{ran['name']} cell {index} ({call}), {control!r} moved by {how}"
+            problem = _move_and_check(page, panel, control, kind, how, matches, where)
+            panel.screenshot(path=shots / f"lab-widget-{ran['name'][:2]}-{control}-{how}.png")
+            moves += 1
+            if problem:
+                problems.append(problem)
     print(f"{ran['name']}: {moves} widget moves, {len(problems)} failed")
     assert not problems, "\n".join(problems)
 
@@ -647,7 +659,7 @@ def test_worked_solutions_are_collapsed_until_asked(ran, shots):
 
 # --- the live slideshow: lesson 01 presented in the lab, its widget live ------------------------------------------
 
-PRESENTED = "01-ema.ipynb"  # the shortest lesson with a widget and sub-slides: 10 slides, 4 sub-slides (04 has 23)
+PRESENTED = "01-ema.ipynb"  # the shortest lesson with a widget and sub-slides: 10 slides and 4 sub-slides (04: 17, 6)
 
 
 def _move_slide_widget(page, shots) -> list[str]:
@@ -726,7 +738,7 @@ def test_presenting_a_lesson_live(ran, shots):
     seen = sorted({i for s in slides for i in s["cells"]})
     titles = []
     for s in slides:
-        if s["heading"] and (not titles or titles[-1] != s["heading"]):
+        if s["heading"] is not None and (not titles or titles[-1] != s["heading"]):
             titles.append(s["heading"])
     print(f"{len(slides)} views, {len(titles)} slides, {len(seen)} of {len(want_cells)} cells shown")
     assert len(titles) > 1, "the right arrow did not move to another slide"
