@@ -4,9 +4,10 @@ Built from the lessons: every answer cell an autograded answer cell whose soluti
 worked solution, every check a locked test cell with its points, the worked solutions' cells left out. Then, as a
 lecturer would: ``nbgrader generate_assignment`` (the student versions hold no solution), and ``nbgrader
 autograde`` over a ``submitted/`` folder written here, with a gradebook of its own in a temporary folder: the
-source version scores full marks, the untouched student version zero, a submission with one known slip loses that
-check's points and its feedback carries the course's hint; and another lesson's student version runs top to bottom
-in a fresh kernel with every check saying "not answered yet". ``make assignments-check`` grades every lesson;
+source version scores full marks; the student version, untouched but for one answer given with a known slip, scores
+only that answer cell's other check (every untouched check zero, the slipped check's feedback carrying the course's
+hint); and another lesson's student version runs top to bottom in a fresh kernel with every check saying "not
+answered yet". ``make assignments-check`` grades every lesson;
 this grades one (autograding runs the whole lesson once per submission).
 
 Without nbgrader (``make assignments`` installs it) the tests that need it skip, saying so; under ``CI=true``
@@ -34,11 +35,13 @@ import _build  # noqa: E402
 UNDER_CI = os.environ.get("CI", "").lower() in ("true", "1")
 #: The lesson graded here (the others in `make assignments-check`), and one slip in it: a line appended to the
 #: answer cell that assigns m_3 (after the worked solution, so it wins): g_3 entering whole, not weighted by 1 - beta1.
+#: That cell has a second check (PARTNER), which the slip leaves right.
 GRADED = "05-worked-example"
 #: The lesson whose student version is run as a learner runs it: its three answers and its function to write
 #: each "not answered yet" (and it imports no torch: the quickest to run).
 RUN = "01-ema"
 SLIP = ("m_3", "m_3 = ex.BETA1 * ex.M2 + ex.G3  # the slip", "check_m3")
+PARTNER = "check_v3"
 
 
 def slip_verdict() -> str:
@@ -219,16 +222,28 @@ def test_the_student_versions_hold_no_solution_and_lock_every_check(course):
 # --- grading, as a lecturer would ---------------------------------------------------------------------------------
 
 
-def with_slip(nb, variable: str, line: str):
-    """The notebook with ``line`` appended to the answer cell that assigns ``variable``."""
-    nb = nbformat.reads(nbformat.writes(nb), as_version=4)
-    cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
-    cell = next(c for c in cells if re.search(rf"^{variable} = ", c.source, re.M))
-    cell.source += "\n" + line
+def one_answer_with_slip(student, source, variable: str, line: str):
+    """The untouched student version with one answer cell filled in: that of the source version's answer cells which
+    assigns ``variable`` (its worked solution, without nbgrader's markers), then ``line`` (after it, so it wins)."""
+    nb = nbformat.reads(nbformat.writes(student), as_version=4)
+    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells if solution_cell(c)}
+    grade_id, answer = next((k, a) for k, a in answers.items() if re.search(rf"^{variable} = ", a, re.M))
+    cell = next(c for c in nb.cells if solution_cell(c) and c.metadata["nbgrader"]["grade_id"] == grade_id)
+    kept = [x for x in answer.splitlines() if x.strip() not in (asg.BEGIN, asg.END)]
+    cell.source = "\n".join([*kept, line])
     return nb
 
 
+def solution_cell(cell) -> bool:
+    return bool(cell.metadata.get("nbgrader", {}).get("solution"))
+
+
 def test_autograde_full_marks_zero_and_one_slip(course, tmp_path):
+    """Two submissions, autograded as a lecturer would: the source version (full marks, nothing raises), and the
+    student version as released, untouched but for one answer cell, answered with one slip (only the partner check in
+    that cell scores; the slipped check fails with the course's hint, which the feedback shows; every untouched
+    check scores zero, failing only as "not answered yet"). Each submission runs the whole lesson: two, not three
+    (an untouched version of its own would run it again to check what the untouched cells already do)."""
     root, built = course
     a = next(a for a in built if a.name == GRADED)
     if not solved(ROOT / "notebooks" / f"{GRADED}.ipynb"):
@@ -240,22 +255,25 @@ def test_autograde_full_marks_zero_and_one_slip(course, tmp_path):
     hint = slip_verdict()
     start = time.perf_counter()
     grades = asg.autograde(
-        work, GRADED, {"solutions": source, "untouched": student, "slip": with_slip(source, variable, line)}
+        work, GRADED, {"solutions": source, "slip": one_answer_with_slip(student, source, variable, line)}
     )
     took = time.perf_counter() - start
-    print(f"autograde of {GRADED}, 3 submissions: {took:.1f} s")
+    print(f"autograde of {GRADED}, 2 submissions: {took:.1f} s")
     most = dict(a.points)
     assert {k: m for k, (_, m) in grades["solutions"].items()} == most
     assert {k: s for k, (s, _) in grades["solutions"].items()} == most, "the source version scores full marks"
-    assert all(s == 0 for s, _ in grades["untouched"].values()), "the untouched student version scores zero"
     assert not asg.errors_in(work, "solutions", GRADED), "no cell of the source version raises"
-    assert not asg.errors_in(work, "untouched", GRADED, "not answered yet"), "only the tests, and as not answered"
-    lost = {k: most[k] - s for k, (s, _) in grades["slip"].items() if s != most[k]}
-    assert list(lost) == [next(k for k in most if k.endswith(slipped))], f"the slip lost {lost}"
+    slip_id, partner_id = (next(k for k in most if k.endswith(name)) for name in (slipped, PARTNER))
+    scored = {k: s for k, (s, _) in grades["slip"].items() if s}
+    assert scored == {partner_id: most[partner_id]}, f"the answered cell's right check alone scores: {scored}"
     graded = nbformat.read(work / "autograded" / "slip" / GRADED / f"{GRADED}.ipynb", as_version=4)
-    cell = next(c for c in graded.cells if c.metadata.get("nbgrader", {}).get("grade_id") == list(lost)[0])
+    index, cell = next(
+        (i, c) for i, c in enumerate(graded.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == slip_id
+    )
     errors = [o for o in cell.outputs if o.output_type == "error"]
     assert errors and errors[0].ename == "AssertionError" and hint in errors[0].evalue, cell.outputs
+    # every other error is an untouched check's, as not answered yet
+    assert [where for where, _ in asg.errors_in(work, "slip", GRADED, "not answered yet")] == [f"cell {index}"]
     asg.run_nbgrader("generate_feedback", work, GRADED, force=True)  # what the student reads: the hint is there
     page = (work / "feedback" / "slip" / GRADED / f"{GRADED}.html").read_text()
     assert hint in html.unescape(re.sub(r"<[^>]+>", "", page))
