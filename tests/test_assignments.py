@@ -7,8 +7,8 @@ autograde`` over a ``submitted/`` folder written here, with a gradebook of its o
 source version scores full marks; the student version, untouched but for one answer given with a known slip, scores
 only that answer cell's other check (every untouched check zero, the slipped check's feedback carrying the course's
 hint); and another lesson's student version runs top to bottom in a fresh kernel with every check saying "not
-answered yet". ``make assignments-check`` grades every lesson;
-this grades one (autograding runs the whole lesson once per submission).
+answered yet". ``make assignments-check`` grades every lesson; this grades one (autograding runs the whole lesson
+once per submission).
 
 Without nbgrader (``make assignments`` installs it) the tests that need it skip, saying so; under ``CI=true``
 (``.ci/run`` installs it) they fail instead.
@@ -215,7 +215,7 @@ def test_the_student_versions_hold_no_solution_and_lock_every_check(course):
         tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
         assert len(tests) == len(a.points)
         assert all(c.metadata["editable"] is False and c.metadata["deletable"] is False for c in tests)
-        answers = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")]
+        answers = [c for c in nb.cells if solution_cell(c)]
         assert all(asg.CODE_STUB in c.source and "..." in c.source for c in answers)
 
 

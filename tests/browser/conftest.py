@@ -117,7 +117,7 @@ def watch(context, allow: tuple[str, ...]) -> Watched:
 def lab(browser, tmp_path_factory):
     """``make lab`` as the README runs it, on a free loopback port with a random token, in folders of its own;
     stopped (its whole process group: make, jupyter, every kernel) whatever happens. test_lab's one page
-    (``lab_page``) opens the notebooks on it one after another, and presents lesson 04 as live slides."""
+    (``lab_page``) opens the notebooks on it one after another, and presents lesson 01 as live slides."""
     import secrets
 
     from tests.browser.lab import Lab, free_port

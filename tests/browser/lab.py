@@ -218,6 +218,10 @@ OPEN = """async ([path, live]) => {
 # The notebook panel (JupyterLab's NotebookPanel) of `path`, in the page's JavaScript, as OPEN registered it.
 NB_PANEL = "window.__nbs[path]"
 
+# The panel on screen (one the lab opened itself: where it landed, a link's target), registered under `key` as OPEN
+# registers the panels it opens, so that NB_PANEL (and the tests' close) find it.
+REGISTER_CURRENT = "(key) => { (window.__nbs = window.__nbs || {})[key] = window.jupyterapp.shell.currentWidget; }"
+
 KERNEL_IDLE = f"""(path) => {{ const w = {NB_PANEL};
   const k = w && w.sessionContext.session && w.sessionContext.session.kernel;
   return !!k && k.status === 'idle' && k.connectionStatus === 'connected'; }}"""

@@ -42,6 +42,7 @@ from tests.browser.lab import (
     NO_KERNEL,
     NOTEBOOKS,
     RAW_MATH,
+    REGISTER_CURRENT,
     REPORT,
     RESTART_CONSOLE_ERRORS,
     ROOT,
@@ -95,9 +96,7 @@ def lab_page(browser, lab, shots) -> Iterator[Watched]:
                 raise LookupError("make lab printed no URL with a token")
             path, launcher = _landed(watched, f"{printed}?token={lab.token}", shots)
             LANDING.update(path=path, launcher=launcher)
-            # registered as OPEN registers a panel, where _close finds it
-            register = "(p) => { (window.__nbs = window.__nbs || {})[p] = window.jupyterapp.shell.currentWidget; }"
-            watched.page.evaluate(register, path)
+            watched.page.evaluate(REGISTER_CURRENT, path)
             _close(watched.page, path)
             _shut_down_sessions(lab, path)
         except Exception as e:  # the landing test reports it; the notebook tests go on from a fresh workspace
@@ -319,10 +318,7 @@ def test_index_link_opens_start_here(ran, shots):
     ).json_value()
     page.screenshot(path=shots / "lab-index-link.png")
     assert first_heading and "Course map" in first_heading, f"00's first section is {first_heading!r}"
-    page.evaluate(
-        "async () => { const w = window.jupyterapp.shell.currentWidget; "
-        "(window.__nbs = window.__nbs || {})['index'] = w; }"
-    )
+    page.evaluate(REGISTER_CURRENT, "index")
     _close(page, "index")
     page.evaluate(f"(path) => window.jupyterapp.shell.activateById({NB_PANEL}.id)", ran["path"])
 
