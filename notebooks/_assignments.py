@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 import os
 import re
 import shutil
@@ -250,13 +251,20 @@ def quiet() -> None:
 
 
 def on_path() -> None:
-    """nbgrader runs alembic (its gradebook's migrations) by name: this environment's bin/ goes first on PATH.
+    """nbgrader runs ``alembic heads`` by name for every new gradebook (the head of its migrations, written into it):
+    this environment's bin/ goes first on PATH, and the answer is kept for the rest of the process.
 
-    (make does not activate the virtual environment, and a test may run without it.)
+    (make does not activate the virtual environment, and a test may run without it.) The command takes 4-5 s (its
+    migrations import nbgrader), and the installed migrations' head does not change while a process runs: the tests
+    make three gradebooks (release, a second release, a grading copy) and ask once.
     """
+    import nbgrader.api
+
     bin_dir = str(Path(sys.executable).parent)
     if not os.environ.get("PATH", "").startswith(bin_dir + os.pathsep):
         os.environ["PATH"] = os.pathsep.join([bin_dir, os.environ.get("PATH", "")])
+    if not hasattr(nbgrader.api.get_alembic_version, "cache_info"):
+        nbgrader.api.get_alembic_version = functools.cache(nbgrader.api.get_alembic_version)
 
 
 def run_nbgrader(step: str, root: Path, assignment: str, **flags) -> None:

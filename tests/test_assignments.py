@@ -184,6 +184,22 @@ def test_generation_is_deterministic(course, tmp_path):
     assert not differ, f"not the same bytes twice: {differ}"
 
 
+def test_a_process_asks_alembic_for_the_gradebook_version_once(course):
+    """nbgrader writes its migrations' head into each new gradebook, from the ``alembic heads`` command (4-5 s);
+    the course's scripts keep the answer (``on_path``): the gradebook holds it, and it was asked once."""
+    import sqlite3
+
+    import nbgrader.api
+
+    root, _ = course
+    asg.on_path()
+    head = nbgrader.api.get_alembic_version()
+    assert re.fullmatch(r"[0-9a-f]{12}", head), head
+    assert nbgrader.api.get_alembic_version.cache_info().misses == 1
+    with sqlite3.connect(root / "gradebook.db") as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
+
+
 def solution_lines(a: asg.Assignment, source_nb) -> set[str]:
     """The lines of the worked solutions that nothing else in the lesson holds (what must not be released)."""
     regions, rest = [], []

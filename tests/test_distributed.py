@@ -1,7 +1,7 @@
 """lessonlib.course.zero_demo: ZeRO stage 1 on two gloo processes, bounded in time, and no process left behind.
 
-The real run takes most of this file's time (two processes importing torch, about 10 to 30 s on two busy
-cores); the failure paths use stand-in rank scripts that start in milliseconds.
+The real run is lesson 09's, which nbval runs (two processes importing torch, 10 to 30 s on two busy cores: not
+run twice); the failure paths use stand-in rank scripts that start in milliseconds.
 """
 
 from __future__ import annotations
@@ -44,37 +44,19 @@ def gone(pids: list[int], within: float = 5.0) -> bool:
     return not any(alive(pid) for pid in pids)
 
 
-@pytest.mark.slow
-def test_zero1_matches_plain_adamw_and_halves_the_state():
-    run = zero_demo.run(2)
-    assert run.seconds > 0
-    assert run.world_size == 2 and run.backend == "gloo" and [r["rank"] for r in run.ranks] == [0, 1]
+def test_what_lesson_09s_zero_run_rests_on():
+    """The two-process run itself is lesson 09's: nbval runs it and compares every number it prints (the byte counts
+    and the partition below, 0.0e+00 between each rank's AdamW and ZeRO-1, the deviation from one process against
+    float32's own rounding), so it is not run a second time here. Checked here: the arithmetic behind those
+    numbers, from the model alone."""
     # 8 -> 64 -> 64 -> 64 -> 1: weights 512, 4096, 4096, 64 and biases 64, 64, 64, 1 = 8,961 parameters
     sizes = [p.numel() for p in zero_demo.make_model().parameters()]
     assert sum(sizes) == 8 * 64 + 64 + 64 * 64 + 64 + 64 * 64 + 64 + 64 + 1 == 8961
-    # plain AdamW on every rank: m and v of every parameter (8 bytes in float32) and a float32 step per tensor
-    for r in run.ranks:
-        assert r["plain_state_bytes"] == 8 * 8961 + 4 * 8
     # sorted-greedy by hand: 4096 -> rank 0, 4096 -> rank 1, 512 -> rank 0 (4096 < 4608 afterwards: the rest
     # go to rank 1): rank 0 owns 4608 parameters in 2 tensors, rank 1 owns 4353 in 6
-    assert [(r["zero_params"], r["zero_tensors"]) for r in run.ranks] == [(4608, 2), (4353, 6)]
-    assert [r["zero_state_bytes"] for r in run.ranks] == [8 * 4608 + 4 * 2, 8 * 4353 + 4 * 6]
     assert zero_demo.expected_shares(sizes, 2) == [4608, 4353]
-    shares = [r["zero_state_bytes"] / r["plain_state_bytes"] for r in run.ranks]
-    assert all(0.45 < s < 0.55 for s in shares) and sum(shares) == pytest.approx(1.0)
-    # parity: the same AdamW step per tensor, computed by its owner and broadcast, is bit for bit plain AdamW's
-    assert all(r["largest_difference"] == 0.0 for r in run.ranks)
-    # and one process on whole batches agrees to float32 rounding (two half-batch means, averaged)
-    reference = zero_demo.train_one_process()
-    exact = zero_demo.train_one_process(dtype=torch.float64)
-    rounding = zero_demo.ZeroRun("gloo", 1, run.steps, [], [w.flatten() for w in reference], 0.0).deviation_from(exact)
-    assert 0 < run.deviation_from(reference) <= rounding  # float32's own rounding over the run bounds it
     with pytest.raises(ValueError, match="dtype"):
         zero_demo.train_one_process(dtype=torch.float16)
-    assert [w.numel() for w in run.weights] == sizes
-    # the run trained: the weights moved from where they started
-    start_weights = [p.detach() for p in zero_demo.make_model().parameters()]
-    assert run.deviation_from(start_weights) > 1e-3
 
 
 def fake_rank(tmp_path: Path, body: str) -> str:
