@@ -184,20 +184,28 @@ def test_generation_is_deterministic(course, tmp_path):
     assert not differ, f"not the same bytes twice: {differ}"
 
 
-def test_a_process_asks_alembic_for_the_gradebook_version_once(course):
+def test_new_gradebooks_ask_alembic_once_per_process(course, tmp_path, monkeypatch):
     """nbgrader writes its migrations' head into each new gradebook, from the ``alembic heads`` command (4-5 s);
-    the course's scripts keep the answer (``on_path``): the gradebook holds it, and it was asked once."""
+    after ``on_path`` a process asks once: the release's gradebook holds that head, and two more new gradebooks get
+    it with no command run."""
     import sqlite3
 
     import nbgrader.api
 
     root, _ = course
     asg.on_path()
-    head = nbgrader.api.get_alembic_version()
+    head = nbgrader.api.get_alembic_version()  # asked here if no gradebook was made since on_path
     assert re.fullmatch(r"[0-9a-f]{12}", head), head
-    assert nbgrader.api.get_alembic_version.cache_info().misses == 1
-    with sqlite3.connect(root / "gradebook.db") as db:
-        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)]
+    commands = []
+    real = nbgrader.api.sp.check_output
+    monkeypatch.setattr(nbgrader.api.sp, "check_output", lambda args, **kw: commands.append(args) or real(args, **kw))
+    for name in ("first.db", "second.db"):
+        with nbgrader.api.Gradebook(f"sqlite:///{tmp_path / name}", asg.COURSE_ID):
+            pass
+    assert commands == [], "a new gradebook ran alembic again"
+    for db_path in (root / "gradebook.db", tmp_path / "first.db", tmp_path / "second.db"):
+        with sqlite3.connect(db_path) as db:
+            assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [(head,)], db_path
 
 
 def solution_lines(a: asg.Assignment, source_nb) -> set[str]:

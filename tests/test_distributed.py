@@ -7,6 +7,7 @@ run twice); the failure paths use stand-in rank scripts that start in millisecon
 from __future__ import annotations
 
 import os
+import re
 import textwrap
 import time
 import warnings
@@ -44,17 +45,41 @@ def gone(pids: list[int], within: float = 5.0) -> bool:
     return not any(alive(pid) for pid in pids)
 
 
-def test_what_lesson_09s_zero_run_rests_on():
-    """The two-process run itself is lesson 09's: nbval runs it and compares every number it prints (the byte counts
-    and the partition below, 0.0e+00 between each rank's AdamW and ZeRO-1, the deviation from one process against
-    float32's own rounding), so it is not run a second time here. Checked here: the arithmetic behind those
-    numbers, from the model alone."""
+LESSON_09 = Path(__file__).resolve().parents[1] / "notebooks" / "09-adam-at-scale.ipynb"
+
+
+def zero_run_printed() -> str:
+    """What lesson 09's ZeRO-1 cell printed, as stored: nbval checks a fresh run prints the same."""
+    import nbformat
+
+    cells = [c for c in nbformat.read(LESSON_09, as_version=4).cells if "zero_demo.run(2" in c.get("source", "")]
+    assert len(cells) == 1, f"{len(cells)} cells of lesson 09 run zero_demo.run(2)"
+    assert "NBVAL" not in cells[0].source and not cells[0].metadata.get("tags"), "nbval must compare its output"
+    return "".join(o.get("text", "") for o in cells[0].outputs if o.output_type == "stream")
+
+
+def test_lesson_09s_zero_run_printed_what_zero1_promises():
+    """The two-process run is lesson 09's: nbval runs it and compares what it prints with what is stored, so it is not
+    run a second time here. What is stored must be what ZeRO-1 promises (a lesson re-executed with a regression would
+    store the regression): the state split by the sorted-greedy partition, each rank's weights bit for bit plain
+    AdamW's, and the run within float32's own rounding of one process on whole batches (not equal to it)."""
     # 8 -> 64 -> 64 -> 64 -> 1: weights 512, 4096, 4096, 64 and biases 64, 64, 64, 1 = 8,961 parameters
     sizes = [p.numel() for p in zero_demo.make_model().parameters()]
     assert sum(sizes) == 8 * 64 + 64 + 64 * 64 + 64 + 64 * 64 + 64 + 64 + 1 == 8961
     # sorted-greedy by hand: 4096 -> rank 0, 4096 -> rank 1, 512 -> rank 0 (4096 < 4608 afterwards: the rest
     # go to rank 1): rank 0 owns 4608 parameters in 2 tensors, rank 1 owns 4353 in 6
     assert zero_demo.expected_shares(sizes, 2) == [4608, 4353]
+    printed = zero_run_printed()
+    assert printed.startswith(f"2 ranks, {zero_demo.STEPS} steps of AdamW and of ZeRO-1")
+    # plain AdamW on every rank: m and v of every parameter (8 bytes in float32) and a float32 step per tensor
+    assert f"every rank keeps {8 * 8961 + 4 * 8:,} bytes of state" in printed
+    for rank, (params, tensors) in enumerate([(4608, 2), (4353, 6)]):
+        line = f"rank {rank} with ZeRO-1: {tensors} tensors, {params:,} parameters, {8 * params + 4 * tensors:,} bytes"
+        assert line in printed, line
+    assert re.search(r"largest \|theta_AdamW - theta_ZeRO\| on any rank after \d+ steps: 0\.0e\+00\n", printed)
+    deviation = float(re.search(r"whole batches: ([\d.e+-]+) of the largest weight", printed).group(1))
+    rounding = float(re.search(r"float32 against float64\): ([\d.e+-]+);", printed).group(1))
+    assert 0 < deviation <= rounding
     with pytest.raises(ValueError, match="dtype"):
         zero_demo.train_one_process(dtype=torch.float16)
 
