@@ -67,6 +67,10 @@ def solved(path: Path) -> bool:
     return all(e.solution_code is not None for e in _build.exercises(nbformat.read(path, as_version=4)))
 
 
+def solution_cell(cell) -> bool:
+    return bool(cell.metadata.get("nbgrader", {}).get("solution"))
+
+
 LESSONS = [p for p in _build.lesson_paths() if _build.exercises(nbformat.read(p, as_version=4))]
 
 
@@ -256,10 +260,6 @@ def one_answer_with_slip(student, source, variable: str, line: str):
     kept = [x for x in answer.splitlines() if x.strip() not in (asg.BEGIN, asg.END)]
     cell.source = "\n".join([*kept, line])
     return nb
-
-
-def solution_cell(cell) -> bool:
-    return bool(cell.metadata.get("nbgrader", {}).get("solution"))
 
 
 def test_autograde_full_marks_zero_and_one_slip(course, tmp_path):
