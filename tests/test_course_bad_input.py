@@ -30,7 +30,6 @@ from lessonlib.course import (
     tuning,
     widgets,
 )
-from lessonlib.exercises import start
 from lessonlib.optim.schedules import constant, warmup_cosine
 
 with warnings.catch_warnings():  # np.matrix warns that it is not the recommended way; it is the point here
@@ -254,9 +253,6 @@ TOO_MANY = 10**400  # a count that would run on for ever, or overflow a float
         (lambda: _sweep().profile(name=[]), ValueError, "name"),
         (lambda: _sweep().good_range(1.0, key=np.array(["score", "final_loss"])), TypeError, "key"),
         (lambda: sweep_reports.good_ranges({"SGD": _sweep()}, 1.0, key=np.array(["a", "b"])), TypeError, "key"),
-        # an exercise check's own arguments (the learner's answer is never refused)
-        (lambda: start.check_choice("q", "a", "a", also=None), TypeError, "also"),
-        (lambda: start.check_choice("q", "a", "b", slips=[0.9]), TypeError, "slips"),
     ],
 )
 def test_odd_input_found_by_the_fuzz_is_refused_with_its_name(call, error, name):
@@ -279,7 +275,6 @@ def test_valid_input_near_the_new_checks_still_works():
     problem = gradient_noise.least_squares(16, 2)
     assert problem.grad(np.zeros(2), np.array([0, 3])).shape == (2,)
     assert gradient_noise.measured_noise(problem, np.zeros(2), np.int64(4), draws=3).shape == (1,)
-    assert start.check_choice("q", "a", "b", also=["A"]).ok
 
 
 def test_an_unknown_key_is_a_value_error_that_lists_the_allowed_ones():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from lessonlib.exercises import start as ex
 
 
@@ -31,3 +33,14 @@ def test_rmsprop_alpha_symbol():
         assert result.ok is False and hint in result.message
     assert ex.check_rmsprop_alpha_symbol(...).ok is None
     assert ex.check_rmsprop_alpha_symbol(0.99).ok is False  # a number is not a symbol: wrong, and no exception
+
+
+def test_check_choice_checks_its_authors_arguments_and_never_the_learners():
+    assert ex.check_choice("q", "a", "b", also=["A"]).ok  # also: other right spellings, any case
+    for call, name in (
+        (lambda: ex.check_choice("q", "a", "a", also=None), "also"),
+        (lambda: ex.check_choice("q", "a", "b", slips=[0.9]), "slips"),
+    ):
+        with pytest.raises(TypeError, match=name):
+            call()
+    assert ex.check_choice("q", 0.9, "b").ok is False  # a number is not a choice: wrong, and no exception

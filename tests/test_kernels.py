@@ -9,6 +9,7 @@ benchmarks/adam_step.py, never asserted here.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 
 import lessonlib as ll
-from lessonlib.optim import adam, optimizer, rmsprop, sgd
+from lessonlib.optim import adam, rmsprop, sgd
 
 TOL = {np.float64: 1e-12, np.float32: 5e-6}
 SHAPES = {"0-d": (), "vector": (1000,), "odd tail": (4099,), "matrix": (40, 30)}
@@ -177,6 +178,7 @@ def test_lessonlib_without_numba_runs_the_numpy_form():
     code = (
         "import sys, numpy as np, lessonlib as ll\n"
         "assert ll.KERNEL == 'numpy' and 'numba' not in sys.modules, (ll.KERNEL, 'numba' in sys.modules)\n"
+        "assert all(c._update is c._update_numpy for c in (ll.SGD, ll.RMSprop, ll.Adam, ll.AdamW))\n"
         "theta = np.array([1.0, -2.0]); opt = ll.AdamW([theta], amsgrad=True)\n"
         "for g in ([0.5, 0.1], [0.3, -0.2]): opt.step([np.array(g)])\n"
         "print(repr(theta.tolist()))\n"
@@ -190,8 +192,14 @@ def test_lessonlib_without_numba_runs_the_numpy_form():
     np.testing.assert_allclose(eval(out.stdout), theta, rtol=1e-15)
 
 
-def test_kernel_names_the_path():
-    assert ll.KERNEL == optimizer.KERNEL in ("numba", "numpy")
+def test_kernel_names_the_path_every_optimizer_takes():
+    """With numba importable (as in the lock) the classes run the compiled loops; the subprocess test above checks
+    the numpy path. (tests/conftest.py's ``use_kernel`` patches the classes per test; this test does not use it.)"""
+    numpy_asked = os.environ.get("LESSONLIB_KERNEL") == "numpy"
+    assert ll.KERNEL == ("numba" if importlib.util.find_spec("numba") and not numpy_asked else "numpy")
+    for cls in (ll.SGD, ll.RMSprop, ll.Adam, ll.AdamW):
+        chosen = cls._update_compiled if ll.KERNEL == "numba" else cls._update_numpy
+        assert cls._update is chosen, cls.__name__
 
 
 def test_the_kernels_root_of_the_correction_is_not_called_bc2():

@@ -52,13 +52,18 @@ def _shown(answer) -> str:
     return f"{type(answer).__name__} {text[:60]}{'...' if len(text) > 60 else ''}".rstrip()
 
 
+def _holds_none(answer) -> bool:
+    return answer is None or (isinstance(answer, (list, tuple)) and any(_holds_none(x) for x in answer))
+
+
 def as_numbers(answer) -> np.ndarray | None:
     """A learner's answer as float64 numbers, or None where it is not numbers.
 
     Numbers are a number, a list, a numpy array or a torch tensor (one that requires grad too); not numbers are a
-    string, a ragged list, an int too large for a float, a complex number, a bool.
+    string, a ragged list, an int too large for a float, a complex number, a bool, None (numpy would read it, in a
+    list too, as nan).
     """
-    if isinstance(answer, (str, bytes, bool, complex, np.bool_)):
+    if isinstance(answer, (str, bytes, bool, complex, np.bool_)) or _holds_none(answer):
         return None
     if hasattr(answer, "detach") and callable(answer.detach):  # a torch tensor: its values, wherever it lives
         try:
@@ -79,15 +84,22 @@ def _check_text(name: str, value) -> str:
     return value
 
 
-def _check_slips(slips) -> dict:
-    """``slips``: None or a dict {the value a slip gives: what to tell the learner}."""
+def _check_slips(slips, *, digits: bool = False) -> dict:
+    """``slips``: None or a dict {the value a slip gives (finite numbers): what to tell the learner}.
+
+    For :func:`check_digits` (``digits``) each value is one nonzero number: it has significant digits to match.
+    """
     if slips is None:
         return {}
     if not isinstance(slips, dict):
         raise TypeError(f"slips must be a dict {{value: hint}} or None, got {type(slips).__name__}")
     for value, hint in slips.items():
-        if as_numbers(value) is None or not isinstance(hint, str):
+        got = as_numbers(value)
+        if got is None or not isinstance(hint, str):
             raise TypeError(f"slips must map numbers to hints (strings), got {value!r:.40}: {hint!r:.40}")
+        if not np.all(np.isfinite(got)) or (digits and (got.ndim != 0 or got == 0)):
+            allowed = "one finite, nonzero number" if digits else "finite numbers"
+            raise ValueError(f"Invalid slip value: {value!r:.40} (allowed: {allowed})")
     return slips
 
 
@@ -190,7 +202,7 @@ def check_digits(
     False
     """
     atol = digits_tolerance(expected, digits) * (1 + 1e-9)  # exactly one unit off passes despite float rounding
-    slips = _check_slips(slips)
+    slips = _check_slips(slips, digits=True)
     result = check_value(name, answer, expected, rtol=0.0, atol=atol, hint=hint)
     for value, slip_hint in slips.items() if result.ok is False else ():
         slip_atol = digits_tolerance(value, digits) * (1 + 1e-9)  # a slip is matched to the same digits, at its scale
