@@ -443,8 +443,14 @@ def test_run_style_is_distinct_and_thinner_each_run():
     styles = [plotting.run_style(i) for i in range(6)]
     assert len({(s["color"], s["ls"], s["marker"]) for s in styles}) == 6
     assert all(a["lw"] >= b["lw"] for a, b in zip(styles, styles[1:])) and styles[0]["lw"] > styles[3]["lw"]
-    for bad in (-1, 1.0, "0", True):
-        with pytest.raises(ValueError, match="i"):
+    for bad, error in (
+        (-1, ValueError),
+        (10**6 + 1, ValueError),
+        (1.0, TypeError),
+        ("0", TypeError),
+        (True, TypeError),
+    ):
+        with pytest.raises(error, match="i"):
             plotting.run_style(bad)
 
 

@@ -61,7 +61,7 @@ def test_scalar_in_float_out_and_array_in_array_out():
     ("kwargs", "exc", "match"),
     [
         ({"t": 0}, ValueError, "t: 0"),
-        ({"t": 1.5}, TypeError, "integer step"),
+        ({"t": 1.5}, TypeError, "t must be an int"),
         ({"warmup_steps": -1}, ValueError, "warmup_steps"),
         ({"total_steps": W}, ValueError, "total_steps"),
         ({"final": 1.5}, ValueError, "final"),

@@ -189,7 +189,7 @@ class Grid:
         >>> h.epochs, h.test_loss.tolist(), h.final().tolist()
         ((0, 1), [[[9.0, 8.0]]], [[8.0]])
         """
-        if isinstance(epoch, bool) or not isinstance(epoch, numbers.Integral) or epoch not in self.epochs[1:]:
+        if check_int("epoch", epoch) not in self.epochs[1:]:
             raise ValueError(f"Invalid epoch: {epoch!r} (allowed: a recorded epoch, one of {self.epochs[1:]})")
         k = self.epochs.index(epoch) + 1
         return replace(self, epochs=self.epochs[:k], **{what: getattr(self, what)[..., :k] for what in MEASURES})

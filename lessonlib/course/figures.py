@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessonlib.course.objectives import Objective
-from lessonlib.optim._checks import check_reals
+from lessonlib.optim._checks import check_int, check_reals
 from lessonlib.optim.ema import EMA, effective_window, ema_weight_sum
 
 #: The width of the wide figures, in inches: 880 pixels at the course's 100 dpi, 900 with the inline margins.
@@ -167,8 +167,7 @@ def run_style(i: int) -> dict:
     >>> run_style(0)["color"], run_style(1)["ls"], run_style(4)["lw"] < run_style(3)["lw"]
     ('C0', '--', True)
     """
-    if not isinstance(i, int | np.integer) or isinstance(i, bool) or not 0 <= i <= 10**6:
-        raise ValueError(f"Invalid i: {i!r:.40} (allowed: an int, 0 <= i <= 10**6, far more runs than a legend holds)")
+    i = check_int("i", i, high=10**6)  # far more runs than a legend holds
     lw = max(1.0, 3.2 - 0.6 * i)  # 3.2, 2.6, 2.0, 1.4, then 1 point: each run thinner than the one before
     return {**RUN_STYLES[i % len(RUN_STYLES)], "lw": lw, "color": f"C{i % 10}", "markersize": 4.0}
 

@@ -283,7 +283,7 @@ def run(
         backend: ``"gloo"`` (CPU) or ``"nccl"`` (one GPU per rank; needs ``world_size`` CUDA devices).
         timeout: seconds before the ranks are killed and a ``TimeoutError`` raised.
     """
-    from lessonlib.optim._checks import check_int, check_real  # here, not above: a rank imports torch alone
+    from lessonlib.optim._checks import check_int, check_name, check_real  # here, not above: a rank imports torch alone
 
     world_size, steps, batch = (
         check_int("world_size", world_size, low=1),
@@ -292,8 +292,7 @@ def run(
     )
     if batch % world_size:
         raise ValueError(f"Invalid batch: {batch} (allowed: a multiple of world_size = {world_size})")
-    if backend not in ("gloo", "nccl"):
-        raise ValueError(f"Invalid backend: {backend!r} (allowed: 'gloo', 'nccl')")
+    check_name("backend", backend, ("gloo", "nccl"))
     if backend == "nccl" and torch.cuda.device_count() < world_size:
         raise ValueError(
             f"backend 'nccl' needs {world_size} CUDA devices; this machine has {torch.cuda.device_count()}"

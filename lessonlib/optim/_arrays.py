@@ -11,12 +11,11 @@ are in :mod:`lessonlib.optim._checks`.
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 from numpy.lib.array_utils import byte_bounds
 
-from lessonlib.optim._checks import FLOAT_DTYPES, MAX_STEPS, check_plain
+from lessonlib.optim._checks import FLOAT_DTYPES, check_plain, check_step
 from lessonlib.optim._compile import kernel
 
 
@@ -190,9 +189,7 @@ def check_state(name: str, state, p: np.ndarray, moments, nonnegative, *, values
     """
     if not isinstance(state, dict) or len(state) != len(moments) + 1 or not all(k in state for k in moments):
         raise ValueError(f"{name} must be a dict with the keys {sorted({'t', *moments})}")
-    t = state.get("t")
-    if isinstance(t, bool) or not isinstance(t, numbers.Integral) or not 0 <= t < MAX_STEPS:
-        raise ValueError(f"{name}['t'] must be an int, 0 <= t < 2**62 (the number of steps taken), got {t!r}")
+    check_step(state.get("t"), f"{name}['t']")  # the number of steps taken
     for key in moments:
         arr = state[key]
         if type(arr) is not np.ndarray or arr.shape != p.shape or arr.dtype != p.dtype:

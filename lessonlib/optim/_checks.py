@@ -242,7 +242,15 @@ def check_coefficient(name: str, value, *, low: float = 0.0, high: float | None 
 
 
 def check_steps(name: str, t, *, low: int = 0):
-    """A step count (:func:`check_step`) or a plain numpy array of them, every one ``low <= t < 2**62``."""
+    """A step count (:func:`check_step`), or a plain numpy array, list or tuple of them, each ``low <= t < 2**62``.
+
+    A list or tuple is returned as an array.
+    """
+    if isinstance(t, (list, tuple)):
+        try:
+            t = np.asarray(t)
+        except ValueError:  # a ragged list
+            raise TypeError(f"{name} must be an int or an integer array of steps, got {t!r:.60}") from None
     if isinstance(t, np.ndarray):
         check_plain(name, t)
         if t.dtype.kind not in "iu":

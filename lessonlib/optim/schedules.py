@@ -18,28 +18,10 @@ array([0.5, 1. , 0.5, 0. , 0. ])
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-from lessonlib.optim._checks import MAX_STEPS, check_int, check_real
-
-
-def _steps(t) -> np.ndarray:
-    if not isinstance(t, numbers.Integral | np.ndarray | list | tuple):  # a tensor, a float, None, a string...
-        raise TypeError(f"t must be an integer step (or an integer array of steps), got {type(t).__name__}: {t!r:.40}")
-    if isinstance(t, np.ndarray) and type(t) is not np.ndarray:
-        raise TypeError(f"t must be an int or a plain numpy array of ints, got {type(t).__name__}")
-    try:
-        arr = np.asarray(t)
-    except ValueError:  # a ragged list
-        raise TypeError(f"t must be an int or an integer array of steps, got {t!r}") from None
-    if arr.dtype.kind not in "iu":
-        raise TypeError(f"t must be an integer step (or an integer array of steps), got {arr.dtype}: {t!r}")
-    if arr.size and (arr.min() < 1 or arr.max() >= MAX_STEPS):
-        bad = arr.min() if arr.min() < 1 else arr.max()
-        raise ValueError(f"Invalid t: {bad} (allowed: 1 <= t < 2**62; steps count from 1 as in the lessons)")
-    return arr
+from lessonlib.optim._checks import MAX_STEPS, check_int, check_real, check_steps
 
 
 def _out(arr: np.ndarray, t):
@@ -56,7 +38,7 @@ def constant(t, value: float = 1.0):
     >>> constant(1), constant(10_000)
     (1.0, 1.0)
     """
-    arr = _steps(t)
+    arr = np.asarray(check_steps("t", t, low=1))  # steps count from 1, as in the lessons
     value = check_real("value", value)
     return _out(np.full(arr.shape, float(value)), t)
 
@@ -91,7 +73,7 @@ def warmup_cosine(t, *, warmup_steps: int, total_steps: int, final: float = 0.0)
     >>> round(warmup_cosine(60, warmup_steps=10, total_steps=110, final=0.1), 4)
     0.55
     """
-    arr = _steps(t)
+    arr = np.asarray(check_steps("t", t, low=1))  # steps count from 1, as in the lessons
     warmup_steps = check_int("warmup_steps", warmup_steps, high=MAX_STEPS - 2)
     total_steps = check_int("total_steps", total_steps, high=MAX_STEPS - 1)
     if total_steps <= warmup_steps:
