@@ -20,17 +20,15 @@ import html
 import json
 import os
 import re
-import sys
 import time
 from pathlib import Path
 
+import _assignments as asg
+import _build
 import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "notebooks"))
-import _assignments as asg  # noqa: E402
-import _build  # noqa: E402
 
 UNDER_CI = os.environ.get("CI", "").lower() in ("true", "1")
 #: The lesson graded here (the others in `make assignments-check`), and one slip in it: a line appended to the

@@ -6,16 +6,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sys
 from pathlib import Path
 
+import _build
 import nbformat
 import pytest
+from _site import assets, handouts, prepare
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-sys.path.insert(0, str(NOTEBOOKS))
-import _build  # noqa: E402
-from _site import assets, handouts, prepare  # noqa: E402
 
 PATHS = _build.lesson_paths()
 

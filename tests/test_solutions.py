@@ -9,15 +9,13 @@ as the learner gets it must say "not answered yet", never "wrong" and never rais
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import _build
 import nbformat
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-sys.path.insert(0, str(NOTEBOOKS))
-import _build  # noqa: E402
 
 PATHS = [p for p in _build.lesson_paths() if _build.exercises(nbformat.read(p, as_version=4))]
 

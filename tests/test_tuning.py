@@ -290,11 +290,6 @@ def test_good_ranges_reports_best_and_ranges_per_threshold():
 
 
 def test_sensitivity_figure_draws_a_curve_per_optimizer_and_the_threshold():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     bowl = objectives.quadratic()
     sweeps = {
         "SGD": tuning.sweep("SGD", bowl, {"lr": [0.01, 0.05, 0.11]}, steps=50),
@@ -306,7 +301,6 @@ def test_sensitivity_figure_draws_a_curve_per_optimizer_and_the_threshold():
     np.testing.assert_allclose(sgd.get_ydata(), np.maximum(sweeps["SGD"].profile()[1][:2], 1e-20))
     assert any(ln.get_linestyle() == "--" and ln.get_ydata()[0] == 1e-3 for ln in lines)
     assert any(ln.get_marker() == "x" for ln in lines)  # lr 0.11 diverged for SGD
-    plt.close(ax.figure)
     with pytest.raises(ValueError, match="key"):
         sweep_reports.sensitivity_figure(sweeps, key="best")
 

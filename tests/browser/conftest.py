@@ -8,21 +8,16 @@ Without chromium or playwright the browser tests skip with a message saying how 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from _site.assets import CHROMIUM, chromium_missing
+from _site.assets import CHROMIUM_FLAGS as FLAGS  # CONTRIBUTING.md section 5's, written once (the handouts use them)
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "build" / "screenshots"  # looked at by people, kept after the run
-# The flags of CONTRIBUTING.md section 5 (without the background-networking ones chromium keeps dialling out of a
-# closed network), written once, where the handouts' build uses them too.
-sys.path.insert(0, str(ROOT / "notebooks"))
-from _site.assets import CHROMIUM, chromium_missing  # noqa: E402
-from _site.assets import CHROMIUM_FLAGS as FLAGS  # noqa: E402
-
 VIEWPORT = {"width": 1280, "height": 720}
 HOW = "apt-get install -y chromium (as .ci/run does), then `make test`"
 UNDER_CI = os.environ.get("CI", "").lower() in ("true", "1")  # CI=false or CI=0 means not under CI

@@ -21,15 +21,14 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _build import exercises, lesson_paths  # noqa: F401 - exercises: for test_lab
+from _site.prepare import is_widget_cell  # noqa: F401 - for test_lab
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "notebooks"))
-from _build import exercises, lesson_paths  # noqa: E402, F401 - exercises: for test_lab
-from _site.prepare import is_widget_cell  # noqa: E402, F401 - for test_lab
 
 NOTEBOOKS = [p.name for p in lesson_paths()]
 

@@ -26,20 +26,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+import _build
 import nbformat
 import pytest
+from _site import assets, prepare
+from _site.slides import DECK_READY
+
+from tests.browser.conftest import VIEWPORT, Watched, watch
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 MEDIA = NOTEBOOKS / "_media"
 UPDATE_MEDIA = bool(os.environ.get("UPDATE_README_MEDIA"))  # a test run leaves the tree alone unless asked
 SITE_PY = NOTEBOOKS / "_site"
-sys.path.insert(0, str(NOTEBOOKS))
-import _build  # noqa: E402
-from _site import assets, prepare  # noqa: E402
-from _site.slides import DECK_READY  # noqa: E402
-
-from tests.browser.conftest import VIEWPORT, Watched, watch  # noqa: E402
 
 LESSONS = _build.lesson_paths()
 TYPESET = "document.documentElement.dataset.math === 'typeset'"
