@@ -399,17 +399,28 @@ class Adam(Optimizer):
         """:meth:`kernel_scalars` unchecked: a step passes its parameter's dtype and its own ``t``."""
         (beta1, beta2), lr, wd = self._betas, self._lr, self._weight_decay
         key = (dtype, lr, beta1, beta2, self._eps, wd, self._decoupled_weight_decay, self._amsgrad)
-        fixed = self._hyper_cache.get(key)
+        f = dtype.type  # both corrections lie in (0, 1]: no cast can overflow
+        fixed = self._hyper_cache.get(key)  # the scalars of step 1, whose fields but the last two hold for every step
         if fixed is None:
             if len(self._hyper_cache) > 16:
                 self._hyper_cache.clear()
-            fixed = self._hyper_cache[key] = (
-                *in_dtype(dtype, lr, beta1, beta2, self._eps, wd),
-                self._decoupled_weight_decay,
-                self._amsgrad,
-                *in_dtype(dtype, 1 - beta1, 1 - beta2, decay(1.0, lr, wd)),
+            lr_, beta1_, beta2_, eps, wd_, c1, c2, shrink = in_dtype(
+                dtype, lr, beta1, beta2, self._eps, wd, 1 - beta1, 1 - beta2, decay(1.0, lr, wd)
             )
-        f = dtype.type  # both corrections lie in (0, 1]: no cast can overflow
-        scalars = AdamScalars(*fixed, bc1=f(_weight_sum(beta1, t)), sqrt_bc2=f(math.sqrt(_weight_sum(beta2, t))))
+            fixed = self._hyper_cache[key] = AdamScalars(
+                lr=lr_,
+                beta1=beta1_,
+                beta2=beta2_,
+                eps=eps,
+                weight_decay=wd_,
+                decoupled=self._decoupled_weight_decay,
+                amsgrad=self._amsgrad,
+                c1=c1,
+                c2=c2,
+                shrink=shrink,
+                bc1=f(_weight_sum(beta1, 1)),
+                sqrt_bc2=f(math.sqrt(_weight_sum(beta2, 1))),
+            )
+        scalars = AdamScalars(*fixed[:-2], bc1=f(_weight_sum(beta1, t)), sqrt_bc2=f(math.sqrt(_weight_sum(beta2, t))))
         self._step_cache[dtype, t] = scalars
         return scalars
