@@ -1110,7 +1110,8 @@ def unchanged(a, b) -> bool:
     if isinstance(a, float) and math.isnan(a):
         return math.isnan(b)
     if hasattr(a, "__dict__") and not inspect.isroutine(a) and not inspect.isclass(a):
-        return unchanged(vars(a), vars(b))
+        memos = getattr(type(a), "_memos", ())  # an optimizer's speed-ups, not its state (Optimizer._memos)
+        return unchanged(*({k: v for k, v in vars(x).items() if k not in memos} for x in (a, b)))
     if type(a).__eq__ is object.__eq__:  # nothing to compare but identity, which a deep copy does not keep
         return True
     try:

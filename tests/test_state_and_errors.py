@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import pickle
 from decimal import Decimal
 from fractions import Fraction
 
@@ -405,6 +406,23 @@ def test_a_gradient_that_is_a_view_of_the_state_is_read_before_it_is_written():
     opt.step([opt.state[0]["momentum_buffer"][::-1]])
     ref.step([ref.state[0]["momentum_buffer"][::-1].copy()])
     np.testing.assert_array_equal(p, twin)
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+@pytest.mark.parametrize("view", ["param", "state"])
+def test_a_copied_optimizer_reads_a_view_of_its_own_arrays_before_it_writes(how, view):
+    """What the original remembered about its arrays' memory does not carry over to a copy: a gradient that is a view
+    of the copy's own parameter (or state) is read before the step writes it, as in the original."""
+    p = np.array([1.0, 2.0, 3.0])
+    opt = ll.Adam([p], lr=0.1)
+    opt.step([np.ones(3)])
+    copied = copy.deepcopy(opt) if how == "deepcopy" else pickle.loads(pickle.dumps(opt))
+    ref = copy.deepcopy(opt)
+    mine, theirs = ((o.params[0] if view == "param" else o.state[0]["m"]) for o in (copied, ref))
+    copied.step([mine[::-1]])
+    ref.step([theirs[::-1].copy()])
+    np.testing.assert_array_equal(copied.params[0], ref.params[0])
+    np.testing.assert_array_equal(copied.state[0]["v"], ref.state[0]["v"])
 
 
 @pytest.mark.parametrize(

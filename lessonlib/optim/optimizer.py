@@ -67,6 +67,9 @@ class Optimizer:
     _hyper: tuple[str, ...] = ()
     _moments: tuple[str, ...] = ()
     _nonnegative: tuple[str, ...] = ()  # state arrays that are averages of squares
+    #: What an optimizer remembers only to go faster (the states last checked, their memory, scalars per step and
+    #: dtype); not its state: any call may fill or empty these, a refused one too, and a copy starts them anew.
+    _memos: tuple[str, ...] = ("_known", "_protected", "_step_cache", "_hyper_cache")
 
     def __init__(self, params):
         self._params = tuple(check_params(params))
@@ -116,6 +119,12 @@ class Optimizer:
                 state["t"] = int(state["t"])  # a numpy integer would wrap around, or fail in t + 1
                 self._known[i] = tuple((key, state[key]) for key in self._moments)
             self._protected = {id(root(a)) for a in arrays}
+
+    def __setstate__(self, attributes: dict) -> None:
+        """A copy (``copy.copy``, ``copy.deepcopy``) or an unpickled optimizer checks its states in full before its
+        first step: what the quick test remembers (the arrays' identities, their memory) belongs to the original."""
+        self.__dict__.update(attributes)
+        self._known = [None] * len(self._params)  # the rest of _memos is recomputed with it, or holds no memory
 
     @property
     def params(self) -> tuple[np.ndarray, ...]:
