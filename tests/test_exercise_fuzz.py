@@ -28,7 +28,27 @@ CHECKS = sorted(
         and "expected" not in inspect.signature(fn).parameters  # a generic helper (check_choice), not an exercise
     }.items()
 )
-FUNCTION_CHECKS = {name for (module, name), _ in CHECKS if module == "implement"}
+FUNCTION_CHECKS = {name for (_, name), check in CHECKS if list(inspect.signature(check).parameters) == ["fn"]}
+
+
+class Unprintable:
+    """An object whose str and repr raise (a learner's class may do anything)."""
+
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+    __str__ = __repr__
+
+
+class UnprintableError(Exception):
+    def __str__(self):
+        raise RuntimeError("no str")
+
+
+def _raise_unprintable(*a, **k):
+    raise UnprintableError
+
+
 ODD = {
     "huge int": 10**400,
     "minus huge float": -1e308 * 10,
@@ -45,6 +65,13 @@ ODD = {
     "empty array": np.array([]),
     "negative": -3,
     "zero": 0,
+    "int past str's limit": 10**5000,  # str() and repr() of it raise ValueError
+    "numpy complex": np.complex64(3.6 + 5j),  # numpy reads it as 3.6, dropping the imaginary part
+    "string array": np.array("3.6"),
+    "bools in a list": [True, False],
+    "masked array": np.ma.masked_array([0.5, 1e9], mask=[False, True]),
+    "list holding a tensor with grad": [torch.tensor(0.5, requires_grad=True)],
+    "unprintable object": Unprintable(),
 }
 RETURNS = {
     "returns a huge int": lambda *a, **k: 10**400,
@@ -53,12 +80,16 @@ RETURNS = {
     "returns a string": lambda *a, **k: "theta",
     "returns nothing": lambda *a, **k: None,
     "raises": lambda *a, **k: 1 / 0,
+    "raises what cannot be printed": _raise_unprintable,
+    "returns an int past str's limit": lambda *a, **k: 10**5000,
+    "returns three huge ints": lambda *a, **k: (10**400, 0, 0),
+    "returns what cannot be printed": lambda *a, **k: Unprintable(),
     "takes no arguments": lambda: 0.0,
 }
 
 
 def test_every_check_is_found():
-    assert len(CHECKS) >= 40 and len(FUNCTION_CHECKS) >= 6
+    assert len(CHECKS) >= 40 and len(FUNCTION_CHECKS) >= 7  # implement's six and scale's zero_bytes_per_rank
 
 
 @pytest.mark.parametrize(("key", "check"), CHECKS, ids=[f"{m}.{n}" for (m, n), _ in CHECKS])
@@ -85,3 +116,23 @@ def test_a_check_answers_whatever_it_is_given(key, check):
 def test_a_function_check_names_what_it_expected():
     result = implement.check_ema_update(0.5)
     assert result.ok is False and "function" in result.message
+
+
+def test_what_numpy_would_misread_is_never_right():
+    """numpy reads a complex number without its imaginary part, a string as the number it spells, a bool as 1: none
+    of them is a right answer, typed or returned by a function."""
+    from lessonlib.course import memory
+    from lessonlib.exercises import ema, scale, start
+
+    for almost in (np.complex64(3.6 + 5j), torch.tensor(3.6 + 5j), np.array("3.6"), ["3.6"]):
+        assert ema.check_raw_average(almost).ok is False, almost
+    assert ema.check_raw_average(3.6).ok is True
+    assert exercises.check_value("x", [True], [1.0]).ok is False
+    assert start.check_keras_eps_ratio(np.array(10 + 7j)).ok is False
+    right = lambda a, x, b: b * a + (1 - b) * x  # noqa: E731
+    assert implement.check_ema_update(right).ok is True
+    assert implement.check_ema_update(lambda a, x, b: np.asarray(right(a, x, b)) + 1j).ok is False
+    assert implement.check_ema_update(lambda a, x, b: np.asarray(right(a, x, b)).astype(str)).ok is False
+    parts = lambda n, r, s: tuple(memory.zero_parts_per_rank(n, r, s, "mixed").values())  # noqa: E731
+    assert scale.check_zero_bytes_per_rank(parts).ok is True
+    assert scale.check_zero_bytes_per_rank(lambda n, r, s: tuple(str(v) for v in parts(n, r, s))).ok is False

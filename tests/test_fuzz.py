@@ -889,6 +889,8 @@ BY_NAME: dict[str, object] = {
 
 #: Valid (and cheap) arguments for particular callables, where the name alone does not say what is valid.
 VALID: dict[str, dict] = {
+    "exercises.said": {"exc": Lazy(lambda: ValueError("a learner's function raised this"))},
+    "start.check_choice": {"name": "q", "answer": "a", "expected": "a"},
     "adaptation_steps": {"root_v_hat": Lazy(lambda: np.linspace(1.0, 2.0, 8)), "target": 2.0, "start": 1, "tol": 0.1},
     "average_regret": {"theta_played": Lazy(lambda: np.zeros(6))},
     "best_fixed_point": {"steps": 6},

@@ -15,7 +15,9 @@ for that notebook's exercises on top of :func:`check_value`. A check returns a
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
@@ -43,7 +45,7 @@ def _fmt(x) -> str:
     return np.array2string(arr, precision=6)
 
 
-def _shown(answer) -> str:
+def shown(answer) -> str:
     """What the learner gave, for a message: its type and a short repr (a repr that fails is left out)."""
     try:
         text = repr(answer)
@@ -52,30 +54,42 @@ def _shown(answer) -> str:
     return f"{type(answer).__name__} {text[:60]}{'...' if len(text) > 60 else ''}".rstrip()
 
 
-def _holds_none(answer) -> bool:
-    return answer is None or (isinstance(answer, (list, tuple)) and any(_holds_none(x) for x in answer))
+def said(exc: BaseException) -> str:
+    """What an exception says, for a message (one whose ``str`` fails is named by its type alone)."""
+    try:
+        return f"{type(exc).__name__}: {str(exc)[:300]}"
+    except Exception:  # noqa: BLE001 - a learner's exception may have any __str__
+        return type(exc).__name__
 
 
 def as_numbers(answer) -> np.ndarray | None:
     """A learner's answer as float64 numbers, or None where it is not numbers.
 
-    Numbers are a number, a list, a numpy array or a torch tensor (one that requires grad too); not numbers are a
-    string, a ragged list, an int too large for a float, a complex number, a bool, None (numpy would read it, in a
-    list too, as nan).
+    Numbers are a real number (int, float, numpy's, a Fraction or a Decimal), a list or tuple of them (nested to any
+    depth, not ragged), a numpy array of ints or floats, or a torch tensor of them (one that requires grad too). Not
+    numbers: a string or an array of strings, a bool (in a list too), a complex number (numpy's and torch's too, which
+    numpy would read without their imaginary part), None (numpy reads it as nan), an int too large for a float, a
+    masked array (its hidden values are not an answer).
     """
-    if isinstance(answer, (str, bytes, bool, complex, np.bool_)) or _holds_none(answer):
+    if isinstance(answer, (str, bytes, np.ma.MaskedArray)):
         return None
-    if hasattr(answer, "detach") and callable(answer.detach):  # a torch tensor: its values, wherever it lives
+    if hasattr(type(answer), "detach") and callable(getattr(answer, "detach", None)):  # a torch tensor
         try:
             answer = answer.detach().cpu().numpy()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - bfloat16, a meta tensor: no values to read
             return None
     try:
         with np.errstate(all="ignore"):
-            got = np.asarray(answer, dtype=np.float64)
-    except Exception:  # noqa: BLE001 - OverflowError (10**400), ValueError (ragged), TypeError, ...
+            raw = np.asarray(answer)
+            if raw.dtype.kind in "iuf":
+                return raw.astype(np.float64)
+            if raw.dtype.kind != "O" or not all(
+                isinstance(x, (numbers.Real, Decimal)) and not isinstance(x, (bool, np.bool_)) for x in raw.flat
+            ):
+                return None
+            return raw.astype(np.float64)
+    except Exception:  # noqa: BLE001 - OverflowError (10**400), ValueError (ragged), a tensor that requires grad, ...
         return None
-    return got
 
 
 def _check_text(name: str, value) -> str:
@@ -139,7 +153,7 @@ def check_value(
         return unanswered(name)
     got = as_numbers(answer)
     if got is None:
-        return Result(False, f"✗ {name}: expected a number, got {_shown(answer)}.")
+        return Result(False, f"✗ {name}: expected a number, got {shown(answer)}.")
     if got.shape != want.shape:
         return Result(False, f"✗ {name} has shape {got.shape}; expected shape {want.shape}.")
     if not np.all(np.isfinite(got)):

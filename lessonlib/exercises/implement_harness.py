@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lessonlib.course.worked_example import GRADS, THETA0
-from lessonlib.exercises import Result, unanswered
+from lessonlib.exercises import Result, as_numbers, unanswered
 
 N_RANDOM = 12  #: random cases per check, after the worked example's steps
 RTOL, ATOL = 1e-9, 1e-12  #: how close a value must be to lessonlib's (or to a slip's) to match it
@@ -195,11 +195,8 @@ def as_values(ex: FunctionExercise, out, shapes: tuple[tuple[int, ...], ...] | N
         return Malformed(f"returned {n} value{'s' * (n != 1)}", f"it should return {k}: {', '.join(ex.outputs)}")
     values = []
     for name, x, shape in zip(ex.outputs, out if k > 1 else (out,), shapes or (None,) * k):
-        try:
-            if x is None or isinstance(x, (str, bytes)):
-                raise TypeError
-            a = np.asarray(x, dtype=np.float64)
-        except Exception:  # noqa: BLE001 - a huge int, a tensor that requires grad, an object of no use
+        a = as_numbers(x)  # None for a string, a complex number, a huge int, an object of no use...
+        if a is None:
             return Malformed(f"returned a {type(x).__name__} as {name}", "it should be a number or a numpy array")
         if shape is not None and a.shape != shape:
             return Malformed(f"returned {name} with shape {a.shape}", f"it should have shape {shape}")

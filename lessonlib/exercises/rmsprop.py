@@ -7,7 +7,7 @@ import functools
 import numpy as np
 
 from lessonlib.course import objectives, runs, tuning
-from lessonlib.exercises import Result, check_digits, unanswered
+from lessonlib.exercises import Result, check_digits, shown, unanswered
 from lessonlib.optim.rmsprop import rmsprop_step
 
 
@@ -110,7 +110,7 @@ def check_rankings(untuned, tuned) -> Result:
         return Result(
             False,
             f"✗ {name}: each answer must be a list of the three names {list(NAMES)} in some order, "
-            f"got {untuned!r} and {tuned!r}.",
+            f"got {shown(untuned)} and {shown(tuned)}.",
         )
     want_u, want_t = rankings()
     if got_u == want_u and got_t == want_t:

@@ -23,7 +23,7 @@ import math
 from collections.abc import Callable
 
 from lessonlib.course import memory
-from lessonlib.exercises import Result, check_digits, unanswered
+from lessonlib.exercises import Result, as_numbers, check_digits, said, shown, unanswered
 
 # Exercise 1: a model of this many parameters, trained in float32.
 STATE_PARAMS = 1.5e9
@@ -138,10 +138,12 @@ _ZERO_SLIPS: tuple[tuple[Callable, str], ...] = (
 
 
 def _agree(got, want) -> bool:
-    try:
-        return len(got) == len(want) and all(math.isclose(float(a), b, rel_tol=CASES_RTOL) for a, b in zip(got, want))
-    except (TypeError, ValueError):
-        return False
+    values = as_numbers(list(got))  # numbers only: not strings float() would parse, not bools
+    return (
+        values is not None
+        and values.shape == (len(want),)
+        and all(math.isclose(a, b, rel_tol=CASES_RTOL) for a, b in zip(values.tolist(), want))
+    )
 
 
 def check_zero_bytes_per_rank(fn) -> Result:
@@ -155,23 +157,23 @@ def check_zero_bytes_per_rank(fn) -> Result:
     if fn is ... or fn is None:
         return unanswered(name)
     if not callable(fn):
-        return Result(False, f"✗ {name}: pass your function {name} itself (its name, without calling it), "
-                      f"not a {type(fn).__name__}.")  # fmt: skip
+        return Result(False, f"✗ {name}: expected your function {name} itself (its name, without calling it), "
+                      f"got {shown(fn)}.")  # fmt: skip
     cases = list(itertools.product(CASES_PARAMS, CASES_RANKS, CASES_STAGES))
     got = []
     for n, r, stage in cases:
         try:
             out = fn(n, r, stage)
         except Exception as exc:  # reported to the learner, not raised
-            if isinstance(exc, TypeError) and "Ellipsis" in str(exc):
+            if isinstance(exc, TypeError) and "Ellipsis" in said(exc):
                 return unanswered(name)
-            return Result(False, f"✗ {name}: it raised {type(exc).__name__}: {exc} on n_params={n:g}, "
+            return Result(False, f"✗ {name}: it raised {said(exc)} on n_params={n:g}, "
                           f"n_ranks={r}, stage={stage}.")  # fmt: skip
         if out is ... or (isinstance(out, tuple) and any(x is ... for x in out)):
             return unanswered(name)
         if not (isinstance(out, (tuple, list)) and len(out) == 3):
             return Result(False, f"✗ {name}: return three numbers, the bytes of (weights, gradients, optimizer "
-                          f"state) one rank keeps; it returned {out!r}.")  # fmt: skip
+                          f"state) one rank keeps; it returned {shown(out)}.")  # fmt: skip
         got.append(tuple(out))
     want = [tuple(memory.zero_parts_per_rank(n, r, stage, "mixed").values()) for n, r, stage in cases]
     if all(map(_agree, got, want)):
@@ -190,11 +192,12 @@ def check_zero_bytes_per_rank(fn) -> Result:
     (n, r, stage), g, w = cases[i], got[i], want[i]
     kind, a, b = next((k, a, b) for k, a, b in zip(("weights", "gradients", "optimizer state"), g, w)
                       if not _agree((a,), (b,)))  # fmt: skip
-    try:
-        ratio = float(a) / b
-        off = f"{ratio:.3g} times what they should be" if math.isfinite(ratio) and ratio > 0 else "not right"
-    except (TypeError, ValueError, ZeroDivisionError):
+    value = as_numbers(a)
+    if value is None or value.ndim != 0:
         off = "not a number"
+    else:
+        ratio = float(value) / b if b else math.inf
+        off = f"{ratio:.3g} times what they should be" if math.isfinite(ratio) and ratio > 0 else "not right"
     return Result(False, f"✗ {name}: for n_params={n:g}, n_ranks={r}, stage={stage} your bytes of {kind} are "
                   f"{off}. Which kinds does this stage shard, and how many bytes does each kind take per "
                   "parameter?")  # fmt: skip

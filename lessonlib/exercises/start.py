@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from lessonlib.exercises import Result, check_value, unanswered
+from lessonlib.exercises import Result, check_value, shown, unanswered
 
 
 def _normal(text) -> str:
-    return str(text).strip().strip("'\"").strip().lower()
+    return text.strip().strip("'\"").strip().lower()
 
 
 def check_choice(
@@ -17,6 +17,9 @@ def check_choice(
     ``also`` lists other spellings of the right answer; ``slips`` maps a known wrong answer to what to tell the
     learner who gives it (matched the same way).
     """
+    for arg, value in (("name", name), ("expected", expected), ("hint", hint)):
+        if not isinstance(value, str):
+            raise TypeError(f"{arg} must be a string, got {type(value).__name__}")
     if not isinstance(also, (tuple, list)) or not all(isinstance(a, str) for a in also):
         raise TypeError(f"also must be a tuple of strings (other spellings of the answer), got {also!r:.60}")
     if slips is not None and (
@@ -25,6 +28,8 @@ def check_choice(
         raise TypeError(f"slips must be a dict {{wrong answer: hint}} of strings, or None; got {slips!r:.60}")
     if answer is ... or answer is None:
         return unanswered(name)
+    if not isinstance(answer, str):  # a number, a list...: wrong, whatever its str would say
+        return Result(False, f"✗ {name}: expected a word or a symbol (a string), got {shown(answer)}. {hint}".rstrip())
     given = _normal(answer)
     if given in {_normal(a) for a in (expected, *also)}:
         return Result(True, f"✓ {name}: {expected!r} is right.")

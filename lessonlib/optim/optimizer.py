@@ -121,8 +121,10 @@ class Optimizer:
             self._protected = {id(root(a)) for a in arrays}
 
     def __setstate__(self, attributes: dict) -> None:
-        """A copy (``copy.copy``, ``copy.deepcopy``) or an unpickled optimizer checks its states in full before its
-        first step: what the quick test remembers (the arrays' identities, their memory) belongs to the original."""
+        """A copy (``copy.copy``, ``copy.deepcopy``) or an unpickled optimizer checks its states in full first.
+
+        What the quick test remembers (the arrays' identities, their memory) belongs to the original.
+        """
         self.__dict__.update(attributes)
         self._known = [None] * len(self._params)  # the rest of _memos is recomputed with it, or holds no memory
 
