@@ -728,6 +728,7 @@ with warnings.catch_warnings():
         "nan": NAN,
         "inf": INF,
         "10**400": 10**400,
+        "10**5000": 10**5000,  # past the 4300 digits str() and repr() of an int will write: a message must cope
         "-1": -1,
         "0": 0,
         "[]": [],
@@ -738,6 +739,10 @@ with warnings.catch_warnings():
         "np.float32": np.float32(0.5),
         "np.int64": np.int64(3),
         "a tensor that requires grad": torch.tensor([0.5, 0.25], requires_grad=True),
+        "a list holding a tensor that requires grad": [torch.tensor(0.5, requires_grad=True), 0.25],
+        "a list holding a bool": [True, 0.25],
+        "a list of strings": ["0.5", "0.25"],
+        "a complex number": np.complex128(0.5 + 1j),
         "object()": object(),
         "[0.9]": [0.9],
         "three numbers": (0.9, 0.999, 0.5),
@@ -1276,3 +1281,43 @@ def test_every_module_is_found():
     assert not stale, f"SKIP names callables that no longer exist: {stale}"
     gone = [key for key in KNOWN_FAILURES if not any(q.endswith("." + key) for q in TARGETS + METHOD_TARGETS)]
     assert not gone, f"KNOWN_FAILURES names callables that no longer exist (renamed? fixed?): {gone}"
+
+
+# ----------------------------------------------------------------------------- what numpy would read silently
+
+#: What ``np.asarray`` reads without a word: values behind a mask, the string "0.5", True as 1.0, a complex number
+#: without its imaginary part. Each must be refused by name, never computed with (found by a fuzz pass).
+MISREAD = {
+    "a masked array": np.ma.masked_array([1.0, 1e6], mask=[False, True]),
+    "a list of strings": ["0.5", "0.25"],
+    "a list holding a bool": [True, 0.25],
+    "a complex array": np.array([0.5 + 1j, 0.25]),
+}
+
+
+@pytest.mark.parametrize("what", MISREAD)
+def test_what_numpy_would_misread_is_refused_by_name(what):
+    from lessonlib.course import heavy_ball, objectives
+
+    x = MISREAD[what]
+    calls = {
+        "hs": lambda: heavy_ball.rate(x, 0.1, 0.5),
+        "theta": lambda: objectives.quadratic().value(x),
+        "v_hat": lambda: ll.decay_rates(0.1, 0.01, x),
+        "avg": lambda: ll.ema_update(x, 0.5, 0.9),
+    }
+    p = np.ones(2)
+    opt = ll.Adam([p])
+    calls["grads[0]"] = lambda: opt.step([x])
+    for name, call in calls.items():
+        with pytest.raises(TypeError) as info:
+            call()
+        assert names(str(info.value), name), (name, str(info.value))
+    assert np.array_equal(p, np.ones(2)) and opt.state[0]["t"] == 0
+
+
+def test_a_long_double_hyperparameter_keeps_float32_float32():
+    th = np.ones(2, np.float32)
+    assert ll.adam_step(th, th, th * 0, th * 0, 1, lr=np.longdouble(1e-3)).theta.dtype == np.float32
+    assert ll.decay(th, np.longdouble(0.1), 0.01).dtype == np.float32
+    assert ll.ema_update(th, th, np.longdouble(0.9)).dtype == np.float32

@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lessonlib.optim._checks import MAX_STEPS, check_beta, check_int, check_real, check_seed
+from lessonlib.optim._checks import MAX_STEPS, brief, check_beta, check_int, check_real, check_seed
 
 #: The optimizers :func:`train_grid` knows, and what ``weight_decay`` means for each.
 OPTIMIZERS = {
@@ -158,7 +158,7 @@ class Grid:
             what: one of :data:`MEASURES`, the held-out loss by default.
         """
         if what not in MEASURES:
-            raise ValueError(f"Invalid what: {what!r} (allowed: {', '.join(MEASURES)})")
+            raise ValueError(f"Invalid what: {brief(what)} (allowed: {', '.join(MEASURES)})")
         return np.where(self.diverged, np.inf, getattr(self, what)[..., -1])
 
     def best(self, what: str = "test_loss") -> tuple[int, int]:
@@ -190,7 +190,7 @@ class Grid:
         ((0, 1), [[[9.0, 8.0]]], [[8.0]])
         """
         if check_int("epoch", epoch) not in self.epochs[1:]:
-            raise ValueError(f"Invalid epoch: {epoch!r} (allowed: a recorded epoch, one of {self.epochs[1:]})")
+            raise ValueError(f"Invalid epoch: {brief(epoch)} (allowed: a recorded epoch, one of {self.epochs[1:]})")
         k = self.epochs.index(epoch) + 1
         return replace(self, epochs=self.epochs[:k], **{what: getattr(self, what)[..., :k] for what in MEASURES})
 
@@ -365,7 +365,7 @@ def train_grid(
     ((2, 2, 3), (0, 1, 2), 6, 'tau = 16.7 epochs')
     """
     if optimizer not in OPTIMIZERS:
-        raise ValueError(f"Invalid optimizer: {optimizer!r} (allowed: {', '.join(OPTIMIZERS)})")
+        raise ValueError(f"Invalid optimizer: {brief(optimizer)} (allowed: {', '.join(OPTIMIZERS)})")
     if not isinstance(data, Digits):
         raise TypeError(f"data must be the Digits that load() returns, got {type(data).__name__}")
     lrs, wds = _check_values("lr", lrs), _check_values("weight_decay", weight_decays)
@@ -373,7 +373,7 @@ def train_grid(
     hidden, seed = check_int("hidden", hidden, low=1), check_seed(seed)
     momentum, recorded = check_beta("momentum", momentum), _check_curves(curves, epochs)
     if dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"Invalid dtype: {dtype!r} (allowed: torch.float32, torch.float64)")
+        raise ValueError(f"Invalid dtype: {brief(dtype)} (allowed: torch.float32, torch.float64)")
     if optimizer == "AdamW" and max(lrs) * max(wds) >= 1:
         raise ValueError(f"Invalid lr * weight_decay: {max(lrs) * max(wds)} (allowed: < 1; at 1 a step zeroes theta)")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessonlib.optim._checks import MAX_RUN_STEPS, check_betas, check_int, check_real, check_reals, check_seed
+from lessonlib.optim._checks import MAX_RUN_STEPS, brief, check_betas, check_int, check_real, check_reals, check_seed
 from lessonlib.optim.adam import Adam
 
 
@@ -62,7 +62,7 @@ def eps_scan(scales, eps_values=(0.0, 1e-8, 1e-5), *, steps=300, last=100, noise
     steps = check_int("steps", steps, low=1, high=MAX_RUN_STEPS)
     last = check_int("last", last, low=1)
     if last > steps:
-        raise ValueError(f"Invalid last: {last} (allowed: 1 <= last <= steps = {steps})")
+        raise ValueError(f"Invalid last: {brief(last)} (allowed: 1 <= last <= steps = {steps})")
     noise = check_real("noise", noise)
     betas = check_betas(betas)
     eps_array = check_reals("eps_values", eps_values, low=0.0)

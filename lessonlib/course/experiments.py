@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import MAX_RUN_STEPS, check_int, check_real, check_reals, check_seed
+from lessonlib.optim._checks import MAX_RUN_STEPS, brief, check_int, check_real, check_reals, check_seed
 from lessonlib.optim.adam import Adam
 from lessonlib.optim.adamw import AdamW
 from lessonlib.optim.schedules import warmup_cosine
@@ -95,7 +95,7 @@ def make_regression(seed=0, *, n_train=40, n_test=1000, n_features=50, noise=0.5
     n_features = check_int("n_features", n_features, low=1)
     if (n_train + n_test) * n_features > MAX_ENTRIES:
         raise ValueError(
-            f"Invalid n_train, n_test, n_features: {n_train}, {n_test}, {n_features} "
+            f"Invalid n_train, n_test, n_features: {brief(n_train)}, {brief(n_test)}, {brief(n_features)} "
             f"(allowed: (n_train + n_test) * n_features <= {MAX_ENTRIES:.0e}, the entries of X)"
         )
     noise, scale_spread = check_real("noise", noise), check_real("scale_spread", scale_spread)
@@ -208,9 +208,9 @@ class Experiment:
             method: one of :data:`METHODS`, ``"adam+l2"`` or ``"adamw"``.
         """
         if what not in QUANTITIES:
-            raise ValueError(f"Invalid what: {what!r} (allowed: one of {list(QUANTITIES)})")
+            raise ValueError(f"Invalid what: {brief(what)} (allowed: one of {list(QUANTITIES)})")
         if method not in METHODS:
-            raise ValueError(f"Invalid method: {method!r} (allowed: one of {list(METHODS)})")
+            raise ValueError(f"Invalid method: {brief(method)} (allowed: one of {list(METHODS)})")
         return getattr(self, what)[method][:, -1]
 
 

@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lessonlib.course.objectives import Objective
-from lessonlib.optim._checks import check_int, check_reals
+from lessonlib.optim._checks import brief, check_int, check_reals
 from lessonlib.optim.ema import EMA, effective_window, ema_weight_sum
 
 #: The width of the wide figures, in inches: 880 pixels at the course's 100 dpi, 900 with the inline margins.
@@ -269,7 +269,7 @@ def losses(runs: dict, *, ax=None, floor: float = LOSS_FLOOR, legend: bool = Tru
         legend: put a legend outside the axes, on the right.
     """
     if not floor > 0:
-        raise ValueError(f"Invalid floor: {floor!r} (allowed: floor > 0, the axis is logarithmic)")
+        raise ValueError(f"Invalid floor: {brief(floor)} (allowed: floor > 0, the axis is logarithmic)")
     _, ax = _axes(ax)
     floored = False
     for i, (label, tr) in enumerate(runs.items()):

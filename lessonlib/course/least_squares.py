@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lessonlib.optim._checks import check_int, check_plain, check_real, check_reals, check_seed, is_tensor
+from lessonlib.optim._checks import check_int, check_plain, check_real, check_reals, check_seed, holds_bool, is_tensor
 
 
 @dataclass(frozen=True)
@@ -57,13 +57,13 @@ class LeastSquares:
         what = (
             f"rows must be a list or 1-D array of row indices (ints from 0 to {self.n - 1}), got {type(rows).__name__}"
         )
-        if is_tensor(rows) or isinstance(rows, (str, bytes)):
+        if is_tensor(rows) or isinstance(rows, (str, bytes)) or holds_bool(rows):
             raise TypeError(what)
         if isinstance(rows, np.ndarray):
             check_plain("rows", rows)
         try:
             idx = np.asarray(rows)
-        except (TypeError, ValueError):  # a ragged list
+        except (TypeError, ValueError, RuntimeError):  # a ragged list, a list holding a tensor that requires grad
             raise TypeError(what) from None
         if idx.ndim != 1:
             raise TypeError(f"{what} of shape {idx.shape}")

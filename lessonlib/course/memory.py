@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lessonlib.optim._checks import check_bool, check_function, check_int, check_operand, check_real, check_reals
+from lessonlib.optim._checks import brief, check_bool, check_function, check_int, check_operand, check_real, check_reals
 
 # ----------------------------------------------------------------------------- bytes kept
 
@@ -68,7 +68,7 @@ def _scheme(scheme) -> dict[str, float]:
     try:
         return BYTES_PER_PARAMETER[scheme]
     except KeyError:
-        raise ValueError(f"unknown scheme {scheme!r}; allowed: {list(BYTES_PER_PARAMETER)}") from None
+        raise ValueError(f"unknown scheme {brief(scheme)}; allowed: {list(BYTES_PER_PARAMETER)}") from None
 
 
 def _count(n_params):

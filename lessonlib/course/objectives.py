@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lessonlib.optim._checks import check_real, is_tensor
+from lessonlib.optim._checks import as_reals, brief, check_real
 
 
 @dataclass(frozen=True)
@@ -76,14 +76,7 @@ class Objective:
 
 def _point(theta) -> np.ndarray:
     """``theta`` as a float64 array whose first axis has length 2: a point, or a grid of points."""
-    if isinstance(theta, (str, bytes)) or is_tensor(theta):
-        raise TypeError(f"theta must be a point (theta_1, theta_2) of real numbers, got {type(theta).__name__}")
-    try:
-        arr = np.asarray(theta, dtype=np.float64)
-    except OverflowError:
-        raise ValueError("Invalid theta: too large for a float (allowed: a point of real numbers)") from None
-    except (TypeError, ValueError):
-        raise TypeError(f"theta must be a point (theta_1, theta_2) of real numbers, got {theta!r:.80}") from None
+    arr = as_reals("theta", theta)  # a diverged run's point may hold inf or nan: its loss is inf or nan
     if arr.ndim == 0 or arr.shape[0] != 2:
         raise ValueError(f"theta must have (theta_1, theta_2) along its first axis, got shape {arr.shape}")
     return arr
@@ -253,10 +246,10 @@ def scaled(scales=(1.0, 30.0)) -> Objective:
         or (isinstance(scales, np.ndarray) and scales.ndim != 1)
         or len(scales) != 2
     ):
-        raise TypeError(f"scales must be a pair (s_1, s_2), got {scales!r}")
+        raise TypeError(f"scales must be a pair (s_1, s_2), got {brief(scales)}")
     s1, s2 = (check_real(f"scales[{i}]", s, low=0.0) for i, s in enumerate(scales))
     if min(s1, s2) == 0.0:
-        raise ValueError(f"Invalid scales: {scales!r} (allowed: both > 0)")
+        raise ValueError(f"Invalid scales: {brief(scales)} (allowed: both > 0)")
     s = np.array([s1, s2])
 
     def f(th):
@@ -285,5 +278,5 @@ def by_name(name: str) -> Objective:
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, one of {sorted(makers)}, got {type(name).__name__}")
     if name.lower() not in makers:
-        raise ValueError(f"Invalid name: unknown objective {name!r} (allowed: {sorted(makers)})")
+        raise ValueError(f"Invalid name: unknown objective {brief(name)} (allowed: {sorted(makers)})")
     return makers[name.lower()]()

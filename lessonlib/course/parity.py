@@ -15,6 +15,7 @@ import torch
 from lessonlib.optim._checks import (
     FLOAT_DTYPES,
     MAX_RUN_STEPS,
+    brief,
     check_function,
     check_int,
     check_name,
@@ -50,12 +51,12 @@ def _check_device(device, name: str = "device") -> torch.device:
         parsed = torch.device(device)
     except (RuntimeError, ValueError) as e:
         raise ValueError(
-            f"Invalid {name}: {device!r} (allowed: a device name such as 'cpu' or 'cuda:0'; {e})"
+            f"Invalid {name}: {brief(device)} (allowed: a device name such as 'cpu' or 'cuda:0'; {e})"
         ) from None
     if parsed.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if (parsed.index or 0) >= count:
-            raise ValueError(f"Invalid {name}: {device!r} (this machine has {count} CUDA device(s))")
+            raise ValueError(f"Invalid {name}: {brief(device)} (this machine has {count} CUDA device(s))")
     return parsed
 
 
@@ -152,7 +153,7 @@ def parity(
     except (TypeError, ValueError):
         np_dtype = None
     if np_dtype is None:
-        raise TypeError(f"dtype must be np.float32 or np.float64, got {type(dtype).__name__}: {dtype!r:.60}")
+        raise TypeError(f"dtype must be np.float32 or np.float64, got {type(dtype).__name__}: {brief(dtype, 60)}")
     if np_dtype not in FLOAT_DTYPES:
         raise ValueError(f"Invalid dtype: {np_dtype} (allowed: float32 or float64)")
     dtype = np_dtype

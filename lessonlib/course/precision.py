@@ -34,6 +34,7 @@ from lessonlib.course.memory import QUANT_BLOCK
 from lessonlib.course.parity import IMPLEMENTATIONS
 from lessonlib.optim._checks import (
     MAX_RUN_STEPS,
+    brief,
     check_bool,
     check_int,
     check_name,
@@ -54,7 +55,7 @@ def _check_dtype(dtype) -> torch.dtype:
     """One of :data:`TORCH_FLOAT_DTYPES`: a TypeError for anything but a ``torch.dtype``, a ValueError for others."""
     if not isinstance(dtype, torch.dtype):
         allowed = ", ".join(map(str, TORCH_FLOAT_DTYPES))
-        raise TypeError(f"dtype must be a torch.dtype, one of {allowed}; got {dtype!r:.60}")
+        raise TypeError(f"dtype must be a torch.dtype, one of {allowed}; got {brief(dtype, 60)}")
     if dtype not in TORCH_FLOAT_DTYPES:
         raise ValueError(f"Invalid dtype: {dtype} (allowed: {', '.join(map(str, TORCH_FLOAT_DTYPES))})")
     return dtype

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from lessonlib.course.objectives import Objective
-from lessonlib.optim._checks import MAX_RUN_STEPS, check_int, check_name, check_real, check_reals, check_seed
+from lessonlib.optim._checks import MAX_RUN_STEPS, brief, check_int, check_name, check_real, check_reals, check_seed
 from lessonlib.optim.adam import Adam
 from lessonlib.optim.rmsprop import RMSprop
 from lessonlib.optim.sgd import SGD
@@ -209,7 +209,7 @@ def scheduled(optimizer, schedule):
     if not (isinstance(optimizer, str) or callable(optimizer)):
         raise TypeError(f"optimizer must be a name or an optimizer class, got {type(optimizer).__name__}")
     if isinstance(optimizer, str) and optimizer not in OPTIMIZERS:
-        raise ValueError(f"Invalid optimizer: {optimizer!r} (allowed: one of {list(OPTIMIZERS)})")
+        raise ValueError(f"Invalid optimizer: {brief(optimizer)} (allowed: one of {list(OPTIMIZERS)})")
 
     def maker(params, *, lr, **hyper):
         lr = check_real("lr", lr)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lessonlib.optim._checks import check_beta, check_int, check_real, check_reals, check_seed
+from lessonlib.optim._checks import brief, check_beta, check_int, check_real, check_reals, check_seed
 from lessonlib.optim.adam import Adam
 from lessonlib.optim.ema import effective_window
 
@@ -73,7 +73,9 @@ def adaptation_steps(root_v_hat, target, start, tol) -> int:
             raise ValueError(f"Invalid {name}: 0.0 (allowed: {name} > 0)")
     start = check_int("start", start)
     if start >= root_v_hat.size:
-        raise ValueError(f"Invalid start: {start} (allowed: an index of root_v_hat, 0 <= start < {root_v_hat.size})")
+        raise ValueError(
+            f"Invalid start: {brief(start)} (allowed: an index of root_v_hat, 0 <= start < {root_v_hat.size})"
+        )
     close = np.flatnonzero(np.abs(root_v_hat[start:] / target - 1.0) < tol)
     return int(close[0]) if close.size else -1
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from lessonlib.course.tuning import KEYS, Sweep, number_text, score_text
-from lessonlib.optim._checks import check_bool, check_name, check_real
+from lessonlib.optim._checks import brief, check_bool, check_name, check_real
 
 #: Short names of the second hyperparameter for the column heads of :func:`grid_table`.
 _SYMBOL = {"momentum": "mu", "beta1": "beta1", "alpha": "rho", "weight_decay": "wd"}
@@ -39,7 +39,7 @@ def _columns(sweeps: dict, collapse: bool = False) -> list:
 
 def _check_sweeps(sweeps) -> dict:
     if not isinstance(sweeps, dict) or not sweeps or not all(isinstance(s, Sweep) for s in sweeps.values()):
-        raise TypeError(f"sweeps must be a non-empty dict {{label: Sweep}}, got {sweeps!r}")
+        raise TypeError(f"sweeps must be a non-empty dict {{label: Sweep}}, got {brief(sweeps)}")
     return sweeps
 
 

@@ -35,7 +35,7 @@ from lessonlib.course.steppers import (  # noqa: F401  (the step this module tim
     adam_steppers,
     textbook_stepper,
 )
-from lessonlib.optim._checks import check_int, check_real
+from lessonlib.optim._checks import brief, check_int, check_real
 from lessonlib.optim._compile import kernel
 
 
@@ -93,7 +93,7 @@ def last_level_cache_bytes(root: str | os.PathLike = "/sys/devices/system/cpu/cp
         root: the folder that describes the caches (a test may pass another one).
     """
     if not isinstance(root, (str, os.PathLike)):
-        raise TypeError(f"Invalid root: {root!r} (allowed: a path, as a str or a pathlib.Path)")
+        raise TypeError(f"Invalid root: {brief(root)} (allowed: a path, as a str or a pathlib.Path)")
     sizes = {}
     try:
         for entry in Path(root).glob("index*"):

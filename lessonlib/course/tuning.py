@@ -33,7 +33,7 @@ import numpy as np
 
 from lessonlib.course import runs as _runs
 from lessonlib.course.objectives import Objective
-from lessonlib.optim._checks import MAX_RUN_STEPS, check_int, check_name, check_real, check_seed, check_shown
+from lessonlib.optim._checks import MAX_RUN_STEPS, brief, check_int, check_name, check_real, check_seed, check_shown
 
 #: The hyperparameters a grid may vary, as the optimizers name them (torch's names).
 TUNABLE = ("lr", "momentum", "beta1", "alpha", "weight_decay")
@@ -126,9 +126,9 @@ class Sweep(NamedTuple):
         """
         for name, value in fixed.items():
             if name not in self.grid:
-                raise ValueError(f"Invalid hyperparameter: {name!r} (allowed: one of {list(self.grid)})")
+                raise ValueError(f"Invalid hyperparameter: {brief(name)} (allowed: one of {list(self.grid)})")
             if value not in self.grid[name]:
-                raise ValueError(f"Invalid {name}: {value!r} is not on the grid {list(self.grid[name])}")
+                raise ValueError(f"Invalid {name}: {brief(value)} is not on the grid {list(self.grid[name])}")
         found = [o for o in self.outcomes if all(o.hyper[n] == v for n, v in fixed.items())]
         return min(found, key=lambda o: (o.score, o.final_loss))
 
@@ -141,7 +141,7 @@ class Sweep(NamedTuple):
                 rule; inf for a diverged run).
         """
         if not isinstance(name, str) or name not in self.grid:
-            raise ValueError(f"Invalid name: {name!r:.60} (allowed: one of {list(self.grid)})")
+            raise ValueError(f"Invalid name: {brief(name, 60)} (allowed: one of {list(self.grid)})")
         check_name("key", key, KEYS)
         values = np.array(self.grid[name], dtype=np.float64)
         best = [min(getattr(o, key) for o in self.outcomes if o.hyper[name] == x) for x in self.grid[name]]
@@ -211,18 +211,18 @@ def score_text(score: float, rule: str) -> str:
 
 def _check_grid(grid) -> dict:
     if not isinstance(grid, dict) or "lr" not in grid:
-        raise TypeError(f"grid must be a dict with an 'lr' entry, e.g. {{'lr': [0.01, 0.1]}}, got {grid!r}")
+        raise TypeError(f"grid must be a dict with an 'lr' entry, e.g. {{'lr': [0.01, 0.1]}}, got {brief(grid)}")
     if len(grid) > 2:
         raise ValueError(f"Invalid grid: {list(grid)} (allowed: 'lr' and at most one other hyperparameter)")
     out = {}
     for name, values in grid.items():
         if name not in TUNABLE:
-            raise ValueError(f"Invalid grid key: {name!r} (allowed: {', '.join(TUNABLE)})")
+            raise ValueError(f"Invalid grid key: {brief(name)} (allowed: {', '.join(TUNABLE)})")
         if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-            raise TypeError(f"grid[{name!r}] must be a list of numbers, got {values!r}")
-        values = [check_real(f"grid[{name!r}]", v, low=0.0) for v in values]
+            raise TypeError(f"grid[{brief(name)}] must be a list of numbers, got {brief(values)}")
+        values = [check_real(f"grid[{brief(name)}]", v, low=0.0) for v in values]
         if not values or len(set(values)) != len(values):
-            raise ValueError(f"Invalid grid[{name!r}]: {values} (allowed: a non-empty list without repeats)")
+            raise ValueError(f"Invalid grid[{brief(name)}]: {values} (allowed: a non-empty list without repeats)")
         out[name] = tuple(values)
     return out
 
@@ -273,7 +273,7 @@ def sweep(
     if not (isinstance(optimizer, str) or callable(optimizer)):
         raise TypeError(f"optimizer must be a name or an optimizer class, got {type(optimizer).__name__}")
     if run is None and isinstance(optimizer, str) and optimizer not in _runs.OPTIMIZERS:
-        raise ValueError(f"Invalid optimizer: {optimizer!r:.60} (allowed: one of {list(_runs.OPTIMIZERS)})")
+        raise ValueError(f"Invalid optimizer: {brief(optimizer, 60)} (allowed: one of {list(_runs.OPTIMIZERS)})")
     grid = _check_grid(grid)
     if until is not None:
         until = check_real("until", until, low=0.0)

@@ -38,7 +38,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from lessonlib.optim._checks import check_int, check_real
+from lessonlib.optim._checks import brief, check_int, check_real
 from lessonlib.optim.adam import AdamStep, adam_trace
 from lessonlib.optim.exact import fraction
 from lessonlib.optim.exact import sqrt as exact_sqrt
@@ -108,7 +108,7 @@ def table(kind: str = "float64", *, theta0=THETA0, grads=GRADS, **overrides) -> 
     _check_kind(kind)
     _check_number("theta0", theta0)
     if not isinstance(grads, (list, tuple)) and not (type(grads) is np.ndarray and grads.ndim == 1):
-        raise TypeError(f"grads must be a list of numbers, got {type(grads).__name__}: {grads!r:.60}")
+        raise TypeError(f"grads must be a list of numbers, got {type(grads).__name__}: {brief(grads, 60)}")
     for i, g in enumerate(grads):
         _check_number(f"grads[{i}]", g)
     if kind == "exact":
@@ -151,7 +151,9 @@ def _exact(name: str, x) -> Fraction:
         try:
             return Fraction(x)
         except (ValueError, ZeroDivisionError):
-            raise ValueError(f"Invalid {name}: {x!r:.60} (allowed: a string that spells a finite number)") from None
+            raise ValueError(
+                f"Invalid {name}: {brief(x, 60)} (allowed: a string that spells a finite number)"
+            ) from None
     if isinstance(x, np.ndarray) and type(x) is np.ndarray and x.ndim == 0:
         x = x[()]
     if isinstance(x, Decimal) and x.is_finite():
@@ -188,7 +190,7 @@ def relative_errors(steps, reference, names=COLUMNS[2:]) -> dict[str, list[float
     if len(steps) != len(reference):
         raise ValueError(f"reference has {len(reference)} steps but steps has {len(steps)}; they must match")
     if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) and n in COLUMNS for n in names):
-        raise ValueError(f"names must be a selection of {COLUMNS}, got {names!r:.60}")
+        raise ValueError(f"names must be a selection of {COLUMNS}, got {brief(names, 60)}")
     pairs = list(zip(steps, reference))
     return {name: [relative_error(getattr(s, name), getattr(r, name)) for s, r in pairs] for name in names}
 
@@ -211,6 +213,8 @@ def format_number(x, digits: int = 10) -> str:
     if isinstance(x, np.ndarray) and type(x) is np.ndarray and x.ndim == 0:
         x = x[()]
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+        if abs(int(x)).bit_length() > 14_000:  # past the 4300 digits Python writes an int in
+            raise ValueError(f"Invalid x: {brief(x)} (allowed: an int Python can print, up to 4300 digits)")
         return str(int(x))
     _check_number("x", x)
     text = format(_decimal(x, digits), f".{digits}g")
@@ -222,11 +226,11 @@ def format_number(x, digits: int = 10) -> str:
 
 def _columns(columns) -> tuple[str, ...]:
     if columns is not None and (isinstance(columns, str) or not isinstance(columns, (list, tuple))):
-        raise TypeError(f"columns must be a list of column names from {COLUMNS}, got {columns!r:.60}")
+        raise TypeError(f"columns must be a list of column names from {COLUMNS}, got {brief(columns, 60)}")
     columns = COLUMNS if columns is None else tuple(columns)
     unknown = [c for c in columns if c not in COLUMNS]
     if unknown or not columns:
-        raise ValueError(f"columns must be a non-empty selection of {COLUMNS}, got {columns!r}")
+        raise ValueError(f"columns must be a non-empty selection of {COLUMNS}, got {brief(columns)}")
     return columns
 
 
@@ -293,4 +297,4 @@ class Table:
 
 def _check_kind(kind: str) -> None:
     if not isinstance(kind, str) or kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+        raise ValueError(f"kind must be one of {KINDS}, got {brief(kind)}")

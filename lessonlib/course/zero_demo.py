@@ -152,7 +152,9 @@ def train_one_process(steps: int = STEPS, batch: int = BATCH, dtype: torch.dtype
         dtype: the dtype of the weights, the data and the optimizer's state (float32 or float64).
     """
     if dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"Invalid dtype: {dtype!r} (allowed: torch.float32, torch.float64)")
+        from lessonlib.optim._checks import brief  # here, not above: a rank imports torch alone
+
+        raise ValueError(f"Invalid dtype: {brief(dtype)} (allowed: torch.float32, torch.float64)")
     model, (x, y) = make_model().to(dtype), make_data(steps, batch)
     x, y = x.to(dtype), y.to(dtype)
     opt = torch.optim.AdamW(model.parameters(), **HYPER)

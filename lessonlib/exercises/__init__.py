@@ -21,7 +21,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from lessonlib.optim._checks import check_int, check_real
+from lessonlib.optim._checks import brief, check_int, check_real
 
 
 @dataclass(frozen=True)
@@ -110,10 +110,10 @@ def _check_slips(slips, *, digits: bool = False) -> dict:
     for value, hint in slips.items():
         got = as_numbers(value)
         if got is None or not isinstance(hint, str):
-            raise TypeError(f"slips must map numbers to hints (strings), got {value!r:.40}: {hint!r:.40}")
+            raise TypeError(f"slips must map numbers to hints (strings), got {brief(value, 40)}: {brief(hint, 40)}")
         if not np.all(np.isfinite(got)) or (digits and (got.ndim != 0 or got == 0)):
             allowed = "one finite, nonzero number" if digits else "finite numbers"
-            raise ValueError(f"Invalid slip value: {value!r:.40} (allowed: {allowed})")
+            raise ValueError(f"Invalid slip value: {brief(value, 40)} (allowed: {allowed})")
     return slips
 
 
@@ -123,7 +123,7 @@ def _check_expected(expected) -> np.ndarray:
     if want is None:
         raise TypeError(f"expected must be a number or an array of numbers, got {type(expected).__name__}")
     if not np.all(np.isfinite(want)):
-        raise ValueError(f"Invalid expected: {expected!r:.60} (allowed: finite numbers)")
+        raise ValueError(f"Invalid expected: {brief(expected, 60)} (allowed: finite numbers)")
     return want
 
 
@@ -191,7 +191,7 @@ def digits_tolerance(expected: float, digits: int = DIGITS) -> float:
     digits = check_int("digits", digits, low=1, high=300)
     expected = check_real("expected", expected, low=-math.inf)
     if expected == 0:
-        raise ValueError(f"Invalid expected: {expected!r} (allowed: a finite, nonzero number)")
+        raise ValueError(f"Invalid expected: {brief(expected)} (allowed: a finite, nonzero number)")
     rounded = float(f"{expected:.{digits}g}")  # 0.09999999999999999 is 0.100, whose last digit is a thousandth
     exponent = math.floor(math.log10(abs(rounded))) - digits + 1
     return float(f"1e{exponent}")

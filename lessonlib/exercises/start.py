@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lessonlib.exercises import Result, check_value, shown, unanswered
+from lessonlib.optim._checks import brief
 
 
 def _normal(text) -> str:
@@ -21,11 +22,11 @@ def check_choice(
         if not isinstance(value, str):
             raise TypeError(f"{arg} must be a string, got {type(value).__name__}")
     if not isinstance(also, (tuple, list)) or not all(isinstance(a, str) for a in also):
-        raise TypeError(f"also must be a tuple of strings (other spellings of the answer), got {also!r:.60}")
+        raise TypeError(f"also must be a tuple of strings (other spellings of the answer), got {brief(also, 60)}")
     if slips is not None and (
         not isinstance(slips, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in slips.items())
     ):
-        raise TypeError(f"slips must be a dict {{wrong answer: hint}} of strings, or None; got {slips!r:.60}")
+        raise TypeError(f"slips must be a dict {{wrong answer: hint}} of strings, or None; got {brief(slips, 60)}")
     if answer is ... or answer is None:
         return unanswered(name)
     if not isinstance(answer, str):  # a number, a list...: wrong, whatever its str would say

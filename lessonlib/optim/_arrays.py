@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numpy.lib.array_utils import byte_bounds
 
-from lessonlib.optim._checks import FLOAT_DTYPES, check_plain, check_step
+from lessonlib.optim._checks import FLOAT_DTYPES, brief, check_plain, check_step, holds_bool
 from lessonlib.optim._compile import kernel
 
 
@@ -155,7 +155,14 @@ def check_grads(grads, params: list[np.ndarray], protected: set[int], *, finite:
         elif isinstance(g, np.ndarray):
             check_plain(f"grads[{i}]", g)
         else:
-            arr = np.asarray(g)
+            try:
+                if holds_bool(g):  # numpy would read [True, 0.5] as [1.0, 0.5]
+                    raise TypeError
+                arr = np.asarray(g)
+            except Exception:  # noqa: BLE001 - a ragged list, a list holding a tensor that requires grad, ...
+                raise TypeError(
+                    f"grads[{i}] must be an array of reals, got {type(g).__name__}: {brief(g, 60)}"
+                ) from None
         if arr.dtype != p.dtype:
             if arr.dtype.kind not in "fiu":
                 raise TypeError(f"grads[{i}] has dtype {arr.dtype}; allowed: a real floating or integer array")

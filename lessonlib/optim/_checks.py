@@ -19,6 +19,21 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 MAX_STEPS = 2**62
 
 
+def brief(x, limit: int = 200) -> str:
+    """``repr(x)`` for an error message, at most ``limit`` characters.
+
+    Never raises (the repr of an int past 4300 digits does, and so may a learner's class) and never spends long
+    on a huge int.
+    """
+    if isinstance(x, numbers.Integral) and not isinstance(x, bool) and abs(int(x)).bit_length() > 600:
+        return f"an int of about {int(abs(int(x)).bit_length() * math.log10(2))} digits"
+    try:
+        text = repr(x)
+    except Exception:  # noqa: BLE001 - whatever the object's repr raises, the message still names the argument
+        return f"a {type(x).__name__} whose repr fails"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def check_real(name: str, value, *, low: float = 0.0, high: float | None = None) -> float:
     """Return ``value`` as a Python float after checking ``low <= value`` (``< high``).
 
@@ -26,7 +41,7 @@ def check_real(name: str, value, *, low: float = 0.0, high: float | None = None)
     ``np.float64`` scalar upcasts a float32 array, a Python float does not.
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {value!r}")
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}: {brief(value)}")
     try:
         value = float(value)
     except OverflowError:
@@ -35,14 +50,14 @@ def check_real(name: str, value, *, low: float = 0.0, high: float | None = None)
         raise ValueError(f"Invalid {name}: {value} (must be finite)")
     if value < low or (high is not None and value >= high):
         allowed = f"{low} <= {name}" + (f" < {high}" if high is not None else "")
-        raise ValueError(f"Invalid {name}: {value} (allowed: {allowed})")
+        raise ValueError(f"Invalid {name}: {brief(value)} (allowed: {allowed})")
     return value
 
 
 def check_bool(name: str, value) -> bool:
     """A flag: ``True`` or ``False`` (numpy's bool too), nothing else."""
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__}: {value!r}")
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__}: {brief(value)}")
     return bool(value)
 
 
@@ -54,7 +69,7 @@ def check_beta(name: str, value) -> float:
 def check_betas(betas) -> tuple[float, float]:
     """The pair ``(beta1, beta2)``, each in ``[0, 1)``."""
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {brief(betas)}")
     return check_beta("beta1 (betas[0])", betas[0]), check_beta("beta2 (betas[1])", betas[1])
 
 
@@ -109,19 +124,19 @@ def check_shown(name: str, x) -> float:
 def check_int(name: str, value, *, low: int = 0, high: int | None = None) -> int:
     """A count or an index: an int (Python or numpy, not a bool), ``low <= value`` (``<= high``); a Python int."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}: {value!r}")
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}: {brief(value)}")
     if value < low or (high is not None and value > high):
         allowed = f"{low} <= {name}" + (f" <= {high}" if high is not None else "")
-        raise ValueError(f"Invalid {name}: {value} (allowed: {allowed})")
+        raise ValueError(f"Invalid {name}: {brief(value)} (allowed: {allowed})")
     return int(value)
 
 
 def check_step(t, name: str = "t", low: int = 0) -> int:
     """A step count: an int (Python or numpy), ``low <= t < 2**62``; returned as a Python int."""
     if isinstance(t, (bool, np.bool_)) or not isinstance(t, numbers.Integral):
-        raise TypeError(f"{name} must be an int (a step count), got {type(t).__name__}: {t!r}")
+        raise TypeError(f"{name} must be an int (a step count), got {type(t).__name__}: {brief(t)}")
     if not low <= t < MAX_STEPS:
-        raise ValueError(f"Invalid {name}: {t} (allowed: {low} <= {name} < 2**62)")
+        raise ValueError(f"Invalid {name}: {brief(t)} (allowed: {low} <= {name} < 2**62)")
     return int(t)
 
 
@@ -139,19 +154,29 @@ def _not_reals(name: str, x) -> str:
 
     Written only when a value is refused: the repr of a large array costs more than the check itself.
     """
-    shown = repr(x) if not isinstance(x, int) or x.bit_length() < 200 else "a number too large for a float"
-    return f"{name} must be a real number or an array of them, got {type(x).__name__}: {shown[:200]}"
+    return f"{name} must be a real number or an array of them, got {type(x).__name__}: {brief(x)}"
 
 
-def check_reals(name: str, x, *, low: float, high: float | None = None, strict_low: bool = False) -> np.ndarray:
-    """``x`` (a number or an array of them) as a float64 array, every entry finite and in range."""
-    if isinstance(x, (bool, np.bool_, str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a real number or an array of them, got {type(x).__name__}: {x!r}")
+def holds_bool(x) -> bool:
+    """Whether a list or tuple holds a bool at any depth (numpy would read ``[True, 0.5]`` as ``[1.0, 0.5]``)."""
+    return isinstance(x, (list, tuple)) and any(isinstance(e, (bool, np.bool_)) or holds_bool(e) for e in x)
+
+
+def as_reals(name: str, x) -> np.ndarray:
+    """``x`` (a real number, or a list, tuple or plain numpy array of them) as a float64 array; nan and inf pass.
+
+    Refused with a TypeError: a bool, a string, None (also inside a list), a complex number, a torch tensor, a masked
+    array or ``np.matrix``; with a ValueError a number beyond float's range.
+    """
+    if isinstance(x, (bool, np.bool_, str, bytes)) or x is None or holds_bool(x):
+        raise TypeError(f"{name} must be a real number or an array of them, got {type(x).__name__}: {brief(x)}")
     if is_tensor(x):  # np.asarray of a tensor that requires grad raises a RuntimeError
         raise TypeError(
             f"{name} must be a real number or a list or numpy array of them, got a torch tensor "
             "(pass t.detach().numpy())"
         )
+    if isinstance(x, np.ndarray):
+        check_plain(name, x)  # a masked array hides values, np.matrix changes what * means
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             raw = np.asarray(x)
@@ -161,18 +186,23 @@ def check_reals(name: str, x, *, low: float, high: float | None = None, strict_l
             )
             if not reals:  # strings ("0.1", also inside a list), bools, complex numbers, None
                 raise TypeError(_not_reals(name, x))
-            arr = raw.astype(np.float64)
+            return raw.astype(np.float64)
     except OverflowError:
         raise ValueError(f"Invalid {name}: too large for a float (must be finite)") from None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RuntimeError):  # RuntimeError: a list holding a tensor that requires grad
         raise TypeError(_not_reals(name, x)) from None
+
+
+def check_reals(name: str, x, *, low: float, high: float | None = None, strict_low: bool = False) -> np.ndarray:
+    """``x`` (a number or an array of them, read by :func:`as_reals`) as float64, every entry finite and in range."""
+    arr = as_reals(name, x)
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"Invalid {name}: {x!r} (must be finite and within float range)")
+        raise ValueError(f"Invalid {name}: {brief(x)} (must be finite and within float range)")
     bad_low = np.any(arr <= low) if strict_low else np.any(arr < low)
     bad_high = high is not None and np.any(arr >= high)
     if bad_low or bad_high:
         allowed = f"{low} {'<' if strict_low else '<='} {name}" + (f" < {high}" if high is not None else "")
-        raise ValueError(f"Invalid {name}: {x!r} (allowed: {allowed})")
+        raise ValueError(f"Invalid {name}: {brief(x)} (allowed: {allowed})")
     return arr
 
 
@@ -190,7 +220,7 @@ def check_number(name: str, x, *, like=None):
         except OverflowError:
             finite = False
         if not finite:
-            raise ValueError(f"{name} must be finite (no nan or inf) and within float range, got {x!r}")
+            raise ValueError(f"{name} must be finite (no nan or inf) and within float range, got {brief(x)}")
     if like is not None and np.shape(like) != np.shape(x) and np.ndim(like) != 0:
         raise ValueError(f"{name} has shape {np.shape(x)} but the average so far has shape {np.shape(like)}")
     return value
@@ -212,10 +242,10 @@ def check_operand(name: str, x):
     if isinstance(x, (list, tuple)):  # a list of numbers computes as the array it makes
         try:
             arr = np.asarray(x)
-        except ValueError:  # ragged
+        except (ValueError, RuntimeError):  # ragged, or holding a tensor that requires grad
             arr = None
-        if arr is None or arr.dtype.kind not in "fiu":
-            raise TypeError(f"{name} must be a real number or an array (or list) of reals, got {x!r:.60}")
+        if arr is None or arr.dtype.kind not in "fiu" or holds_bool(x):
+            raise TypeError(f"{name} must be a real number or an array (or list) of reals, got {brief(x, 60)}")
         return arr
     if isinstance(x, np.ndarray):
         check_plain(name, x)
@@ -223,9 +253,11 @@ def check_operand(name: str, x):
             raise TypeError(f"{name} has dtype {x.dtype}; allowed: a real number or a numpy array of reals")
         return x
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name} must be a real number or a numpy array of reals, got {type(x).__name__}: {x!r:.60}")
+        raise TypeError(
+            f"{name} must be a real number or a numpy array of reals, got {type(x).__name__}: {brief(x, 60)}"
+        )
     if isinstance(x, numbers.Rational) and not isinstance(x, np.integer) and abs(x) > _FLOAT_MAX:
-        raise ValueError(f"Invalid {name}: {x!r:.40} (too large for a float; allowed: within float's range)")
+        raise ValueError(f"Invalid {name}: {brief(x, 40)} (too large for a float; allowed: within float's range)")
     return x
 
 
@@ -238,6 +270,8 @@ def check_coefficient(name: str, value, *, low: float = 0.0, high: float | None 
     if type(value) is np.ndarray and value.ndim == 0 and value.dtype.kind in "fiu":
         value = value.item()  # a 0-d array of a real (what numpy returns from a reduction) computes as that number
     check_real(name, value, low=low, high=high)
+    if isinstance(value, np.longdouble):  # its .item() is itself: it would make a float32 result float128
+        return float(value)
     return value.item() if isinstance(value, np.generic) else value
 
 
@@ -249,8 +283,8 @@ def check_steps(name: str, t, *, low: int = 0):
     if isinstance(t, (list, tuple)):
         try:
             t = np.asarray(t)
-        except ValueError:  # a ragged list
-            raise TypeError(f"{name} must be an int or an integer array of steps, got {t!r:.60}") from None
+        except (ValueError, RuntimeError):  # a ragged list, a list holding a tensor that requires grad
+            raise TypeError(f"{name} must be an int or an integer array of steps, got {brief(t, 60)}") from None
     if isinstance(t, np.ndarray):
         check_plain(name, t)
         if t.dtype.kind not in "iu":
@@ -264,16 +298,16 @@ def check_steps(name: str, t, *, low: int = 0):
 def check_function(name: str, fn):
     """A function argument (``sqrt``, say): anything callable."""
     if not callable(fn):
-        raise TypeError(f"{name} must be a function, got {type(fn).__name__}: {fn!r:.60}")
+        raise TypeError(f"{name} must be a function, got {type(fn).__name__}: {brief(fn, 60)}")
     return fn
 
 
 def check_name(name: str, value, allowed) -> str:
     """One name from ``allowed`` (a TypeError for anything but a str, a ValueError for an unknown one)."""
     if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, one of {list(allowed)}; got {type(value).__name__}: {value!r:.60}")
+        raise TypeError(f"{name} must be a str, one of {list(allowed)}; got {type(value).__name__}: {brief(value, 60)}")
     if value not in allowed:
-        raise ValueError(f"Invalid {name}: {value!r:.60} (allowed: one of {list(allowed)})")
+        raise ValueError(f"Invalid {name}: {brief(value, 60)} (allowed: one of {list(allowed)})")
     return value
 
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from lessonlib.optim._checks import (
     FLOAT_DTYPES,
+    brief,
     check_betas,
     check_bool,
     check_coefficient,
@@ -155,7 +156,7 @@ def _checked_hyper(*, lr, beta1, beta2, eps, weight_decay, correct, sqrt) -> dic
 
 def _check_correct(correct) -> None:
     if not isinstance(correct, str) or correct not in CORRECTIONS:
-        raise ValueError(f"Invalid correct: {correct!r:.60} (allowed: one of {CORRECTIONS})")
+        raise ValueError(f"Invalid correct: {brief(correct, 60)} (allowed: one of {CORRECTIONS})")
 
 
 def _float_like(x) -> bool:
@@ -204,11 +205,13 @@ def adam_trace(theta0, grads, **hyper):
     """
     theta0 = check_operand("theta0", theta0)
     if isinstance(grads, (str, bytes, np.ndarray)) and not (type(grads) is np.ndarray and grads.ndim):
-        raise TypeError(f"grads must be a sequence of gradients, got {type(grads).__name__}: {grads!r:.60}")
+        raise TypeError(f"grads must be a sequence of gradients, got {type(grads).__name__}: {brief(grads, 60)}")
     try:
         grads = list(grads)
     except TypeError:
-        raise TypeError(f"grads must be a sequence of gradients, got {type(grads).__name__}: {grads!r:.60}") from None
+        raise TypeError(
+            f"grads must be a sequence of gradients, got {type(grads).__name__}: {brief(grads, 60)}"
+        ) from None
     grads = [check_operand(f"grads[{i}]", g) for i, g in enumerate(grads)]
     v_max = hyper.pop("v_max", None)
     if v_max is not None:
@@ -390,7 +393,7 @@ class Adam(Optimizer):
         """
         if not isinstance(dtype, np.dtype) or dtype not in FLOAT_DTYPES:
             raise TypeError(
-                f"dtype must be np.dtype('float32') or np.dtype('float64') (a parameter's), got {dtype!r:.60}"
+                f"dtype must be np.dtype('float32') or np.dtype('float64') (a parameter's), got {brief(dtype, 60)}"
             )
         t = check_step(t, low=1)
         return self._kernel_scalars(dtype, t)

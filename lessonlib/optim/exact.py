@@ -20,7 +20,7 @@ import numbers
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
-from lessonlib.optim._checks import check_step
+from lessonlib.optim._checks import brief, check_step
 
 DIGITS = 60
 
@@ -39,7 +39,7 @@ def _rational(name: str, x) -> Fraction:
     try:
         return Fraction(x)
     except (ValueError, OverflowError, ZeroDivisionError, ArithmeticError):
-        raise ValueError(f"{name} must be a finite number, got {x!r}") from None
+        raise ValueError(f"{name} must be a finite number, got {brief(x)}") from None
 
 
 def sqrt(x, digits: int = DIGITS) -> Fraction:

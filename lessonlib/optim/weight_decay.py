@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import check_coefficient, check_operand, check_real
+from lessonlib.optim._checks import check_coefficient, check_operand, check_real, check_reals
 
 
 def l2_gradient(g, theta, weight_decay):
@@ -104,14 +104,7 @@ def decay_rates(lr, weight_decay, v_hat, eps=1e-8) -> DecayRates:
     (['1.0e-06', '1.0e-04'], '1.0e-05')
     """
     lr, weight_decay, eps = check_real("lr", lr), check_real("weight_decay", weight_decay), check_real("eps", eps)
-    if not isinstance(v_hat, (list, tuple)):
-        check_operand("v_hat", v_hat)  # a torch tensor, a matrix, a string: refused by name
-    try:
-        v_hat = np.asarray(v_hat, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):
-        raise TypeError("v_hat must be a number or an array of numbers within float range") from None
-    if not (np.isfinite(v_hat).all() and (v_hat >= 0).all()):
-        raise ValueError("v_hat must be finite and >= 0")
+    v_hat = check_reals("v_hat", v_hat, low=0.0)  # a torch tensor, a matrix, strings in a list: refused by name
     with np.errstate(divide="ignore", invalid="ignore"):  # v_hat = eps = 0: no decay, or an unbounded one
         l2 = np.where(lr * weight_decay == 0, 0.0, lr * weight_decay / (np.sqrt(v_hat) + eps))
     return DecayRates(l2 if l2.ndim else float(l2), lr * weight_decay)
