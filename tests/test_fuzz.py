@@ -729,6 +729,7 @@ with warnings.catch_warnings():
         "inf": INF,
         "10**400": 10**400,
         "10**5000": 10**5000,  # past the 4300 digits str() and repr() of an int will write: a message must cope
+        "1e308": 1e308,  # finite, and in range for many arguments: what it feeds must not overflow
         "-1": -1,
         "0": 0,
         "[]": [],

@@ -520,7 +520,7 @@ def test_adam_trace_runs_amsgrad_on_arrays():
         (lambda: ll.adam_step(1.0, 0.5, 0.0, 0.0, 0), r"Invalid t: 0 \(allowed: 1 <= t"),
         (lambda: ll.debias(0.05, 0.9, 0), r"Invalid t: 0"),
         (lambda: ll.adam_step(1.0, 0.5, 0.0, 0.0, 1, correct="bogus"), r"Invalid correct: 'bogus'"),
-        (lambda: ll.torch_weight_decay(1.0, 1e-320), r"Invalid alpha"),
+        (lambda: ll.torch_weight_decay(1.0, 1e-320), r"Invalid paper_weight_decay, alpha: 1.0, 1e-320"),
         (lambda: ll.adam_step(1.0, 0.5, 0.0, 0.0, 1, beta1=1.0), r"Invalid beta1: 1.0 \(allowed: 0.0 <= beta1 < 1"),
         (lambda: ll.ema_update(0.0, 10**400, 0.9), r"Invalid x: .*too large for a float"),
         (lambda: ll.sgd_step(1.0, 0.5, 0.0, 1, lr=-0.1), r"Invalid lr: -0.1"),

@@ -32,10 +32,17 @@ from lessonlib.optim.adam import Adam, AdamStep, adam_trace
 BOUNDS = (-1.0, 1.0)
 
 
+#: The largest C taken: C^2 (in beta2 and in v) and the regret's sums stay within float range.
+MAX_C = 1e100
+
+
 def _check_C(C) -> float:
     C = check_real("C", C)
-    if not C > 2.0:
-        raise ValueError(f"Invalid C: {C} (allowed: C > 2, the paper's condition; then theta = -1 is the best point)")
+    if not 2.0 < C <= MAX_C:
+        raise ValueError(
+            f"Invalid C: {C} (allowed: 2 < C <= {MAX_C:.0e}; C > 2 is the paper's condition, then theta = -1 is the "
+            "best point)"
+        )
     return C
 
 

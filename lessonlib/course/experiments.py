@@ -252,7 +252,13 @@ def run_experiment(
             opt = cls([theta], lr=alpha, weight_decay=lam)
             for j in range(steps):
                 opt.lr = alpha * float(eta[j])
-                opt.step([_mse_grad(theta, data.X_train, data.y_train)])
+                g = _mse_grad(theta, data.X_train, data.y_train)
+                if not np.isfinite(g).all():  # a step too large for the data: theta ran off to float's limits
+                    raise ValueError(
+                        f"Invalid alpha: {alpha} ({method} with weight decay {lam} diverged at step {j + 1}: its "
+                        "gradient overflowed; allowed: an alpha small enough that the run stays finite)"
+                    )
+                opt.step([g])
                 norms[method][i, j] = np.linalg.norm(theta)
                 train[method][i, j] = _mse(theta, data.X_train, data.y_train)
                 test[method][i, j] = _mse(theta, data.X_test, data.y_test)

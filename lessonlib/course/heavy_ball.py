@@ -71,6 +71,18 @@ def effective_lr(lr, momentum) -> float:
     return check_real("lr", lr) / (1 - check_beta("momentum", momentum))
 
 
+#: The largest step lr * h the analysis takes: far past the stable edge (lr * h < 2 (1 + mu) <= 4), and small enough
+#: that the characteristic polynomial's coefficients and discriminant stay within float range.
+MAX_LR_H = 1e100
+
+
+def _check_step_size(h: np.ndarray, lr: np.ndarray, h_name: str = "h") -> None:
+    if np.any(np.abs(h * lr) > MAX_LR_H):  # float64 overflows to inf, which fails the test too
+        raise ValueError(
+            f"Invalid lr, {h_name}: lr * {h_name} must be at most {MAX_LR_H:.0e} (stable steps have lr * h < 4)"
+        )
+
+
 def iteration_matrix(h, lr, momentum) -> np.ndarray:
     r"""The heavy ball's map of :math:`(\tilde\theta_{t-1}, b_{t-1})` to :math:`(\tilde\theta_t, b_t)`, curvature ``h``.
 
@@ -90,6 +102,8 @@ def iteration_matrix(h, lr, momentum) -> np.ndarray:
     h = check_reals("h", h, low=0.0, strict_low=True)
     lr = check_reals("lr", lr, low=0.0)
     mu = check_reals("momentum", momentum, low=0.0, high=1.0)
+    with np.errstate(over="ignore"):
+        _check_step_size(h, lr)
     h, lr, mu = np.broadcast_arrays(h, lr, mu)
     M = np.empty(h.shape + (2, 2))
     M[..., 0, 0] = 1 - lr * h
@@ -133,6 +147,8 @@ def rate(hs, lr, momentum):
     hs = curvatures(hs)
     lr = check_reals("lr", lr, low=0.0)
     momentum = check_reals("momentum", momentum, low=0.0, high=1.0)
+    with np.errstate(over="ignore"):
+        _check_step_size(hs.max(), lr, "hs")
     lr, momentum = np.broadcast_arrays(lr, momentum)
     r = spectral_radius(hs.reshape((-1,) + (1,) * lr.ndim), lr, momentum)
     r = np.max(r, axis=0)
@@ -224,6 +240,8 @@ def _one_direction(caller: str, h, lr, momentum) -> tuple[float, float, float]:
     h = check_reals("h", h, low=0.0, strict_low=True)
     lr = check_reals("lr", lr, low=0.0)
     mu = check_reals("momentum", momentum, low=0.0, high=1.0)
+    with np.errstate(over="ignore"):
+        _check_step_size(h, lr)
     for name, x in (("h", h), ("lr", lr), ("momentum", mu)):
         if x.ndim != 0:
             raise ValueError(f"{caller} takes one direction: {name} must be a number, got shape {x.shape}")

@@ -122,7 +122,8 @@ def torch_adam(
     """
     dtype, implementation = _check_dtype(dtype), check_name("implementation", implementation, IMPLEMENTATIONS)
     steps, lr = check_int("steps", steps, low=1, high=MAX_RUN_STEPS), check_real("lr", lr)
-    theta0 = check_real("theta0", theta0, low=-math.inf)
+    top = torch.finfo(dtype).max
+    theta0 = check_real("theta0", theta0, low=-top, high=math.nextafter(top, math.inf))  # what dtype holds
     g = torch.as_tensor(check_reals("grad", grad, low=-math.inf)).to(dtype)
     if g.ndim != 1 or g.numel() == 0:
         raise ValueError(f"grad must be a non-empty list of numbers, got shape {tuple(g.shape)}")
@@ -267,6 +268,10 @@ def clip_with_scaler(unscale_first: bool, *, max_norm: float = 1.0, scale: float
     max_norm, scale = check_real("max_norm", max_norm, low=-math.inf), check_real("scale", scale, low=-math.inf)
     if max_norm <= 0 or scale <= 0:
         raise ValueError(f"Invalid max_norm={max_norm}, scale={scale} (allowed: both > 0)")
+    if scale > torch.finfo(torch.float32).max:  # GradScaler keeps its scale in a float32 tensor
+        raise ValueError(
+            f"Invalid scale: {scale} (allowed: at most float32's largest, {torch.finfo(torch.float32).max:.3g})"
+        )
     generator = torch.Generator().manual_seed(check_seed(seed))
     model = nn.Linear(4, 1)
     with torch.no_grad():

@@ -81,5 +81,7 @@ def recovery_steps(spike_ratio: float, beta2: float = 0.999) -> float:
     spike_ratio, beta2 = check_real("spike_ratio", spike_ratio), check_real("beta2", beta2, high=1.0)
     if beta2 == 0.0:
         raise ValueError(f"Invalid beta2: {beta2} (allowed: 0 < beta2 < 1; with beta2 = 0, v forgets at once)")
-    excess = (1.0 - beta2) * spike_ratio**2
-    return max(0.0, math.log(excess) / -math.log(beta2)) if excess > 0 else 0.0
+    if spike_ratio == 0.0:
+        return 0.0
+    log_excess = math.log1p(-beta2) + 2.0 * math.log(spike_ratio)  # ln((1 - beta2) G^2 / g^2), in logs: no overflow
+    return max(0.0, log_excess / -math.log(beta2))

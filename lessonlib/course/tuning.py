@@ -332,5 +332,5 @@ def lr_grid(low: float, high: float, per_decade: int = 4) -> list[float]:
     if not 0.0 < low <= high:
         raise ValueError(f"Invalid low, high: {low}, {high} (allowed: 0 < low <= high)")
     per_decade = check_int("per_decade", per_decade, low=1, high=100)
-    n = round(math.log10(high / low) * per_decade) + 1
+    n = round((math.log10(high) - math.log10(low)) * per_decade) + 1  # high / low may overflow
     return [float(f"{x:.3g}") for x in np.logspace(math.log10(low), math.log10(high), n)]

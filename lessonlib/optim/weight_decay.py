@@ -71,8 +71,13 @@ def torch_weight_decay(paper_weight_decay, alpha):
     """
     paper_weight_decay = check_real("paper_weight_decay", paper_weight_decay)
     alpha = check_real("alpha", alpha)
-    if alpha == 0 or not math.isfinite(paper_weight_decay / alpha):
-        raise ValueError(f"Invalid alpha: {alpha} (allowed: 0 < alpha, and weight_decay / alpha finite)")
+    if alpha == 0:
+        raise ValueError("Invalid alpha: 0.0 (allowed: 0 < alpha)")
+    if not math.isfinite(paper_weight_decay / alpha):
+        raise ValueError(
+            f"Invalid paper_weight_decay, alpha: {paper_weight_decay}, {alpha} (allowed: a finite "
+            "paper_weight_decay / alpha, PyTorch's weight_decay)"
+        )
     return paper_weight_decay / alpha
 
 
