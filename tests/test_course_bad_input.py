@@ -10,11 +10,13 @@ from __future__ import annotations
 import math
 import re
 import warnings
+from fractions import Fraction
 
 import numpy as np
 import pytest
 import torch
 
+import lessonlib as ll
 from lessonlib.course import (
     counterexample,
     eps_scan,
@@ -24,6 +26,7 @@ from lessonlib.course import (
     heavy_ball,
     heavy_ball_figures,
     objectives,
+    precision,
     runs,
     scale_shift,
     sweep_reports,
@@ -249,6 +252,14 @@ TOO_MANY = 10**400  # a count that would run on for ever, or overflow a float
         (lambda: tuning.score_text(0.5, None), TypeError, "rule"),
         (lambda: tuning.lr_grid(np.float32(0.5), 0.1), ValueError, "low"),
         (lambda: widgets.loss_text(None), TypeError, "loss"),
+        # found by the second fuzz pass: junk that was passed on, or failed later with another library's error
+        (lambda: widgets.optimizer_hyper("Adam", lr="abc", beta1=0.9, beta2=0.999), TypeError, "lr"),
+        (lambda: widgets.optimizer_hyper("Adam", lr=0.1, beta1=1.5, beta2=0.999), ValueError, "beta1"),
+        (lambda: objectives.scaled(scales=torch.tensor(0.5)), TypeError, "scales"),
+        (lambda: runs.compare({"a": 1}, objectives.quadratic(), steps=5), TypeError, "runs"),
+        (lambda: ll.adam_trace(1.0, {0.5, 0.3}), TypeError, "grads"),
+        (lambda: heavy_ball.rate((1.0, 10.0), lr=1e308, momentum=0.5), ValueError, "lr"),
+        (lambda: counterexample.moments(C=1e308, steps=4), ValueError, "C"),
         (lambda: widgets.loss_text(0.5, floor="1e-12"), TypeError, "floor"),
         (lambda: _sweep().profile(name=[]), ValueError, "name"),
         (lambda: _sweep().good_range(1.0, key=np.array(["score", "final_loss"])), TypeError, "key"),
@@ -266,6 +277,9 @@ def test_odd_input_found_by_the_fuzz_is_refused_with_its_name(call, error, name)
 
 
 def test_valid_input_near_the_new_checks_still_works():
+    assert widgets.optimizer_hyper("SGD", 0.1, None, None) == {"lr": 0.1}  # the sliders SGD ignores may be None
+    assert precision.spacing(Fraction(1, 3), torch.float32) == precision.spacing(1 / 3, torch.float32)
+    assert precision.spacing(2**63, torch.float32) == 2.0**40  # float32 spacing at 2^63: 2^(63 - 23)
     assert heavy_ball.regime(1.0, 0.01, 0.95, tol=1e-9) == "under-damped"
     assert heavy_ball.flips_sign(np.float64(100.0), 0.015, 0)
     assert counterexample.moments(steps=2, betas=np.array([0.0, 0.5]).tolist())[0].v >= 0

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lessonlib.optim._checks import as_reals, brief, check_real
+from lessonlib.optim._checks import as_reals, brief, check_real, is_tensor
 
 
 @dataclass(frozen=True)
@@ -242,6 +242,7 @@ def scaled(scales=(1.0, 30.0)) -> Objective:
     """
     if (
         isinstance(scales, (str, bytes))
+        or is_tensor(scales)
         or not hasattr(scales, "__len__")
         or (isinstance(scales, np.ndarray) and scales.ndim != 1)
         or len(scales) != 2

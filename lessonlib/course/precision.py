@@ -81,8 +81,8 @@ def spacing(x, dtype: torch.dtype) -> torch.Tensor:
         dtype: one of :data:`TORCH_FLOAT_DTYPES`.
     """
     dtype = _check_dtype(dtype)
-    if not isinstance(x, torch.Tensor):
-        check_reals("x", x, low=-math.inf)  # a finite number or array of them, within float's range
+    if not isinstance(x, torch.Tensor):  # a finite number or array of them, within float's range, read as float64
+        x = check_reals("x", x, low=-math.inf)  # (torch reads neither a Fraction nor an int past int64)
     x = torch.as_tensor(x).detach().to(dtype)
     return (torch.nextafter(x, torch.full_like(x, math.inf)) - x).double()
 

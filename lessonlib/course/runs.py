@@ -158,6 +158,9 @@ def compare(runs: dict, objective: Objective, *, steps: int = 100, seed: int = 0
     if not isinstance(runs, dict):
         raise TypeError(f"runs must be a dict {{label: (optimizer, hyper)}}, got {type(runs).__name__}")
     steps, seed = check_int("steps", steps, high=MAX_RUN_STEPS), check_seed(seed)
+    for label, entry in runs.items():
+        if not (isinstance(entry, (tuple, list)) and len(entry) == 2 and isinstance(entry[1], dict)):
+            raise TypeError(f"runs[{brief(label, 40)}] must be a pair (optimizer, hyper), got {brief(entry, 60)}")
     return {label: run(opt, objective, steps=steps, seed=seed, **hyper) for label, (opt, hyper) in runs.items()}
 
 

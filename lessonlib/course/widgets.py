@@ -25,7 +25,15 @@ import numpy as np
 from lessonlib.course import figures
 from lessonlib.course.objectives import by_name
 from lessonlib.course.runs import OPTIMIZERS, run
-from lessonlib.optim._checks import MAX_RUN_STEPS, check_int, check_name, check_real, check_seed, check_shown
+from lessonlib.optim._checks import (
+    MAX_RUN_STEPS,
+    check_beta,
+    check_int,
+    check_name,
+    check_real,
+    check_seed,
+    check_shown,
+)
 from lessonlib.optim.ema import effective_window
 
 SIGNAL_SHIFT = 100  # the step at which the demo signal's mean jumps from 2 to 4
@@ -163,6 +171,10 @@ def optimizer_hyper(optimizer: str, lr: float, beta1: float, beta2: float) -> di
     ({'lr': 0.01, 'momentum': 0.8}, {'lr': 0.01, 'alpha': 0.99})
     """
     _check_optimizer(optimizer)
+    used = OPTIMIZERS[optimizer].defaults  # the sliders it reads; the others may hold anything (None, greyed out)
+    lr = check_real("lr", lr)
+    beta1 = check_beta("beta1", beta1) if "beta1" in used else beta1
+    beta2 = check_beta("beta2", beta2) if "beta2" in used else beta2
     return OPTIMIZERS[optimizer].sliders(lr, beta1, beta2)
 
 

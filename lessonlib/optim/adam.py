@@ -204,7 +204,8 @@ def adam_trace(theta0, grads, **hyper):
     [0.05, 0.075]
     """
     theta0 = check_operand("theta0", theta0)
-    if isinstance(grads, (str, bytes, np.ndarray)) and not (type(grads) is np.ndarray and grads.ndim):
+    unordered = isinstance(grads, (set, frozenset, dict))  # a set's order is not the order of the steps
+    if unordered or isinstance(grads, (str, bytes, np.ndarray)) and not (type(grads) is np.ndarray and grads.ndim):
         raise TypeError(f"grads must be a sequence of gradients, got {type(grads).__name__}: {brief(grads, 60)}")
     try:
         grads = list(grads)
