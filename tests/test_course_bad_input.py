@@ -260,6 +260,15 @@ TOO_MANY = 10**400  # a count that would run on for ever, or overflow a float
         (lambda: ll.adam_trace(1.0, {0.5, 0.3}), TypeError, "grads"),
         (lambda: heavy_ball.rate((1.0, 10.0), lr=1e308, momentum=0.5), ValueError, "lr"),
         (lambda: counterexample.moments(C=1e308, steps=4), ValueError, "C"),
+        # a function argument is checked by what it returns
+        (lambda: runs.run(lambda params, **k: "x", objectives.quadratic(), steps=3), TypeError, "optimizer"),
+        (
+            lambda: tuning.sweep("Adam", objectives.quadratic(), {"lr": [0.1]}, steps=5, run=lambda *a, **k: 0.5),
+            TypeError,
+            "run",
+        ),  # fmt: skip
+        (lambda: ll.adam_step(1.0, 0.5, 0.0, 0.0, 1, sqrt=lambda x: "x"), TypeError, "sqrt"),
+        (lambda: ll.adam_step(1.0, 0.5, 0.0, 0.0, 1, sqrt=lambda x: 10**400), ValueError, "sqrt"),
         (lambda: widgets.loss_text(0.5, floor="1e-12"), TypeError, "floor"),
         (lambda: _sweep().profile(name=[]), ValueError, "name"),
         (lambda: _sweep().good_range(1.0, key=np.array(["score", "final_loss"])), TypeError, "key"),

@@ -745,6 +745,7 @@ with warnings.catch_warnings():
         "a list of strings": ["0.5", "0.25"],
         "a complex number": np.complex128(0.5 + 1j),
         "object()": object(),
+        "a function that returns a string": lambda *args, **kwargs: "x",  # for a function argument: its result
         "[0.9]": [0.9],
         "three numbers": (0.9, 0.999, 0.5),
     }

@@ -167,6 +167,9 @@ def parity(
     opt = ll_optimizer(ours, **hyper)
     theirs = {impl: [torch.tensor(x, device=device) for x in start] for impl in implementations}
     opts = {impl: torch_optimizer(ps, **hyper, **IMPLEMENTATIONS[impl]) for impl, ps in theirs.items()}
+    for name, made in (("ll_optimizer", opt), *(("torch_optimizer", o) for o in opts.values())):
+        if not callable(getattr(made, "step", None)):  # a function that returns anything but an optimizer
+            raise TypeError(f"{name} must make an optimizer (an object with a step method), it made {brief(made, 60)}")
     deviation = {impl: np.zeros(steps) for impl in implementations}
     disagreement = {impl: np.zeros(steps) for impl in implementations}
     scale = 0.0

@@ -102,7 +102,10 @@ def make(optimizer, params, **hyper):
         raise TypeError(
             f"optimizer must be a name from {list(OPTIMIZERS)} or an optimizer class, got {type(optimizer).__name__}"
         )
-    return optimizer(params, **hyper)
+    made = optimizer(params, **hyper)
+    if not callable(getattr(made, "step", None)):  # a function that returns anything but an optimizer
+        raise TypeError(f"optimizer must make an optimizer (an object with a step method), it made {brief(made, 60)}")
+    return made
 
 
 def run(optimizer, objective: Objective, *, steps: int = 100, start=None, seed: int = 0, **hyper) -> Trajectory:

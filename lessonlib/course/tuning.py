@@ -299,6 +299,8 @@ def sweep(
         scores, finals, diverged = [], [], False
         for sd in seeds:
             tr = run(optimizer, objective, steps=steps, seed=sd, **_hyper(optimizer, point))
+            if not isinstance(tr, _runs.Trajectory):
+                raise TypeError(f"run must return a Trajectory (runs.run's result), it returned {brief(tr, 60)}")
             losses = np.asarray(tr.losses, dtype=np.float64)
             diverged = diverged or bool(tr.diverged) or not losses[-1] <= losses[0]
             if diverged:

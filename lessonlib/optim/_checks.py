@@ -261,6 +261,14 @@ def check_operand(name: str, x):
     return x
 
 
+def root_of(sqrt, x):
+    """``sqrt(x)`` for a pure step function's ``sqrt`` argument, its result checked as an operand.
+
+    A number or a real array passes; a string, a tensor or an int past float's range is refused, naming ``sqrt``.
+    """
+    return check_operand("sqrt(...)'s result", sqrt(x))
+
+
 def check_coefficient(name: str, value, *, low: float = 0.0, high: float | None = None):
     """A hyperparameter of a textbook formula, checked as :func:`check_real`, but returned as given.
 

@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import check_coefficient, check_function, check_operand, check_step
+from lessonlib.optim._checks import check_coefficient, check_function, check_operand, check_step, root_of
 from lessonlib.optim.weight_decay import l2_gradient
 
 
@@ -64,5 +64,5 @@ def adagrad_step(theta, g, s, t, *, lr=1e-2, eps=1e-10, weight_decay=0.0, sqrt=n
     if weight_decay:
         g = l2_gradient(g, theta, weight_decay)
     s = s + g * g
-    update = lr * g / (sqrt(s) + eps)
+    update = lr * g / (root_of(sqrt, s) + eps)
     return AdagradStep(t, g, s, update, theta - update)

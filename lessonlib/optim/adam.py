@@ -44,6 +44,7 @@ from lessonlib.optim._checks import (
     check_real,
     check_step,
     hyperparameter,
+    root_of,
 )
 from lessonlib.optim._compile import FAST, KERNEL, kernel
 from lessonlib.optim.ema import _update, _weight_sum
@@ -187,7 +188,7 @@ def _adam_step(theta, g, m, v, t, v_max, *, lr, beta1, beta2, eps, weight_decay,
     bc1 = _weight_sum(beta1, t) if correct in ("both", "m") else 1
     bc2 = _weight_sum(beta2, t) if correct in ("both", "v") else 1
     m_hat, v_hat = m / bc1, (v if v_max is None else v_max) / bc2
-    update = lr * m_hat / (sqrt(v_hat) + eps)
+    update = lr * m_hat / (root_of(sqrt, v_hat) + eps)
     return AdamStep(t, g, m, v, bc1, bc2, m_hat, v_hat, update, theta - update, v_max)
 
 

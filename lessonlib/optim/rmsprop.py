@@ -34,6 +34,7 @@ from lessonlib.optim._checks import (
     check_real,
     check_step,
     hyperparameter,
+    root_of,
 )
 from lessonlib.optim._compile import FAST, KERNEL, kernel
 from lessonlib.optim.ema import ema_update
@@ -76,7 +77,7 @@ def rmsprop_step(theta, g, v, t, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, 
     if weight_decay:
         g = l2_gradient(g, theta, weight_decay)
     v = ema_update(v, g * g, alpha)
-    update = lr * g / (sqrt(v) + eps)
+    update = lr * g / (root_of(sqrt, v) + eps)
     return RMSpropStep(t, g, v, update, theta - update)
 
 
