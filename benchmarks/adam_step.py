@@ -62,7 +62,12 @@ TEXTBOOK_HYPER = {"lr": HYPER["lr"], "beta1": HYPER["betas"][0], "beta2": HYPER[
 
 
 def numpy_stepper(params, grads):
-    """The five lines in plain numpy, in place where numpy allows: what a learner would write."""
+    """The five lines in plain numpy, in place where numpy allows: what a learner would write.
+
+    Not ``course.steppers.textbook_stepper`` (the "textbook" row): that one calls ``ll.adam_step``, the lesson's pure
+    function, which returns new arrays every step; this is the in-place loop a learner writes for speed, the
+    baseline the step is judged against at the notebooks' size.
+    """
     ms, vs, t = [np.zeros_like(p) for p in params], [np.zeros_like(p) for p in params], [0]
     lr, (beta1, beta2), eps = HYPER["lr"], HYPER["betas"], HYPER["eps"]
 
@@ -148,6 +153,12 @@ def implementations(shapes, dtype, rng):
 
 
 def measure(shapes, dtype, rounds, rng, clock=time.perf_counter):
+    """The median time of one step of each implementation, timed by hand in interleaved rounds.
+
+    Not ``torch.utils.benchmark.Timer`` (which ``course.timing.matmul_flops`` uses): a Timer repeats one statement
+    in a block, and a table of ratios on a shared, noisy machine needs every implementation timed round by round,
+    in a new order each round, so that a slow spell of the machine falls on all of them alike.
+    """
     impls = implementations(shapes, dtype, rng)
     for step in impls.values():  # warm up: first-touch pages, lazy state, scratch buffers
         step()
