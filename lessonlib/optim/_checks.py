@@ -28,7 +28,7 @@ def brief(x, limit: int = 200) -> str:
     if isinstance(x, numbers.Integral) and not isinstance(x, bool) and abs(int(x)).bit_length() > 600:
         return f"an int of about {int(abs(int(x)).bit_length() * math.log10(2))} digits"
     try:
-        text = repr(x)
+        text = str(x) if isinstance(x, np.generic) else repr(x)  # np.int64(3) shown as 3, as the number it is
     except Exception:  # noqa: BLE001 - whatever the object's repr raises, the message still names the argument
         return f"a {type(x).__name__} whose repr fails"
     return text if len(text) <= limit else text[: limit - 3] + "..."
