@@ -32,6 +32,7 @@ from lessonlib.course import (
     sweep_reports,
     tuning,
     widgets,
+    worked_example,
 )
 from lessonlib.optim.schedules import constant, warmup_cosine
 
@@ -260,6 +261,8 @@ TOO_MANY = 10**400  # a count that would run on for ever, or overflow a float
         (lambda: ll.adam_trace(1.0, {0.5, 0.3}), TypeError, "grads"),
         (lambda: heavy_ball.rate((1.0, 10.0), lr=1e308, momentum=0.5), ValueError, "lr"),
         (lambda: counterexample.moments(C=1e308, steps=4), ValueError, "C"),
+        (lambda: ll.schedules.constant([True, 2]), TypeError, "t"),  # numpy would read True as step 1
+        (lambda: heavy_ball.curvatures(_nested(3000)), TypeError, "hs"),  # too deep to look through for a bool
         # a function argument is checked by what it returns
         (lambda: runs.run(lambda params, **k: "x", objectives.quadratic(), steps=3), TypeError, "optimizer"),
         (
@@ -285,7 +288,15 @@ def test_odd_input_found_by_the_fuzz_is_refused_with_its_name(call, error, name)
     )
 
 
+def _nested(depth: int) -> list:
+    x = [0.5]
+    for _ in range(depth):
+        x = [x]
+    return x
+
+
 def test_valid_input_near_the_new_checks_still_works():
+    assert worked_example.format_number(10**4250) == str(10**4250)  # 4251 digits: Python prints it
     assert widgets.optimizer_hyper("SGD", 0.1, None, None) == {"lr": 0.1}  # the sliders SGD ignores may be None
     assert precision.spacing(Fraction(1, 3), torch.float32) == precision.spacing(1 / 3, torch.float32)
     assert precision.spacing(2**63, torch.float32) == 2.0**40  # float32 spacing at 2^63: 2^(63 - 23)

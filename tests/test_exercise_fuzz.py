@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -69,6 +70,7 @@ ODD = {
     "numpy complex": np.complex64(3.6 + 5j),  # numpy reads it as 3.6, dropping the imaginary part
     "string array": np.array("3.6"),
     "bools in a list": [True, False],
+    "a bool among numbers": [True, 0.5],  # numpy reads it as [1.0, 0.5]
     "masked array": np.ma.masked_array([0.5, 1e9], mask=[False, True]),
     "list holding a tensor with grad": [torch.tensor(0.5, requires_grad=True)],
     "unprintable object": Unprintable(),
@@ -128,6 +130,7 @@ def test_what_numpy_would_misread_is_never_right():
         assert ema.check_raw_average(almost).ok is False, almost
     assert ema.check_raw_average(3.6).ok is True
     assert exercises.check_value("x", [True], [1.0]).ok is False
+    assert exercises.check_value("x", [True, 0.5], [1.0, 0.5]).ok is False
     assert start.check_keras_eps_ratio(np.array(10 + 7j)).ok is False
     right = lambda a, x, b: b * a + (1 - b) * x  # noqa: E731
     assert implement.check_ema_update(right).ok is True
@@ -136,3 +139,10 @@ def test_what_numpy_would_misread_is_never_right():
     parts = lambda n, r, s: tuple(memory.zero_parts_per_rank(n, r, s, "mixed").values())  # noqa: E731
     assert scale.check_zero_bytes_per_rank(parts).ok is True
     assert scale.check_zero_bytes_per_rank(lambda n, r, s: tuple(str(v) for v in parts(n, r, s))).ok is False
+    # each value read on its own: a Fraction, an int and a tensor are three numbers
+    mixed = lambda n, r, s: (
+        Fraction(parts(n, r, s)[0]),
+        parts(n, r, s)[1],
+        torch.tensor(float(parts(n, r, s)[2]), dtype=torch.float64),
+    )  # noqa: E731
+    assert scale.check_zero_bytes_per_rank(mixed).ok is True

@@ -18,6 +18,7 @@ from lessonlib.optim._checks import (
     brief,
     check_function,
     check_int,
+    check_made,
     check_name,
     check_names,
     check_seed,
@@ -168,8 +169,7 @@ def parity(
     theirs = {impl: [torch.tensor(x, device=device) for x in start] for impl in implementations}
     opts = {impl: torch_optimizer(ps, **hyper, **IMPLEMENTATIONS[impl]) for impl, ps in theirs.items()}
     for name, made in (("ll_optimizer", opt), *(("torch_optimizer", o) for o in opts.values())):
-        if not callable(getattr(made, "step", None)):  # a function that returns anything but an optimizer
-            raise TypeError(f"{name} must make an optimizer (an object with a step method), it made {brief(made, 60)}")
+        check_made(name, made)
     deviation = {impl: np.zeros(steps) for impl in implementations}
     disagreement = {impl: np.zeros(steps) for impl in implementations}
     scale = 0.0

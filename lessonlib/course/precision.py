@@ -122,8 +122,9 @@ def torch_adam(
     """
     dtype, implementation = _check_dtype(dtype), check_name("implementation", implementation, IMPLEMENTATIONS)
     steps, lr = check_int("steps", steps, low=1, high=MAX_RUN_STEPS), check_real("lr", lr)
-    top = torch.finfo(dtype).max
-    theta0 = check_real("theta0", theta0, low=-top, high=math.nextafter(top, math.inf))  # what dtype holds
+    theta0, top = check_real("theta0", theta0, low=-math.inf), torch.finfo(dtype).max
+    if abs(theta0) > top:
+        raise ValueError(f"Invalid theta0: {theta0} (allowed: |theta0| <= {top:g}, the largest {dtype} holds)")
     g = torch.as_tensor(check_reals("grad", grad, low=-math.inf)).to(dtype)
     if g.ndim != 1 or g.numel() == 0:
         raise ValueError(f"grad must be a non-empty list of numbers, got shape {tuple(g.shape)}")

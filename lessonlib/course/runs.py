@@ -21,7 +21,16 @@ from typing import NamedTuple
 import numpy as np
 
 from lessonlib.course.objectives import Objective
-from lessonlib.optim._checks import MAX_RUN_STEPS, brief, check_int, check_name, check_real, check_reals, check_seed
+from lessonlib.optim._checks import (
+    MAX_RUN_STEPS,
+    brief,
+    check_int,
+    check_made,
+    check_name,
+    check_real,
+    check_reals,
+    check_seed,
+)
 from lessonlib.optim.adam import Adam
 from lessonlib.optim.rmsprop import RMSprop
 from lessonlib.optim.sgd import SGD
@@ -102,10 +111,7 @@ def make(optimizer, params, **hyper):
         raise TypeError(
             f"optimizer must be a name from {list(OPTIMIZERS)} or an optimizer class, got {type(optimizer).__name__}"
         )
-    made = optimizer(params, **hyper)
-    if not callable(getattr(made, "step", None)):  # a function that returns anything but an optimizer
-        raise TypeError(f"optimizer must make an optimizer (an object with a step method), it made {brief(made, 60)}")
-    return made
+    return check_made("optimizer", optimizer(params, **hyper))
 
 
 def run(optimizer, objective: Objective, *, steps: int = 100, start=None, seed: int = 0, **hyper) -> Trajectory:

@@ -213,9 +213,10 @@ def format_number(x, digits: int = 10) -> str:
     if isinstance(x, np.ndarray) and type(x) is np.ndarray and x.ndim == 0:
         x = x[()]
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
-        if abs(int(x)).bit_length() > 14_000:  # past the 4300 digits Python writes an int in
-            raise ValueError(f"Invalid x: {brief(x)} (allowed: an int Python can print, up to 4300 digits)")
-        return str(int(x))
+        try:
+            return str(int(x))
+        except ValueError:  # past the digits Python writes an int in (sys.get_int_max_str_digits(), 4300 by default)
+            raise ValueError(f"Invalid x: {brief(x)} (allowed: an int Python can print)") from None
     _check_number("x", x)
     text = format(_decimal(x, digits), f".{digits}g")
     mantissa, e, exponent = text.partition("e")

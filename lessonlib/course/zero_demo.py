@@ -285,7 +285,7 @@ def run(
         backend: ``"gloo"`` (CPU) or ``"nccl"`` (one GPU per rank; needs ``world_size`` CUDA devices).
         timeout: seconds before the ranks are killed and a ``TimeoutError`` raised.
     """
-    from lessonlib.optim._checks import check_int, check_name, check_real  # here, not above: a rank imports torch alone
+    from lessonlib.optim._checks import brief, check_int, check_name, check_real  # here: a rank imports torch alone
 
     world_size, steps, batch = (
         check_int("world_size", world_size, low=1),
@@ -293,7 +293,7 @@ def run(
         check_int("batch", batch, low=1),
     )
     if batch % world_size:
-        raise ValueError(f"Invalid batch: {batch} (allowed: a multiple of world_size = {world_size})")
+        raise ValueError(f"Invalid batch: {brief(batch)} (allowed: a multiple of world_size = {brief(world_size)})")
     check_name("backend", backend, ("gloo", "nccl"))
     if backend == "nccl" and torch.cuda.device_count() < world_size:
         raise ValueError(

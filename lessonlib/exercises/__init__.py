@@ -15,13 +15,11 @@ for that notebook's exercises on top of :func:`check_value`. A check returns a
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
-from decimal import Decimal
 
 import numpy as np
 
-from lessonlib.optim._checks import brief, check_int, check_real
+from lessonlib.optim._checks import as_reals, brief, check_int, check_real
 
 
 @dataclass(frozen=True)
@@ -65,30 +63,20 @@ def said(exc: BaseException) -> str:
 def as_numbers(answer) -> np.ndarray | None:
     """A learner's answer as float64 numbers, or None where it is not numbers.
 
-    Numbers are a real number (int, float, numpy's, a Fraction or a Decimal), a list or tuple of them (nested to any
-    depth, not ragged), a numpy array of ints or floats, or a torch tensor of them (one that requires grad too). Not
-    numbers: a string or an array of strings, a bool (in a list too), a complex number (numpy's and torch's too, which
-    numpy would read without their imaginary part), None (numpy reads it as nan), an int too large for a float, a
-    masked array (its hidden values are not an answer).
+    Numbers are what :func:`lessonlib.optim._checks.as_reals` reads (a real number: an int, a float, numpy's, a
+    Fraction or a Decimal; a list, tuple or plain array of them), and a torch tensor of them (one that requires grad
+    too). Not numbers: a string or an array of strings, a bool (in a list too), a complex number (numpy's and
+    torch's too, which numpy would read without their imaginary part), None (numpy reads it as nan), an int too
+    large for a float, a masked array (its hidden values are not an answer).
     """
-    if isinstance(answer, (str, bytes, np.ma.MaskedArray)):
-        return None
     if hasattr(type(answer), "detach") and callable(getattr(answer, "detach", None)):  # a torch tensor
         try:
             answer = answer.detach().cpu().numpy()
         except Exception:  # noqa: BLE001 - bfloat16, a meta tensor: no values to read
             return None
     try:
-        with np.errstate(all="ignore"):
-            raw = np.asarray(answer)
-            if raw.dtype.kind in "iuf":
-                return raw.astype(np.float64)
-            if raw.dtype.kind != "O" or not all(
-                isinstance(x, (numbers.Real, Decimal)) and not isinstance(x, (bool, np.bool_)) for x in raw.flat
-            ):
-                return None
-            return raw.astype(np.float64)
-    except Exception:  # noqa: BLE001 - OverflowError (10**400), ValueError (ragged), a tensor that requires grad, ...
+        return as_reals("answer", answer)
+    except (TypeError, ValueError):
         return None
 
 

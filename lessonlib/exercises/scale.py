@@ -138,11 +138,12 @@ _ZERO_SLIPS: tuple[tuple[Callable, str], ...] = (
 
 
 def _agree(got, want) -> bool:
-    values = as_numbers(list(got))  # numbers only: not strings float() would parse, not bools
-    return (
-        values is not None
-        and values.shape == (len(want),)
-        and all(math.isclose(a, b, rel_tol=CASES_RTOL) for a, b in zip(values.tolist(), want))
+    """Each of ``got`` is a number (as ``as_numbers`` reads it: not a string, not a bool) close to ``want``'s."""
+    if len(got) != len(want):
+        return False
+    values = [as_numbers(x) for x in got]  # one by one: a Fraction beside a tensor is still three numbers
+    return all(
+        v is not None and v.ndim == 0 and math.isclose(float(v), b, rel_tol=CASES_RTOL) for v, b in zip(values, want)
     )
 
 

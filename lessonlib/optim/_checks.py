@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from decimal import Decimal
 
 import numpy as np
 
@@ -28,7 +29,7 @@ def brief(x, limit: int = 200) -> str:
     if isinstance(x, numbers.Integral) and not isinstance(x, bool) and abs(int(x)).bit_length() > 600:
         return f"an int of about {int(abs(int(x)).bit_length() * math.log10(2))} digits"
     try:
-        text = str(x) if isinstance(x, np.generic) else repr(x)  # np.int64(3) shown as 3, as the number it is
+        text = str(x) if isinstance(x, (np.number, np.bool_)) else repr(x)  # np.int64(3) shown as 3, the number
     except Exception:  # noqa: BLE001 - whatever the object's repr raises, the message still names the argument
         return f"a {type(x).__name__} whose repr fails"
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -157,16 +158,27 @@ def _not_reals(name: str, x) -> str:
     return f"{name} must be a real number or an array of them, got {type(x).__name__}: {brief(x)}"
 
 
+def _is_bool(e) -> bool:
+    return isinstance(e, (bool, np.bool_)) or (isinstance(e, np.ndarray) and e.dtype.kind == "b")
+
+
 def holds_bool(x) -> bool:
-    """Whether a list or tuple holds a bool at any depth (numpy would read ``[True, 0.5]`` as ``[1.0, 0.5]``)."""
-    return isinstance(x, (list, tuple)) and any(isinstance(e, (bool, np.bool_)) or holds_bool(e) for e in x)
+    """Whether a list or tuple holds a bool at any depth (numpy would read ``[True, 0.5]`` as ``[1.0, 0.5]``).
+
+    A list nested too deep to look through counts as holding one: it is refused too.
+    """
+    try:
+        return isinstance(x, (list, tuple)) and any(_is_bool(e) or holds_bool(e) for e in x)
+    except RecursionError:
+        return True
 
 
 def as_reals(name: str, x) -> np.ndarray:
     """``x`` (a real number, or a list, tuple or plain numpy array of them) as a float64 array; nan and inf pass.
 
-    Refused with a TypeError: a bool, a string, None (also inside a list), a complex number, a torch tensor, a masked
-    array or ``np.matrix``; with a ValueError a number beyond float's range.
+    A real number is an int, a float, numpy's, a Fraction or a Decimal. Refused with a TypeError: a bool, a string,
+    None (also inside a list), a complex number, a torch tensor, a masked array or ``np.matrix``; with a ValueError a
+    number beyond float's range.
     """
     if isinstance(x, (bool, np.bool_, str, bytes)) or x is None or holds_bool(x):
         raise TypeError(f"{name} must be a real number or an array of them, got {type(x).__name__}: {brief(x)}")
@@ -182,7 +194,9 @@ def as_reals(name: str, x) -> np.ndarray:
             raw = np.asarray(x)
             reals = raw.dtype.kind in "iuf" or (
                 raw.dtype.kind == "O"
-                and all(isinstance(e, numbers.Real) and not isinstance(e, (bool, np.bool_)) for e in raw.flat)
+                and all(
+                    isinstance(e, (numbers.Real, Decimal)) and not isinstance(e, (bool, np.bool_)) for e in raw.flat
+                )
             )
             if not reals:  # strings ("0.1", also inside a list), bools, complex numbers, None
                 raise TypeError(_not_reals(name, x))
@@ -261,12 +275,27 @@ def check_operand(name: str, x):
     return x
 
 
-def root_of(sqrt, x):
-    """``sqrt(x)`` for a pure step function's ``sqrt`` argument, its result checked as an operand.
+def checked_root(sqrt):
+    """A pure step function's ``sqrt`` argument, checked once: numpy's as it is, another one wrapped.
 
-    A number or a real array passes; a string, a tensor or an int past float's range is refused, naming ``sqrt``.
+    The wrapper checks each result as an operand (a string, a tensor or an int past float's range from it is refused,
+    naming ``sqrt``): that check runs per call only for a ``sqrt`` of the caller's own (``exact.sqrt``, say).
     """
-    return check_operand("sqrt(...)'s result", sqrt(x))
+    check_function("sqrt", sqrt)
+    if sqrt is np.sqrt:
+        return sqrt
+
+    def root(x):
+        return check_operand("sqrt(...)'s result", sqrt(x))
+
+    return root
+
+
+def check_made(name: str, made):
+    """What a factory argument (an optimizer class, or a function standing in for one) made: an optimizer."""
+    if not callable(getattr(made, "step", None)):
+        raise TypeError(f"{name} must make an optimizer (an object with a step method), it made {brief(made, 60)}")
+    return made
 
 
 def check_coefficient(name: str, value, *, low: float = 0.0, high: float | None = None):
@@ -289,6 +318,8 @@ def check_steps(name: str, t, *, low: int = 0):
     A list or tuple is returned as an array.
     """
     if isinstance(t, (list, tuple)):
+        if holds_bool(t):
+            raise TypeError(f"{name} must be an int or an integer array of steps, got {brief(t, 60)}")
         try:
             t = np.asarray(t)
         except (ValueError, RuntimeError):  # a ragged list, a list holding a tensor that requires grad

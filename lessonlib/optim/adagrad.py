@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from lessonlib.optim._checks import check_coefficient, check_function, check_operand, check_step, root_of
+from lessonlib.optim._checks import check_coefficient, check_operand, check_step, checked_root
 from lessonlib.optim.weight_decay import l2_gradient
 
 
@@ -60,9 +60,9 @@ def adagrad_step(theta, g, s, t, *, lr=1e-2, eps=1e-10, weight_decay=0.0, sqrt=n
     lr, eps = check_coefficient("lr", lr), check_coefficient("eps", eps)  # float32 stays float32
     weight_decay = check_coefficient("weight_decay", weight_decay)
     theta, g, s = check_operand("theta", theta), check_operand("g", g), check_operand("s", s)
-    t, sqrt = check_step(t, low=1), check_function("sqrt", sqrt)
+    t, sqrt = check_step(t, low=1), checked_root(sqrt)
     if weight_decay:
         g = l2_gradient(g, theta, weight_decay)
     s = s + g * g
-    update = lr * g / (root_of(sqrt, s) + eps)
+    update = lr * g / (sqrt(s) + eps)
     return AdagradStep(t, g, s, update, theta - update)

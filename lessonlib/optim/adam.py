@@ -39,12 +39,11 @@ from lessonlib.optim._checks import (
     check_betas,
     check_bool,
     check_coefficient,
-    check_function,
     check_operand,
     check_real,
     check_step,
+    checked_root,
     hyperparameter,
-    root_of,
 )
 from lessonlib.optim._compile import FAST, KERNEL, kernel
 from lessonlib.optim.ema import _update, _weight_sum
@@ -151,7 +150,7 @@ def _checked_hyper(*, lr, beta1, beta2, eps, weight_decay, correct, sqrt) -> dic
     """
     lr, eps = check_coefficient("lr", lr), check_coefficient("eps", eps)
     beta1, beta2 = check_coefficient("beta1", beta1, high=1.0), check_coefficient("beta2", beta2, high=1.0)
-    weight_decay, sqrt = check_coefficient("weight_decay", weight_decay), check_function("sqrt", sqrt)
+    weight_decay, sqrt = check_coefficient("weight_decay", weight_decay), checked_root(sqrt)
     return dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, correct=correct, sqrt=sqrt)
 
 
@@ -188,7 +187,7 @@ def _adam_step(theta, g, m, v, t, v_max, *, lr, beta1, beta2, eps, weight_decay,
     bc1 = _weight_sum(beta1, t) if correct in ("both", "m") else 1
     bc2 = _weight_sum(beta2, t) if correct in ("both", "v") else 1
     m_hat, v_hat = m / bc1, (v if v_max is None else v_max) / bc2
-    update = lr * m_hat / (root_of(sqrt, v_hat) + eps)
+    update = lr * m_hat / (sqrt(v_hat) + eps)
     return AdamStep(t, g, m, v, bc1, bc2, m_hat, v_hat, update, theta - update, v_max)
 
 

@@ -65,7 +65,7 @@ def ema_weight_sum(beta, t):
 
     Args:
         beta: :math:`\beta`, the decay rate.
-        t: the number of values averaged so far, an int >= 0 (or an integer array of them).
+        t: the number of values averaged so far, an int >= 0 (or a list or integer array of them).
 
     >>> round(ema_weight_sum(0.9, 1), 12), round(ema_weight_sum(0.999, 2), 12)
     (0.1, 0.001999)

@@ -68,7 +68,8 @@ class Optimizer:
     _moments: tuple[str, ...] = ()
     _nonnegative: tuple[str, ...] = ()  # state arrays that are averages of squares
     #: What an optimizer remembers only to go faster (the states last checked, their memory, scalars per step and
-    #: dtype); not its state: any call may fill or empty these, a refused one too, and a copy starts them anew.
+    #: dtype); not its state: any call may fill or empty these, a refused one too. A copy forgets the states last
+    #: checked (``__setstate__``), so its first step checks them in full and finds its own arrays' memory.
     _memos: tuple[str, ...] = ("_known", "_protected", "_step_cache", "_hyper_cache")
 
     def __init__(self, params):

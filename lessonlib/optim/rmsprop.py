@@ -29,12 +29,11 @@ import numpy as np
 from lessonlib.optim._checks import (
     check_beta,
     check_coefficient,
-    check_function,
     check_operand,
     check_real,
     check_step,
+    checked_root,
     hyperparameter,
-    root_of,
 )
 from lessonlib.optim._compile import FAST, KERNEL, kernel
 from lessonlib.optim.ema import ema_update
@@ -73,11 +72,11 @@ def rmsprop_step(theta, g, v, t, *, lr, alpha=0.99, eps=1e-8, weight_decay=0.0, 
     lr, alpha = check_coefficient("lr", lr), check_coefficient("alpha", alpha, high=1.0)  # float32 stays float32
     eps, weight_decay = check_coefficient("eps", eps), check_coefficient("weight_decay", weight_decay)
     theta, g, v = check_operand("theta", theta), check_operand("g", g), check_operand("v", v)
-    t, sqrt = check_step(t, low=1), check_function("sqrt", sqrt)
+    t, sqrt = check_step(t, low=1), checked_root(sqrt)
     if weight_decay:
         g = l2_gradient(g, theta, weight_decay)
     v = ema_update(v, g * g, alpha)
-    update = lr * g / (root_of(sqrt, v) + eps)
+    update = lr * g / (sqrt(v) + eps)
     return RMSpropStep(t, g, v, update, theta - update)
 
 
