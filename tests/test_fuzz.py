@@ -1139,6 +1139,7 @@ def judge(call, name: str, watched, must_refuse: bool = False) -> str | None:
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
+            warnings.simplefilter("error", np.exceptions.ComplexWarning)  # numpy dropping an imaginary part
             limited(call)
     except (ValueError, TypeError) as e:
         if type(e) not in (ValueError, TypeError):

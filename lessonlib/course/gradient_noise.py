@@ -27,14 +27,12 @@ from lessonlib.course.least_squares import LeastSquares, least_squares  # noqa: 
 from lessonlib.course.runs import Trajectory, make
 from lessonlib.optim._checks import (
     MAX_RUN_STEPS,
+    as_ints,
     check_beta,
     check_int,
-    check_plain,
     check_real,
     check_reals,
     check_seed,
-    holds_bool,
-    is_tensor,
 )
 from lessonlib.optim.sgd import SGD
 
@@ -89,17 +87,9 @@ def measured_noise(problem: LeastSquares, theta, batch_sizes, *, draws: int = 20
 
 def _batch_sizes(batch_sizes, n: int) -> list[int]:
     """``batch_sizes`` (an int or a list or 1-D array of ints, each from 1 to ``n``) as a list of ints."""
-    what = f"batch_sizes must be an int or a list of ints from 1 to n = {n}, got {type(batch_sizes).__name__}"
-    if is_tensor(batch_sizes) or isinstance(batch_sizes, (str, bytes)) or holds_bool(batch_sizes):
-        raise TypeError(what)
-    if isinstance(batch_sizes, np.ndarray):
-        check_plain("batch_sizes", batch_sizes)
-    try:
-        sizes = np.atleast_1d(np.asarray(batch_sizes))
-    except (TypeError, ValueError, RuntimeError):  # a ragged list, a list holding a tensor that requires grad
-        raise TypeError(what) from None
-    if sizes.ndim != 1 or sizes.dtype.kind not in "iu" and sizes.size:
-        raise TypeError(f"{what} (shape {sizes.shape}, dtype {sizes.dtype})")
+    sizes = np.atleast_1d(as_ints("batch_sizes", batch_sizes, what=f"an int or a list of ints from 1 to n = {n}"))
+    if sizes.ndim != 1:
+        raise TypeError(f"batch_sizes must be an int or a list of ints from 1 to n = {n}, got shape {sizes.shape}")
     return [check_int(f"batch_sizes[{i}]", int(B), low=1, high=n) for i, B in enumerate(sizes)]
 
 

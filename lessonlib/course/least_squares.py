@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lessonlib.optim._checks import check_int, check_plain, check_real, check_reals, check_seed, holds_bool, is_tensor
+from lessonlib.optim._checks import as_ints, check_int, check_real, check_reals, check_seed
 
 
 @dataclass(frozen=True)
@@ -54,23 +54,12 @@ class LeastSquares:
 
     def _rows(self, rows) -> np.ndarray:
         """``rows`` as a 1-D integer array of row indices, each in ``0 .. n - 1``, at least one."""
-        what = (
-            f"rows must be a list or 1-D array of row indices (ints from 0 to {self.n - 1}), got {type(rows).__name__}"
-        )
-        if is_tensor(rows) or isinstance(rows, (str, bytes)) or holds_bool(rows):
-            raise TypeError(what)
-        if isinstance(rows, np.ndarray):
-            check_plain("rows", rows)
-        try:
-            idx = np.asarray(rows)
-        except (TypeError, ValueError, RuntimeError):  # a ragged list, a list holding a tensor that requires grad
-            raise TypeError(what) from None
+        what = f"a list or 1-D array of row indices (ints from 0 to {self.n - 1})"
+        idx = as_ints("rows", rows, what=what)
         if idx.ndim != 1:
-            raise TypeError(f"{what} of shape {idx.shape}")
+            raise TypeError(f"rows must be {what}, got shape {idx.shape}")
         if idx.size == 0:
             raise ValueError("rows is empty: a mini-batch needs at least one row")
-        if idx.dtype.kind not in "iu":
-            raise TypeError(f"{what} of dtype {idx.dtype}")
         if idx.min() < 0 or idx.max() >= self.n:
             raise ValueError(f"Invalid rows: {idx.min()}..{idx.max()} (allowed: 0 <= rows < n = {self.n})")
         return idx

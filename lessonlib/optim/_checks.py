@@ -312,26 +312,39 @@ def check_coefficient(name: str, value, *, low: float = 0.0, high: float | None 
     return value.item() if isinstance(value, np.generic) else value
 
 
+def as_ints(name: str, x, *, what: str = "an int or an array (or list) of ints") -> np.ndarray:
+    """``x`` (an int, or a list, tuple or plain numpy array of them) as an integer array, its range unchecked.
+
+    Refused with a TypeError: a bool (in a list too: numpy reads True as 1), a float, a string, a torch tensor, a
+    ragged list, a masked array or ``np.matrix``; with a ValueError an int beyond int64, past every range allowed.
+    """
+    refused = f"{name} must be {what}, got {type(x).__name__}: {brief(x, 60)}"
+    if isinstance(x, (bool, np.bool_, str, bytes)) or x is None or is_tensor(x) or holds_bool(x):
+        raise TypeError(refused)
+    if isinstance(x, np.ndarray):
+        check_plain(name, x)
+    try:
+        arr = np.asarray(x)
+    except (TypeError, ValueError, RuntimeError):  # ragged, or holding a tensor that requires grad
+        raise TypeError(refused) from None
+    if arr.dtype.kind == "O" and arr.size and all(isinstance(e, numbers.Integral) for e in arr.flat):
+        raise ValueError(f"Invalid {name}: {brief(x, 60)} (an int beyond int64's range)")
+    if arr.dtype.kind not in "iu" and arr.size:
+        raise TypeError(f"{refused} (dtype {arr.dtype})")
+    return arr if arr.size else arr.astype(np.int64)  # an empty list reads as float64
+
+
 def check_steps(name: str, t, *, low: int = 0):
     """A step count (:func:`check_step`), or a plain numpy array, list or tuple of them, each ``low <= t < 2**62``.
 
     A list or tuple is returned as an array.
     """
-    if isinstance(t, (list, tuple)):
-        if holds_bool(t):
-            raise TypeError(f"{name} must be an int or an integer array of steps, got {brief(t, 60)}")
-        try:
-            t = np.asarray(t)
-        except (ValueError, RuntimeError):  # a ragged list, a list holding a tensor that requires grad
-            raise TypeError(f"{name} must be an int or an integer array of steps, got {brief(t, 60)}") from None
-    if isinstance(t, np.ndarray):
-        check_plain(name, t)
-        if t.dtype.kind not in "iu":
-            raise TypeError(f"{name} must be an int or an integer array of steps, got an array of dtype {t.dtype}")
-        if t.size and (t.min() < low or t.max() >= MAX_STEPS):
-            raise ValueError(f"Invalid {name}: {t.min()}..{t.max()} (allowed: {low} <= {name} < 2**62)")
-        return t
-    return check_step(t, name, low)
+    if not isinstance(t, (list, tuple, np.ndarray)):
+        return check_step(t, name, low)
+    t = as_ints(name, t, what="an int or an integer array of steps")
+    if t.size and (t.min() < low or t.max() >= MAX_STEPS):
+        raise ValueError(f"Invalid {name}: {t.min()}..{t.max()} (allowed: {low} <= {name} < 2**62)")
+    return t
 
 
 def check_function(name: str, fn):
