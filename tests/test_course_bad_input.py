@@ -262,6 +262,7 @@ TOO_MANY = 10**400  # a count that would run on for ever, or overflow a float
         (lambda: heavy_ball.rate((1.0, 10.0), lr=1e308, momentum=0.5), ValueError, "lr"),
         (lambda: counterexample.moments(C=1e308, steps=4), ValueError, "C"),
         (lambda: ll.schedules.constant([True, 2]), TypeError, "t"),  # numpy would read True as step 1
+        (lambda: ll.schedules.constant([2**63, -1]), ValueError, "t"),  # numpy would read it as floats
         (lambda: heavy_ball.curvatures(_nested(3000)), TypeError, "hs"),  # too deep to look through for a bool
         # a function argument is checked by what it returns
         (lambda: runs.run(lambda params, **k: "x", objectives.quadratic(), steps=3), TypeError, "optimizer"),

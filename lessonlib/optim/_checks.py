@@ -324,11 +324,17 @@ def as_ints(name: str, x, *, what: str = "an int or an array (or list) of ints")
     if isinstance(x, np.ndarray):
         check_plain(name, x)
     try:
-        arr = np.asarray(x)
+        arr = np.asarray(x, dtype=object) if isinstance(x, (list, tuple)) else np.asarray(x)
+        if arr.dtype.kind == "O" and arr.size and all(isinstance(e, numbers.Integral) for e in arr.flat):
+            if not all(-(2**63) <= e < 2**63 for e in arr.flat):  # numpy would read [2**63, -1] as floats
+                raise OverflowError
+            arr = arr.astype(np.int64)
+        elif arr.dtype.kind == "O":
+            arr = np.asarray(x)  # what numpy makes of it: floats, strings... (refused below)
+    except OverflowError:
+        raise ValueError(f"Invalid {name}: {brief(x, 60)} (an int beyond int64's range)") from None
     except (TypeError, ValueError, RuntimeError):  # ragged, or holding a tensor that requires grad
         raise TypeError(refused) from None
-    if arr.dtype.kind == "O" and arr.size and all(isinstance(e, numbers.Integral) for e in arr.flat):
-        raise ValueError(f"Invalid {name}: {brief(x, 60)} (an int beyond int64's range)")
     if arr.dtype.kind not in "iu" and arr.size:
         raise TypeError(f"{refused} (dtype {arr.dtype})")
     return arr if arr.size else arr.astype(np.int64)  # an empty list reads as float64
