@@ -44,6 +44,13 @@ class Unprintable:
     __str__ = __repr__
 
 
+class Unreadable:
+    """An object numpy cannot read: its __array__ raises something else than a TypeError."""
+
+    def __array__(self, *args, **kwargs):
+        raise ZeroDivisionError("no values")
+
+
 class UnprintableError(Exception):
     def __str__(self):
         raise RuntimeError("no str")
@@ -77,6 +84,7 @@ ODD = {
     "masked array": np.ma.masked_array([0.5, 1e9], mask=[False, True]),
     "list holding a tensor with grad": [torch.tensor(0.5, requires_grad=True)],
     "unprintable object": Unprintable(),
+    "unreadable object": Unreadable(),
 }
 RETURNS = {
     "returns a huge int": lambda *a, **k: 10**400,
