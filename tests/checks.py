@@ -21,3 +21,21 @@ def assert_takes_digits(check, exact: float, digits: int) -> None:
     unit = 10.0 ** (math.floor(math.log10(exact)) - digits + 1)
     assert check(exact + unit).ok is True and check(exact - unit).ok is True
     assert check(exact + 2.5 * unit).ok is False and check(exact - 2.5 * unit).ok is False
+
+
+class BadRepr:
+    """A learner's object whose repr (so its str too) raises: a message must still be written."""
+
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+
+class BadStr(TypeError):
+    """An exception whose str raises, as a learner's function may raise."""
+
+    def __str__(self):
+        raise RuntimeError("no str")
+
+
+def raises_bad_str(*args, **kwargs):
+    raise BadStr

@@ -16,6 +16,7 @@ import torch
 
 import lessonlib.exercises as exercises
 from lessonlib.exercises import Result, implement
+from tests.checks import BadRepr, raises_bad_str
 
 # numpy casting a complex answer to float drops its imaginary part with only this warning: here it is an error
 pytestmark = pytest.mark.filterwarnings("error::numpy.exceptions.ComplexWarning")
@@ -35,29 +36,11 @@ CHECKS = sorted(
 FUNCTION_CHECKS = {name for (_, name), check in CHECKS if list(inspect.signature(check).parameters) == ["fn"]}
 
 
-class Unprintable:
-    """An object whose str and repr raise (a learner's class may do anything)."""
-
-    def __repr__(self):
-        raise RuntimeError("no repr")
-
-    __str__ = __repr__
-
-
 class Unreadable:
     """An object numpy cannot read: its __array__ raises something else than a TypeError."""
 
     def __array__(self, *args, **kwargs):
         raise ZeroDivisionError("no values")
-
-
-class UnprintableError(Exception):
-    def __str__(self):
-        raise RuntimeError("no str")
-
-
-def _raise_unprintable(*a, **k):
-    raise UnprintableError
 
 
 ODD = {
@@ -83,7 +66,7 @@ ODD = {
     "a bool among numbers": [True, 0.5],  # numpy reads it as [1.0, 0.5]
     "masked array": np.ma.masked_array([0.5, 1e9], mask=[False, True]),
     "list holding a tensor with grad": [torch.tensor(0.5, requires_grad=True)],
-    "unprintable object": Unprintable(),
+    "unprintable object": BadRepr(),
     "unreadable object": Unreadable(),
 }
 RETURNS = {
@@ -93,10 +76,10 @@ RETURNS = {
     "returns a string": lambda *a, **k: "theta",
     "returns nothing": lambda *a, **k: None,
     "raises": lambda *a, **k: 1 / 0,
-    "raises what cannot be printed": _raise_unprintable,
+    "raises what cannot be printed": raises_bad_str,
     "returns an int past str's limit": lambda *a, **k: 10**5000,
     "returns three huge ints": lambda *a, **k: (10**400, 0, 0),
-    "returns what cannot be printed": lambda *a, **k: Unprintable(),
+    "returns what cannot be printed": lambda *a, **k: BadRepr(),
     "takes no arguments": lambda: 0.0,
 }
 

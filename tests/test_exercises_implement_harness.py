@@ -16,6 +16,7 @@ import pytest
 from lessonlib.exercises import implement as im
 from lessonlib.exercises import implement_slips as slips
 from lessonlib.exercises.implement_harness import N_RANDOM, Failure, Malformed, as_values, cases, judge, run, same
+from tests.checks import BadRepr, raises_bad_str
 from tests.test_exercises_implement_slips import adam, ema
 
 UNANSWERED = "not answered yet"
@@ -195,32 +196,18 @@ def test_something_not_a_function_is_wrong_not_an_exception():
 # ---- objects that break even the questions the check asks --------------------------------------------------------
 
 
-class _BadRepr:
-    def __repr__(self):
-        raise RuntimeError("no repr")
-
-
 class _BadLen(list):
     def __len__(self):
         raise RuntimeError("no len")
 
 
-class _BadStr(TypeError):
-    def __str__(self):
-        raise RuntimeError("no str")
-
-
-def _raises_bad_str(*args, **kwargs):
-    raise _BadStr
-
-
 @pytest.mark.parametrize(
     "fn, failure, words",
     [
-        (_BadRepr(), Failure.NOT_A_FUNCTION, "got _BadRepr <_BadRepr object>."),
+        (BadRepr(), Failure.NOT_A_FUNCTION, "got BadRepr <BadRepr object>."),
         (10**5000, Failure.NOT_A_FUNCTION, "got int <int object>."),  # no repr beyond 4300 digits
         (lambda *a, **h: _BadLen([1.0, 2.0, 3.0]), Failure.UNREADABLE, "could not be read (RuntimeError)"),
-        (_raises_bad_str, Failure.RAISED, "it raised _BadStr: <_BadStr object> on the worked example, step 1"),
+        (raises_bad_str, Failure.RAISED, "it raised BadStr: <BadStr object> on the worked example, step 1"),
     ],
     ids=["bad repr", "int over 4300 digits", "bad len", "exception with a bad str"],
 )
