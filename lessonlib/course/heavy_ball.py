@@ -77,7 +77,9 @@ MAX_LR_H = 1e100
 
 
 def _check_step_size(h: np.ndarray, lr: np.ndarray, h_name: str = "h") -> None:
-    if np.any(np.abs(h * lr) > MAX_LR_H):  # float64 overflows to inf, which fails the test too
+    with np.errstate(over="ignore"):  # float64 overflows to inf, which fails the test too
+        too_large = np.any(np.abs(h * lr) > MAX_LR_H)
+    if too_large:
         raise ValueError(
             f"Invalid lr, {h_name}: lr * {h_name} must be at most {MAX_LR_H:.0e} (stable steps have lr * h < 4)"
         )
@@ -102,8 +104,7 @@ def iteration_matrix(h, lr, momentum) -> np.ndarray:
     h = check_reals("h", h, low=0.0, strict_low=True)
     lr = check_reals("lr", lr, low=0.0)
     mu = check_reals("momentum", momentum, low=0.0, high=1.0)
-    with np.errstate(over="ignore"):
-        _check_step_size(h, lr)
+    _check_step_size(h, lr)
     h, lr, mu = np.broadcast_arrays(h, lr, mu)
     M = np.empty(h.shape + (2, 2))
     M[..., 0, 0] = 1 - lr * h
@@ -147,8 +148,7 @@ def rate(hs, lr, momentum):
     hs = curvatures(hs)
     lr = check_reals("lr", lr, low=0.0)
     momentum = check_reals("momentum", momentum, low=0.0, high=1.0)
-    with np.errstate(over="ignore"):
-        _check_step_size(hs.max(), lr, "hs")
+    _check_step_size(hs.max(), lr, "hs")
     lr, momentum = np.broadcast_arrays(lr, momentum)
     r = spectral_radius(hs.reshape((-1,) + (1,) * lr.ndim), lr, momentum)
     r = np.max(r, axis=0)
@@ -240,8 +240,7 @@ def _one_direction(caller: str, h, lr, momentum) -> tuple[float, float, float]:
     h = check_reals("h", h, low=0.0, strict_low=True)
     lr = check_reals("lr", lr, low=0.0)
     mu = check_reals("momentum", momentum, low=0.0, high=1.0)
-    with np.errstate(over="ignore"):
-        _check_step_size(h, lr)
+    _check_step_size(h, lr)
     for name, x in (("h", h), ("lr", lr), ("momentum", mu)):
         if x.ndim != 0:
             raise ValueError(f"{caller} takes one direction: {name} must be a number, got shape {x.shape}")

@@ -269,10 +269,9 @@ def clip_with_scaler(unscale_first: bool, *, max_norm: float = 1.0, scale: float
     max_norm, scale = check_real("max_norm", max_norm, low=-math.inf), check_real("scale", scale, low=-math.inf)
     if max_norm <= 0 or scale <= 0:
         raise ValueError(f"Invalid max_norm={max_norm}, scale={scale} (allowed: both > 0)")
-    if scale > torch.finfo(torch.float32).max:  # GradScaler keeps its scale in a float32 tensor
-        raise ValueError(
-            f"Invalid scale: {scale} (allowed: at most float32's largest, {torch.finfo(torch.float32).max:.3g})"
-        )
+    largest = torch.finfo(torch.float32).max  # GradScaler keeps its scale in a float32 tensor
+    if scale > largest:
+        raise ValueError(f"Invalid scale: {scale} (allowed: at most float32's largest, {largest:.3g})")
     generator = torch.Generator().manual_seed(check_seed(seed))
     model = nn.Linear(4, 1)
     with torch.no_grad():

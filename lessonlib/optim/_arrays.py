@@ -129,6 +129,11 @@ def all_finite(arr: np.ndarray) -> bool:
         return math.isfinite(np.add.reduce(arr, axis=None)) or bool(np.isfinite(arr).all())
 
 
+def _not_an_array(i: int, g) -> str:
+    """The message for a gradient numpy cannot read as reals (written only when one is refused)."""
+    return f"grads[{i}] must be an array of reals, got {type(g).__name__}: {brief(g, 60)}"
+
+
 def check_grads(grads, params: list[np.ndarray], protected: set[int], *, finite: bool = True) -> list[np.ndarray]:
     """Check every gradient against its parameter; return them as arrays of the parameter's dtype.
 
@@ -155,14 +160,12 @@ def check_grads(grads, params: list[np.ndarray], protected: set[int], *, finite:
         elif isinstance(g, np.ndarray):
             check_plain(f"grads[{i}]", g)
         else:
+            if holds_bool(g):  # numpy would read [True, 0.5] as [1.0, 0.5]
+                raise TypeError(_not_an_array(i, g))
             try:
-                if holds_bool(g):  # numpy would read [True, 0.5] as [1.0, 0.5]
-                    raise TypeError
                 arr = np.asarray(g)
             except Exception:  # noqa: BLE001 - a ragged list, a list holding a tensor that requires grad, ...
-                raise TypeError(
-                    f"grads[{i}] must be an array of reals, got {type(g).__name__}: {brief(g, 60)}"
-                ) from None
+                raise TypeError(_not_an_array(i, g)) from None
         if arr.dtype != p.dtype:
             if arr.dtype.kind not in "fiu":
                 raise TypeError(f"grads[{i}] has dtype {arr.dtype}; allowed: a real floating or integer array")

@@ -194,9 +194,7 @@ def as_reals(name: str, x) -> np.ndarray:
             raw = np.asarray(x)
             reals = raw.dtype.kind in "iuf" or (
                 raw.dtype.kind == "O"
-                and all(
-                    isinstance(e, (numbers.Real, Decimal)) and not isinstance(e, (bool, np.bool_)) for e in raw.flat
-                )
+                and all(isinstance(e, (numbers.Real, Decimal)) and not _is_bool(e) for e in raw.flat)
             )
             if not reals:  # strings ("0.1", also inside a list), bools, complex numbers, None
                 raise TypeError(_not_reals(name, x))
